@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, every real program the tests hand generated files to.
+# Idempotent: does nothing when all are present. Needs root on Debian/Ubuntu.
+set -euo pipefail
+
+# program-on-PATH:debian-package
+tools=(
+  haproxy:haproxy
+  keepalived:keepalived
+  shellcheck:shellcheck
+  cloud-init:cloud-init
+  curl:curl
+  ip:iproute2
+  openssl:openssl
+  ufw:ufw
+)
+
+missing=()
+for pair in "${tools[@]}"; do
+  program=${pair%%:*}
+  package=${pair#*:}
+  # keepalived and haproxy live in /usr/sbin, which a non-login PATH may lack
+  command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-tools: every tool is present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-tools: missing ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-tools: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-tools: done"

@@ -1,0 +1,81 @@
+// validate: the spec's findings, then (with --tools) the verdicts of the real programs that will
+// read each rendered file. Exit 1 when anything is invalid; 3 when --tools required finds a tool missing.
+import { planCluster } from "../../plan/plan.js";
+import { hasErrors } from "../../spec/findings.js";
+import { loadSpec } from "../../spec/index.js";
+import { FILE_CHECKS } from "../../tools/file-checks.js";
+import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
+import { installHint } from "../../tools/run.js";
+import { clusterArtifacts } from "../artifacts.js";
+import { EXIT, ExitError } from "../errors.js";
+import { DEFAULT_SPEC } from "../pipeline.js";
+import { findingJson, formatFindingGithub, printFindings, summary, type Format } from "../report.js";
+
+export interface ValidateOptions {
+  tools: "auto" | "required" | "off";
+  format: Format;
+}
+
+export async function runValidate(specPath: string | undefined, options: ValidateOptions): Promise<void> {
+  const file = specPath ?? DEFAULT_SPEC;
+  const checked = await loadSpec(file, process.env);
+  let tools: ToolRun | undefined;
+  if (checked.spec && !hasErrors(checked.findings)) {
+    const plan = planCluster(checked.spec, process.env);
+    if (options.tools !== "off") {
+      const artifacts = clusterArtifacts({ file, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings });
+      tools = await runFileChecks(plan, artifacts, FILE_CHECKS);
+    }
+  }
+  const specValid = !hasErrors(checked.findings);
+  const toolsFailed = tools?.verdicts.some((v) => !v.ok) ?? false;
+  const missingRequired = options.tools === "required" && (tools?.missing.length ?? 0) > 0;
+
+  if (options.format === "json") {
+    const document = {
+      file,
+      valid: specValid && !toolsFailed && !missingRequired,
+      findings: checked.findings.map(findingJson),
+      tools:
+        options.tools === "off" || !tools
+          ? { mode: options.tools, ran: false }
+          : { mode: options.tools, ran: true, missing: tools.missing, verdicts: tools.verdicts },
+    };
+    process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else {
+    printFindings(checked.findings, options.format, options.format === "github" ? process.stdout : process.stderr);
+    if (tools) printToolRun(tools, options);
+  }
+
+  if (!specValid) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: ${summary(checked.findings)}`);
+  if (missingRequired) {
+    const missing = tools!.missing;
+    throw new ExitError(EXIT.external, `--tools required: ${missing.join(", ")} not found`, missing.map((m) => `${m}: ${installHint(m)}`).join("; "));
+  }
+  if (toolsFailed) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: a tool rejected a rendered file`);
+  if (options.format === "text") {
+    const ran = tools ? `; ${tools.verdicts.length} tool checks passed` : "";
+    process.stderr.write(`${file}: valid (${summary(checked.findings)}${ran})\n`);
+  }
+}
+
+function printToolRun(tools: ToolRun, options: ValidateOptions): void {
+  for (const program of tools.missing) {
+    const line = `${program} not found: its checks did not run (${installHint(program)})`;
+    if (options.format === "github") {
+      process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
+    } else process.stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
+  }
+  for (const v of tools.verdicts) {
+    if (options.format === "github") {
+      if (!v.ok) {
+        process.stdout.write(
+          `${formatFindingGithub({ severity: "error", file: `nodes/${v.node}/${v.file}`, line: 0, col: 0, path: [v.tool], message: `${v.command}: ${v.output}` })}\n`,
+        );
+      }
+      continue;
+    }
+    process.stdout.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
+    if (!v.ok) process.stdout.write(`${v.output.replace(/^/gm, "        ")}\n`);
+  }
+}

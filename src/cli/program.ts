@@ -1,0 +1,70 @@
+// Every command is declared here; each command's module is imported only when it runs, so that
+// `k8s-ha render` never loads the AWS SDK, Packer runner or rehearsal lab (STYLE.md 5).
+import { Command, CommanderError, Option } from "commander";
+import { VERSION } from "../version.js";
+import { EXIT, ExitError, UsageError } from "./errors.js";
+import { DEFAULT_SPEC } from "./pipeline.js";
+
+const SPEC_ARG = `cluster spec file (default: ./${DEFAULT_SPEC})`;
+
+export function buildProgram(): Command {
+  const program = new Command("k8s-ha")
+    .description("Compile one cluster spec into a highly available Kubernetes control-plane front door:\nkeepalived VIP + haproxy, as cloud-init seeds, golden images and a failover rehearsal.")
+    .version(VERSION, "--version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith("error:") ? `k8s-ha: ${text}` : text) });
+
+  program
+    .command("init")
+    .description("write a commented starter spec (the recipe's two masters)")
+    .argument("[path]", `where to write it (default: ./${DEFAULT_SPEC})`)
+    .option("--force", "overwrite an existing file")
+    .action(async (path: string | undefined, options: { force?: boolean }) => {
+      const { runInit } = await import("./commands/init.js");
+      await runInit(path, options);
+    });
+
+  program
+    .command("validate")
+    .description("check the spec and everything rendered from it, optionally with the real tools")
+    .argument("[spec]", SPEC_ARG)
+    .addOption(new Option("--tools <mode>", "also run haproxy, keepalived, shellcheck, cloud-init found on PATH").choices(["auto", "required", "off"]).default("off"))
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
+    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github" }) => {
+      const { runValidate } = await import("./commands/validate.js");
+      await runValidate(spec, options);
+    });
+
+  program
+    .command("render")
+    .description("write every artifact: per-node cloud-init data and configs, Packer template, manifest")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .action(async (spec: string | undefined, options: { output: string }) => {
+      const { runRender } = await import("./commands/render.js");
+      await runRender(spec, options);
+    });
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of the spec (for editors)")
+    .action(async () => {
+      const { runSchema } = await import("./commands/schema.js");
+      runSchema();
+    });
+
+  for (const command of program.commands) {
+    command.exitOverride().showHelpAfterError(`(run k8s-ha ${command.name()} --help for usage)`);
+  }
+  return program;
+}
+
+/** Maps commander's own exits (help, version, usage errors) onto our exit codes. */
+export function commanderExit(error: unknown): ExitError | undefined {
+  if (!(error instanceof CommanderError)) return undefined;
+  if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+    return new ExitError(EXIT.ok);
+  }
+  return new UsageError("");
+}

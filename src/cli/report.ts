@@ -1,0 +1,54 @@
+// Printing findings: `file:line:col  spec.path  message` with a hint line (text), GitHub
+// workflow annotations, or JSON for scripts. Collect everything first, then print once.
+import { formatPath, type Finding } from "../spec/findings.js";
+
+export type Format = "text" | "json" | "github";
+
+export function formatFindingText(f: Finding): string {
+  const where = f.line > 0 ? `${f.file}:${f.line}:${f.col}` : f.file;
+  const path = f.path.length > 0 ? `  ${formatPath(f.path)}` : "";
+  const severity = f.severity === "warning" ? "warning: " : "";
+  return `${where}${path}  ${severity}${f.message}${f.hint ? `\n    hint: ${f.hint}` : ""}`;
+}
+
+/** GitHub Actions workflow command; '%', CR and LF must be escaped in the message. */
+export function formatFindingGithub(f: Finding): string {
+  const escape = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  const escapeProperty = (s: string) => escape(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+  const props = [`file=${escapeProperty(f.file)}`];
+  if (f.line > 0) props.push(`line=${f.line}`, `col=${f.col}`);
+  props.push(`title=${escapeProperty(formatPath(f.path))}`);
+  const text = f.hint ? `${f.message} (hint: ${f.hint})` : f.message;
+  return `::${f.severity} ${props.join(",")}::${escape(text)}`;
+}
+
+export function findingJson(f: Finding): Record<string, unknown> {
+  return {
+    severity: f.severity,
+    file: f.file,
+    line: f.line,
+    col: f.col,
+    path: formatPath(f.path),
+    message: f.message,
+    ...(f.hint ? { hint: f.hint } : {}),
+  };
+}
+
+export function summary(findings: readonly Finding[]): string {
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.length - errors;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+}
+
+/** Writes findings for people to stderr (text), or as annotations to stdout (github). */
+export function printFindings(
+  findings: readonly Finding[],
+  format: Format,
+  stream: NodeJS.WritableStream = format === "github" ? process.stdout : process.stderr,
+): void {
+  if (format === "json") return; // the command prints one JSON document of its own
+  for (const f of findings) {
+    stream.write(`${format === "github" ? formatFindingGithub(f) : formatFindingText(f)}\n`);
+  }
+}

@@ -1,0 +1,99 @@
+// ClusterPlan: the checked spec resolved into per-node facts (state, priority, peers) that the
+// renderers only have to print. Every decision lives here, so renderers stay simple and pure.
+import type { Env } from "../spec/check.js";
+import type { ImageSpec, Spec } from "../spec/schema.js";
+import { autoWeight, resolvePriorities } from "./failover.js";
+
+export interface PeerPlan {
+  name: string;
+  address: string;
+}
+
+export interface NodePlan {
+  name: string;
+  address: string;
+  priority: number;
+  /** MASTER for the highest priority when preempting; BACKUP otherwise (nopreempt needs BACKUP). */
+  state: "MASTER" | "BACKUP";
+  peers: PeerPlan[];
+}
+
+export interface ClusterPlan {
+  name: string;
+  vip: string;
+  network: {
+    interface: string;
+    prefixLength: number;
+    gateway?: string;
+    nameservers: string[];
+  };
+  apiserverPort: number;
+  lbPort: number;
+  balance: "roundrobin" | "leastconn" | "source";
+  vrrp: {
+    virtualRouterId: number;
+    /** Resolved from authPass or the environment variable named by authPassEnv. */
+    authPass?: string;
+    advertInterval: number;
+    unicast: boolean;
+    preempt: boolean;
+  };
+  healthCheck: {
+    interval: number;
+    fall: number;
+    rise: number;
+    /** Resolved from `auto`; 0 means a failing check puts the node into FAULT. */
+    weight: number;
+  };
+  firewall: { enabled: boolean; allowSsh: boolean; allow: string[] };
+  installPackages: boolean;
+  users: { name: string; sshAuthorizedKeys: string[]; sudo: boolean }[];
+  image: ImageSpec;
+  nodes: NodePlan[];
+}
+
+/** Plans a spec that passed checkSpec (with the same env). */
+export function planCluster(spec: Spec, env: Env): ClusterPlan {
+  const s = spec.spec;
+  const priorities = resolvePriorities(s.nodes);
+  const top = Math.max(...priorities);
+  const nodes: NodePlan[] = s.nodes.map((node, i) => ({
+    name: node.name,
+    address: node.address,
+    priority: priorities[i]!,
+    state: s.vrrp.preempt && priorities[i] === top ? "MASTER" : "BACKUP",
+    peers: s.nodes.filter((_, j) => j !== i).map((peer) => ({ name: peer.name, address: peer.address })),
+  }));
+  const authPass = s.vrrp.authPass ?? (s.vrrp.authPassEnv !== undefined ? env[s.vrrp.authPassEnv] : undefined);
+  return {
+    name: spec.metadata.name,
+    vip: s.vip,
+    network: {
+      interface: s.network.interface,
+      prefixLength: s.network.prefixLength,
+      ...(s.network.gateway !== undefined ? { gateway: s.network.gateway } : {}),
+      nameservers: s.network.nameservers,
+    },
+    apiserverPort: s.apiserver.port,
+    lbPort: s.loadBalancer.port,
+    balance: s.loadBalancer.balance,
+    vrrp: {
+      virtualRouterId: s.vrrp.virtualRouterId,
+      ...(authPass !== undefined ? { authPass } : {}),
+      advertInterval: s.vrrp.advertInterval,
+      unicast: s.vrrp.unicast,
+      preempt: s.vrrp.preempt,
+    },
+    healthCheck: {
+      interval: s.healthCheck.interval,
+      fall: s.healthCheck.fall,
+      rise: s.healthCheck.rise,
+      weight: s.healthCheck.weight === "auto" ? autoWeight(priorities, s.vrrp.preempt) : s.healthCheck.weight,
+    },
+    firewall: s.firewall,
+    installPackages: s.installPackages,
+    users: s.users,
+    image: s.image,
+    nodes,
+  };
+}

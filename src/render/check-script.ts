@@ -1,0 +1,34 @@
+// check_apiserver.sh: keepalived's health check. Fixes over the recipe: `curl -f` (an HTTP 500
+// is a failure, not health) on /healthz rather than `/`, quoted variables, and a fixed PATH
+// because keepalived runs scripts with a minimal environment.
+import type { ClusterPlan } from "../plan/plan.js";
+import { GENERATED_BANNER } from "./artifact.js";
+import { shellQuote } from "./quote.js";
+
+export function renderCheckScript(plan: ClusterPlan): string {
+  return [
+    "#!/bin/sh",
+    `# ${GENERATED_BANNER}`,
+    "# keepalived runs this; a non-zero exit counts as one failed health check.",
+    "# It passes while haproxy on this node answers /healthz from a healthy kube-apiserver.",
+    "set -u",
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    `LB_PORT=${shellQuote(String(plan.lbPort))}`,
+    `VIP=${shellQuote(plan.vip)}`,
+    `IFACE=${shellQuote(plan.network.interface)}`,
+    "",
+    "fail() {",
+    '    echo "*** $*" >&2',
+    "    exit 1",
+    "}",
+    "",
+    'curl -sfk --max-time 2 -o /dev/null "https://localhost:${LB_PORT}/healthz" ||',
+    '    fail "GET https://localhost:${LB_PORT}/healthz failed"',
+    "# While this node holds the VIP, the VIP itself must answer too.",
+    'if ip -o -4 addr show dev "${IFACE}" | grep -qF " ${VIP}/"; then',
+    '    curl -sfk --max-time 2 -o /dev/null "https://${VIP}:${LB_PORT}/healthz" ||',
+    '        fail "GET https://${VIP}:${LB_PORT}/healthz failed"',
+    "fi",
+    "",
+  ].join("\n");
+}

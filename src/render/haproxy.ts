@@ -1,0 +1,49 @@
+// haproxy.cfg: a TCP load balancer for the kube-apiservers. Fixes over the recipe: TCP defaults
+// (httplog/forwardfor in TCP sections only make warnings), and a health check that really asks
+// /healthz over TLS — the recipe's `option ssl-hello-chk` silently replaced its httpchk. `check-ssl
+// verify none` on the servers is the form haproxy 2.0 (Ubuntu 20.04) accepts; `http-check connect
+// ssl` needs 2.2.
+import type { ClusterPlan } from "../plan/plan.js";
+import { GENERATED_BANNER } from "./artifact.js";
+import { configWord, ipv4Word } from "./quote.js";
+
+const F = "haproxy.cfg";
+
+export function renderHaproxy(plan: ClusterPlan): string {
+  const hc = plan.healthCheck;
+  return [
+    `# ${GENERATED_BANNER}`,
+    `# cluster ${configWord(F, plan.name)}: clients reach the kube-apiservers through VIP ${ipv4Word(F, plan.vip)}:${plan.lbPort}`,
+    "",
+    "global",
+    "    log /dev/log local0",
+    "    log /dev/log local1 notice",
+    "    daemon",
+    "",
+    "defaults",
+    "    mode tcp",
+    "    log global",
+    "    option tcplog",
+    "    option dontlognull",
+    "    retries 1",
+    "    timeout connect 5s",
+    "    # watches and exec/logs streams stay open for long: do not cut them after 20 s",
+    "    timeout client 1h",
+    "    timeout server 1h",
+    "    timeout check 2s",
+    "",
+    "frontend apiserver",
+    `    bind *:${plan.lbPort}`,
+    "    default_backend apiserver",
+    "",
+    "backend apiserver",
+    "    option httpchk GET /healthz",
+    "    http-check expect status 200",
+    `    balance ${configWord(F, plan.balance)}`,
+    `    default-server inter ${hc.interval}s fall ${hc.fall} rise ${hc.rise}`,
+    ...plan.nodes.map(
+      (node) => `    server ${configWord(F, node.name)} ${ipv4Word(F, node.address)}:${plan.apiserverPort} check check-ssl verify none`,
+    ),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,46 @@
+// Serializers for the formats we emit. The spec schema already restricts every value to a safe
+// character set; these refuse anything else again, so a value can never change the structure of
+// a keepalived or haproxy config or a shell script, even if a check upstream were bypassed.
+import { isIPv4 } from "../spec/ipv4.js";
+
+export class UnsafeValueError extends Error {
+  constructor(format: string, value: string) {
+    super(`refusing to write ${JSON.stringify(value)} into ${format}: not a safe value (internal error: the spec check should have caught it)`);
+    this.name = "UnsafeValueError";
+  }
+}
+
+/** A bare word in keepalived.conf or haproxy.cfg: no whitespace, quotes, braces, comment marks. */
+const CONFIG_WORD = /^[A-Za-z0-9._~+=@%^:\/-]+$/;
+
+export function configWord(format: string, value: string | number): string {
+  const text = String(value);
+  if (!CONFIG_WORD.test(text)) throw new UnsafeValueError(format, text);
+  return text;
+}
+
+export function ipv4Word(format: string, value: string): string {
+  if (!isIPv4(value)) throw new UnsafeValueError(format, value);
+  return value;
+}
+
+/** A double-quoted path in keepalived.conf (`script "…"`): keepalived splits on spaces otherwise. */
+export function keepalivedQuotedPath(value: string): string {
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(value)) throw new UnsafeValueError("keepalived.conf", value);
+  return `"${value}"`;
+}
+
+/** POSIX sh single quoting: safe for any string, since nothing is special inside '…'. */
+export function shellQuote(value: string): string {
+  if (value.includes("\u0000")) throw new UnsafeValueError("a shell script", value);
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Indents every non-empty line of a block by `spaces`. */
+export function indent(text: string, spaces: number): string {
+  const pad = " ".repeat(spaces);
+  return text
+    .split("\n")
+    .map((line) => (line ? pad + line : line))
+    .join("\n");
+}

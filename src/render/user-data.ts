@@ -1,0 +1,85 @@
+// user-data (#cloud-config) for one node: packages, users, the three config files, the firewall
+// and the services. Fixes over the recipe: the services are enabled from a list (no hand-typed
+// `haporyx`), and restarted, because apt already started haproxy with its stock config; ufw
+// allows SSH, the peers and the LB port before it is enabled, so nobody is locked out.
+import type { ClusterPlan, NodePlan } from "../plan/plan.js";
+import { GENERATED_BANNER } from "./artifact.js";
+import { VM_MODES, VM_PATHS } from "./paths.js";
+import { toCloudYaml, yamlComments } from "./yaml.js";
+
+export const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
+export const SERVICES = ["keepalived.service", "haproxy.service"] as const;
+
+export interface NodeFiles {
+  keepalivedConf: string;
+  checkScript: string;
+  haproxyCfg: string;
+}
+
+/** '0640' as cloud-init wants it: a quoted octal string. */
+function octal(mode: number): string {
+  return `0${mode.toString(8)}`;
+}
+
+export function firewallCommands(plan: ClusterPlan, node: NodePlan): string[][] {
+  const { firewall } = plan;
+  if (!firewall.enabled) return [];
+  const commands: string[][] = [];
+  if (firewall.allowSsh) commands.push(["ufw", "allow", "22/tcp", "comment", "SSH"]);
+  for (const peer of node.peers) {
+    commands.push(["ufw", "allow", "from", peer.address, "comment", `k8s-ha peer ${peer.name}`]);
+  }
+  commands.push(["ufw", "allow", `${plan.lbPort}/tcp`, "comment", "k8s-ha apiserver load balancer"]);
+  for (const rule of firewall.allow) commands.push(["ufw", "allow", rule]);
+  commands.push(["ufw", "--force", "enable"]);
+  return commands;
+}
+
+export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFiles): string {
+  const config: Record<string, unknown> = {
+    hostname: node.name,
+    manage_etc_hosts: true,
+  };
+  if (plan.installPackages) {
+    config.package_update = true;
+    config.packages = [...PACKAGES];
+  }
+  if (plan.users.length > 0) {
+    config.users = plan.users.map((user) => ({
+      name: user.name,
+      shell: "/bin/bash",
+      lock_passwd: true,
+      ...(user.sudo ? { sudo: "ALL=(ALL) NOPASSWD:ALL", groups: "sudo" } : {}),
+      ...(user.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: user.sshAuthorizedKeys } : {}),
+    }));
+  }
+  const file = (path: string, content: string, mode: number) => ({
+    path,
+    owner: "root:root",
+    permissions: octal(mode),
+    // written in the final stage, after packages: the package install would otherwise own them
+    defer: true,
+    content,
+  });
+  config.write_files = [
+    file(VM_PATHS.keepalivedConf, files.keepalivedConf, VM_MODES.keepalivedConf),
+    file(VM_PATHS.checkScript, files.checkScript, VM_MODES.checkScript),
+    file(VM_PATHS.haproxyCfg, files.haproxyCfg, VM_MODES.haproxyCfg),
+  ];
+  config.runcmd = [
+    ...firewallCommands(plan, node),
+    ["systemctl", "enable", ...SERVICES],
+    ["systemctl", "restart", ...SERVICES],
+  ];
+  return (
+    "#cloud-config\n" +
+    yamlComments(
+      GENERATED_BANNER,
+      `cluster ${plan.name}, node ${node.name} (${node.state.toLowerCase()}, priority ${node.priority})`,
+      plan.installPackages
+        ? "for a stock Ubuntu image: installs keepalived, haproxy, curl and ufw with apt (needs the network)"
+        : "for the k8s-ha golden image: packages are already there, so first boot needs no network",
+    ) +
+    toCloudYaml(config)
+  );
+}

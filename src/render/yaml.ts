@@ -1,0 +1,26 @@
+// YAML emission for cloud-init's files. cloud-init reads YAML 1.1 (PyYAML), where plain `on`,
+// `no`, `0640` or `1_000` mean booleans and octal or odd numbers: emitting with the 1.1 schema
+// makes the `yaml` package quote such strings. Keys keep insertion order, so output is stable.
+import { Document, isScalar, visit } from "yaml";
+
+/** Lists of plain values (packages, runcmd argument lists, addresses) read best on one line. */
+export function toCloudYaml(value: unknown): string {
+  const doc = new Document(value, { version: "1.1", aliasDuplicateObjects: false });
+  visit(doc, {
+    Seq(_, node) {
+      if (node.items.length > 0 && node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+  });
+  return doc.toString({
+    lineWidth: 0,
+    minContentWidth: 0,
+    indent: 2,
+    indentSeq: true,
+    blockQuote: "literal",
+  });
+}
+
+/** A "# …" comment line per line of text. */
+export function yamlComments(...lines: string[]): string {
+  return lines.map((line) => `# ${line}\n`).join("");
+}

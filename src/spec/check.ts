@@ -1,0 +1,164 @@
+// Rules that relate fields to each other: one subnet, unique names/addresses/priorities, ports
+// that can both bind, a health-check weight that really fails the VIP over, and secrets that
+// keepalived would silently mangle. Each finding says where and what to change.
+import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "../plan/failover.js";
+import type { Finding, Locator } from "./findings.js";
+import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
+import type { Spec } from "./schema.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
+  return [
+    ...checkAddresses(spec, at),
+    ...checkNames(spec, at),
+    ...checkPorts(spec, at),
+    ...checkPriorities(spec, at),
+    ...checkVrrp(spec, at, env),
+    ...checkUsers(spec, at),
+  ];
+}
+
+function checkAddresses(spec: Spec, at: Locator): Finding[] {
+  const { vip, network, nodes } = spec.spec;
+  const prefix = network.prefixLength;
+  const subnet = cidrOf(vip, prefix);
+  const network0 = networkOf(vip, prefix);
+  const findings: Finding[] = [];
+  const inSubnet = (address: string) => networkOf(address, prefix) === network0;
+  const reserved = (address: string) => {
+    const n = ipv4ToNumber(address);
+    return n === network0 ? "the network address" : n === broadcastOf(vip, prefix) ? "the broadcast address" : undefined;
+  };
+  const vipReserved = reserved(vip);
+  if (vipReserved) {
+    findings.push(at.error(["spec", "vip"], `${vip} is ${vipReserved} of ${subnet}`, "pick an unused host address in the subnet"));
+  }
+  const seen = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    const path = ["spec", "nodes", i, "address"];
+    if (!inSubnet(node.address)) {
+      findings.push(
+        at.error(path, `${node.address} is outside ${subnet}, the VIP's subnet (prefixLength ${prefix})`, "keepalived can only move the VIP between nodes on one subnet: fix the address, the VIP or prefixLength"),
+      );
+    } else {
+      const r = reserved(node.address);
+      if (r) findings.push(at.error(path, `${node.address} is ${r} of ${subnet}`, "give the node a host address"));
+    }
+    if (node.address === vip) {
+      findings.push(at.error(path, `${node.address} is also the VIP`, "the VIP must be an address no node owns"));
+    }
+    const first = seen.get(node.address);
+    if (first !== undefined) {
+      findings.push(at.error(path, `${node.address} is already the address of ${nodes[first]!.name} (spec.nodes[${first}])`, "every node needs its own address"));
+    } else seen.set(node.address, i);
+  });
+  const { gateway } = network;
+  if (gateway !== undefined) {
+    const path = ["spec", "network", "gateway"];
+    if (!inSubnet(gateway)) findings.push(at.error(path, `gateway ${gateway} is outside ${subnet}`, "the gateway must be reachable on the nodes' subnet"));
+    else if (reserved(gateway)) findings.push(at.error(path, `gateway ${gateway} is ${reserved(gateway)} of ${subnet}`));
+    if (gateway === vip) findings.push(at.error(path, "the gateway is the VIP", "use the router's address"));
+    const owner = nodes.findIndex((n) => n.address === gateway);
+    if (owner >= 0) findings.push(at.error(path, `the gateway is the address of ${nodes[owner]!.name}`, "use the router's address"));
+  }
+  return findings;
+}
+
+function checkNames(spec: Spec, at: Locator): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Map<string, number>();
+  spec.spec.nodes.forEach((node, i) => {
+    const first = seen.get(node.name);
+    if (first !== undefined) {
+      findings.push(at.error(["spec", "nodes", i, "name"], `node name '${node.name}' is already used by spec.nodes[${first}]`, "node names become hostnames and file paths: make each unique"));
+    } else seen.set(node.name, i);
+  });
+  return findings;
+}
+
+function checkPorts(spec: Spec, at: Locator): Finding[] {
+  const { apiserver, loadBalancer } = spec.spec;
+  if (apiserver.port !== loadBalancer.port) return [];
+  return [
+    at.error(
+      ["spec", "loadBalancer", "port"],
+      `loadBalancer.port ${loadBalancer.port} equals apiserver.port: haproxy and the kube-apiserver both bind it on every node`,
+      "use another port for haproxy, e.g. 1644 (the recipe's) or 8443",
+    ),
+  ];
+}
+
+function checkPriorities(spec: Spec, at: Locator): Finding[] {
+  const { nodes, healthCheck, vrrp } = spec.spec;
+  const findings: Finding[] = [];
+  const given = nodes.filter((n) => n.priority !== undefined).length;
+  if (given > 0 && given < nodes.length) {
+    const missing = nodes.findIndex((n) => n.priority === undefined);
+    findings.push(
+      at.error(["spec", "nodes", missing], `${given} of ${nodes.length} nodes set a priority; this one does not`, "give every node a priority, or none (then the first node gets the highest)"),
+    );
+    return findings;
+  }
+  const priorities = resolvePriorities(nodes);
+  const seen = new Map<number, number>();
+  priorities.forEach((p, i) => {
+    const first = seen.get(p);
+    if (first !== undefined) {
+      findings.push(at.error(["spec", "nodes", i, "priority"], `priority ${p} is also the priority of ${nodes[first]!.name}`, "equal priorities make keepalived break ties by IP address: give each node its own"));
+    } else seen.set(p, i);
+  });
+  if (healthCheck.weight === "auto") {
+    const weight = autoWeight(priorities, vrrp.preempt);
+    if (weight < MIN_WEIGHT) {
+      findings.push(
+        at.error(["spec", "healthCheck", "weight"], `the priorities spread over ${Math.max(...priorities) - Math.min(...priorities)}, more than a weight can cover (${-MIN_WEIGHT})`, "keep the priorities closer together, e.g. 101, 100, 99"),
+      );
+    }
+  } else {
+    const problem = weightProblem(priorities, healthCheck.weight, vrrp.preempt);
+    if (problem) {
+      findings.push(
+        at.error(["spec", "healthCheck", "weight"], problem, vrrp.preempt ? "use weight: auto, or a weight below the smallest priority minus the largest" : "use weight: auto (0: a failing check puts the node in FAULT and releases the VIP)"),
+      );
+    }
+  }
+  return findings;
+}
+
+function checkVrrp(spec: Spec, at: Locator, env: Env): Finding[] {
+  const { vrrp, nodes } = spec.spec;
+  const findings: Finding[] = [];
+  if (vrrp.authPass !== undefined && vrrp.authPassEnv !== undefined) {
+    findings.push(at.error(["spec", "vrrp", "authPassEnv"], "both authPass and authPassEnv are set", "keep one: authPassEnv keeps the password out of the spec"));
+  }
+  if (vrrp.authPassEnv !== undefined) {
+    const value = env[vrrp.authPassEnv];
+    if (value === undefined || value === "") {
+      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `environment variable ${vrrp.authPassEnv} is not set or empty`, `export ${vrrp.authPassEnv}=<at most 8 characters> before running k8s-ha`));
+    } else if (value.length > 8) {
+      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds ${value.length} characters; keepalived silently uses only the first 8`, "use a password of at most 8 characters"));
+    } else if (!/^[A-Za-z0-9._~+=@%^-]+$/.test(value)) {
+      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds characters keepalived's config cannot carry safely`, "use only A-Z a-z 0-9 . _ ~ + = @ % ^ -"));
+    }
+  }
+  if (vrrp.authPass !== undefined || vrrp.authPassEnv !== undefined) {
+    const key = vrrp.authPass !== undefined ? "authPass" : "authPassEnv";
+    findings.push(at.warning(["spec", "vrrp", key], "VRRP PASS authentication sends the password in plain text in every advertisement", "it only guards against accidental clashes with other VRRP routers, not attackers"));
+  }
+  if (vrrp.unicast && nodes.length < 2) {
+    findings.push(at.error(["spec", "vrrp", "unicast"], "unicast needs at least 2 nodes: each node sends adverts to its peers", "add a node or set unicast: false"));
+  }
+  return findings;
+}
+
+function checkUsers(spec: Spec, at: Locator): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  spec.spec.users.forEach((user, i) => {
+    if (seen.has(user.name)) findings.push(at.error(["spec", "users", i, "name"], `user '${user.name}' appears twice`, "merge the entries"));
+    seen.add(user.name);
+    if (user.name === "root") findings.push(at.error(["spec", "users", i, "name"], "root cannot be a cloud-init login user here", "create a named user with sudo: true"));
+  });
+  return findings;
+}

@@ -1,0 +1,36 @@
+// The spec stage as one call: load → shape (zod) → semantic checks. Collects every finding.
+import { createHash } from "node:crypto";
+import { checkSpec, type Env } from "./check.js";
+import { hasErrors, type Finding } from "./findings.js";
+import { loadSpecFile, parseSpecText, type LoadedSpec } from "./load.js";
+import { specSchema, type Spec } from "./schema.js";
+import { schemaFindings } from "./schema-findings.js";
+
+export interface CheckedSpec {
+  file: string;
+  /** Present only when the spec has no errors. */
+  spec?: Spec;
+  findings: Finding[];
+  /** sha256 of the file's bytes as read, recorded in manifests and image records. */
+  sha256: string;
+}
+
+export async function loadSpec(file: string, env: Env): Promise<CheckedSpec> {
+  return checkLoaded(await loadSpecFile(file), env);
+}
+
+export function checkSpecText(file: string, text: string, env: Env): CheckedSpec {
+  return checkLoaded(parseSpecText(file, text), env);
+}
+
+function checkLoaded(loaded: LoadedSpec, env: Env): CheckedSpec {
+  const sha256 = createHash("sha256").update(loaded.text).digest("hex");
+  const base = { file: loaded.file, sha256 };
+  if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
+  const parsed = specSchema.safeParse(loaded.value);
+  if (!parsed.success) {
+    return { ...base, findings: [...loaded.findings, ...schemaFindings(parsed.error.issues, loaded.locator, loaded.value)] };
+  }
+  const findings = [...loaded.findings, ...checkSpec(parsed.data, loaded.locator, env)];
+  return hasErrors(findings) ? { ...base, findings } : { ...base, spec: parsed.data, findings };
+}

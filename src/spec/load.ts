@@ -1,0 +1,136 @@
+// Reading the spec file: the only I/O of the spec stage. Turns every way a file can be unusable
+// (missing, a directory, huge, not YAML, an alias bomb, several documents) into findings.
+import { readFile, stat } from "node:fs/promises";
+import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { Locator, type Finding } from "./findings.js";
+
+/** A cluster spec is a page of YAML; anything this large is a wrong file or an attack. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Aliases a spec may expand; a real spec needs none, a "billion laughs" needs thousands. */
+export const MAX_ALIASES = 100;
+
+export interface LoadedSpec {
+  file: string;
+  text: string;
+  doc?: Document;
+  /** The plain JS value of the document, when it parsed. */
+  value?: unknown;
+  locator: Locator;
+  findings: Finding[];
+}
+
+function fileFinding(file: string, message: string, hint?: string): Finding {
+  return { severity: "error", file, line: 0, col: 0, path: [], message, ...(hint ? { hint } : {}) };
+}
+
+export async function loadSpecFile(file: string): Promise<LoadedSpec> {
+  const fail = (message: string, hint?: string): LoadedSpec => ({
+    file,
+    text: "",
+    locator: new Locator(file, undefined, undefined),
+    findings: [fileFinding(file, message, hint)],
+  });
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return fail("is a directory, not a spec file", "name the YAML file, e.g. k8s-ha.yaml");
+    if (!info.isFile()) return fail("is not a regular file", "name the YAML file, e.g. k8s-ha.yaml");
+    size = info.size;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return fail("no such file", "create a starter spec with `k8s-ha init` or name an existing file");
+    if (code === "EACCES") return fail("permission denied", "make the file readable by this user");
+    return fail(`cannot read: ${(error as Error).message}`);
+  }
+  if (size > MAX_SPEC_BYTES) {
+    return fail(
+      `is ${(size / 1024 / 1024).toFixed(1)} MiB; a cluster spec is at most ${MAX_SPEC_BYTES / 1024 / 1024} MiB`,
+      "check that this is the right file",
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return fail(`cannot read: ${(error as Error).message}`);
+  }
+  return parseSpecText(file, text);
+}
+
+/** Parses YAML text with source positions; pure, so tests and `validate` of stdin can share it. */
+export function parseSpecText(file: string, text: string): LoadedSpec {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const findings: Finding[] = [];
+  if (!Array.isArray(docs)) {
+    // An empty stream: parseAllDocuments returns an EmptyStream marker.
+    const locator = new Locator(file, undefined, undefined);
+    return { file, text, locator, findings: [fileFinding(file, "is empty", "start from `k8s-ha init`")] };
+  }
+  const doc = docs[0];
+  const locator = new Locator(file, doc, lines);
+  if (!doc) return { file, text, locator, findings: [fileFinding(file, "is empty", "start from `k8s-ha init`")] };
+  if (text.includes("\u0000")) {
+    return { file, text, locator, findings: [fileFinding(file, "contains NUL bytes: not a text file")] };
+  }
+  for (const error of doc.errors) {
+    const pos = lines.linePos(error.pos[0]);
+    findings.push({
+      severity: "error",
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: [],
+      message: `YAML: ${firstLine(error.message)}`,
+      hint: yamlHint(error.code),
+    });
+  }
+  if (docs.length > 1) {
+    const second = docs[1]!;
+    const pos = lines.linePos(second.range[0]);
+    findings.push({
+      severity: "error",
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: [],
+      message: "holds more than one YAML document; a spec is exactly one",
+      hint: "remove the '---' and what follows, or split it into its own file",
+    });
+  }
+  if (findings.length > 0) return { file, text, doc, locator, findings };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    const message = (error as Error).message;
+    const aliases = /alias/i.test(message);
+    findings.push(
+      fileFinding(
+        file,
+        aliases ? `YAML aliases expand too far (over ${MAX_ALIASES}): refused as a resource-exhaustion risk` : `YAML: ${firstLine(message)}`,
+        aliases ? "write the values out instead of using anchors and aliases" : undefined,
+      ),
+    );
+    return { file, text, doc, locator, findings };
+  }
+  return { file, text, doc, value, locator, findings };
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return "each key may appear once in a mapping: remove or merge the repeated one";
+    case "TAB_AS_INDENT":
+      return "indent with spaces, not tabs";
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+      return "check the indentation and the ':' after each key";
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,162 @@
+// The cluster spec, apiVersion k8s-ha/v1alpha1, as a zod schema (see DESIGN.md "The spec").
+// Shape and single-field rules live here; rules that relate fields to each other (subnets,
+// priorities against the health-check weight, duplicates) live in check.ts, so that every
+// finding can carry a hint written for its own case.
+//
+// Every string that ends up in a generated file is constrained to a safe character set here:
+// the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
+// by the other.
+import { z } from "zod";
+import { isIPv4 } from "./ipv4.js";
+
+export const API_VERSION = "k8s-ha/v1alpha1";
+export const KIND = "Cluster";
+
+/** RFC 1123 label: lowercase letters, digits and '-', 1..63 chars, not starting or ending with '-'. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Linux IFNAMSIZ is 16 with the NUL: at most 15 bytes, no '/', ':', whitespace; we also refuse
+ * quotes and shell metacharacters, which no real NIC name has. */
+export const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+/** keepalived reads auth_pass as one word, and '#' or '!' start a comment: keep to a plain set. */
+export const AUTH_PASS = /^[A-Za-z0-9._~+=@%^-]{1,8}$/;
+/** Environment variable names as POSIX shells accept them. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** ufw rules we accept in firewall.allow: PORT[:PORT][/tcp|/udp]. */
+export const UFW_RULE = /^[0-9]{1,5}(:[0-9]{1,5})?(\/(tcp|udp))?$/;
+/** One OpenSSH public key on one line: type, base64 blob, optional comment without control chars. */
+export const SSH_KEY =
+  /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [\x20-\x7e]{0,200})?$/;
+/** Linux user names as useradd accepts them by default. */
+export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** Debian package names (policy 5.6.1), optionally pinned with =version. */
+export const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
+/** Image names also become file names and S3 key segments: a DNS label that may hold dots. */
+export const IMAGE_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+/** Semantic-ish version for images: digits, dots, and a plain pre-release tag. */
+export const IMAGE_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]{1,32})?$/;
+/** S3 bucket names (the virtual-host-safe rules). */
+export const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3 key prefix: plain path segments ending in '/', or empty. */
+export const S3_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
+export const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$|^[a-z0-9-]{1,32}$/;
+
+const ipv4 = z.string().refine(isIPv4, { message: "not an IPv4 address in dotted-quad form" });
+const port = z.int().min(1).max(65535);
+
+const dnsLabel = z
+  .string()
+  .regex(DNS_LABEL, { message: "must be a DNS label: lowercase letters, digits and '-', at most 63" });
+
+const node = z.strictObject({
+  name: dnsLabel,
+  address: ipv4,
+  priority: z.int().min(1).max(254).optional(),
+});
+
+const vrrp = z
+  .strictObject({
+    virtualRouterId: z.int().min(1).max(255).default(51),
+    authPass: z
+      .string()
+      .regex(AUTH_PASS, { message: "must be 1 to 8 characters of A-Z a-z 0-9 . _ ~ + = @ % ^ -" })
+      .optional(),
+    authPassEnv: z.string().regex(ENV_NAME, { message: "must be an environment variable name" }).optional(),
+    advertInterval: z.int().min(1).max(255).default(1),
+    unicast: z.boolean().default(false),
+    preempt: z.boolean().default(true),
+  })
+  .prefault({});
+
+const healthCheck = z
+  .strictObject({
+    interval: z.int().min(1).max(60).default(2),
+    fall: z.int().min(1).max(30).default(3),
+    rise: z.int().min(1).max(30).default(2),
+    weight: z.union([z.literal("auto"), z.int().min(-253).max(0)]).default("auto"),
+  })
+  .prefault({});
+
+const firewall = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    allowSsh: z.boolean().default(true),
+    allow: z
+      .array(z.string().regex(UFW_RULE, { message: "must be PORT, PORT/tcp, PORT/udp or FROM:TO/proto" }))
+      .max(64)
+      .default([]),
+  })
+  .prefault({});
+
+const user = z.strictObject({
+  name: z.string().regex(USER_NAME, { message: "must be a Linux user name: [a-z_][a-z0-9_-]{0,31}" }),
+  sshAuthorizedKeys: z
+    .array(z.string().regex(SSH_KEY, { message: "must be one OpenSSH public key on one line" }))
+    .max(32)
+    .default([]),
+  sudo: z.boolean().default(true),
+});
+
+const image = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(IMAGE_NAME, { message: "must be lowercase letters, digits, '.' and '-', at most 63" })
+      .default("k8s-ha-ubuntu-20.04"),
+    version: z.string().regex(IMAGE_VERSION, { message: "must be a version like 0.1.0" }).default("0.1.0"),
+    cpus: z.int().min(1).max(64).default(2),
+    memoryMiB: z.int().min(1024).max(262144).default(2048),
+    diskMiB: z.int().min(8192).max(2097152).default(20480),
+    extraPackages: z
+      .array(z.string().regex(DEB_PACKAGE, { message: "must be a Debian package name" }))
+      .max(128)
+      .default([]),
+  })
+  .prefault({});
+
+const s3 = z.strictObject({
+  bucket: z.string().regex(S3_BUCKET, { message: "must be an S3 bucket name (lowercase, 3..63)" }),
+  prefix: z.string().regex(S3_PREFIX, { message: "must be path segments ending in '/', e.g. k8s-ha/" }).default(""),
+  region: z.string().regex(AWS_REGION, { message: "must be a region name such as us-east-1" }).default("us-east-1"),
+  endpoint: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
+  forcePathStyle: z.boolean().default(false),
+});
+
+export const specSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: z.strictObject({ name: dnsLabel }),
+  spec: z.strictObject({
+    vip: ipv4,
+    network: z.strictObject({
+      interface: z.string().regex(INTERFACE_NAME, {
+        message: "must be a Linux interface name: at most 15 of A-Z a-z 0-9 _ . -",
+      }),
+      prefixLength: z.int().min(8).max(30),
+      gateway: ipv4.optional(),
+      nameservers: z.array(ipv4).max(3).default([]),
+    }),
+    apiserver: z.strictObject({ port: port.default(6443) }).prefault({}),
+    loadBalancer: z
+      .strictObject({
+        port: port.default(1644),
+        balance: z.enum(["roundrobin", "leastconn", "source"]).default("roundrobin"),
+      })
+      .prefault({}),
+    nodes: z.array(node).min(1).max(16),
+    vrrp,
+    healthCheck,
+    firewall,
+    installPackages: z.boolean().default(true),
+    users: z.array(user).max(32).default([]),
+    image,
+    publish: z.strictObject({ s3 }).optional(),
+  }),
+});
+
+/** The spec as written (defaults not yet applied). */
+export type SpecInput = z.input<typeof specSchema>;
+/** The spec with every default applied. */
+export type Spec = z.output<typeof specSchema>;
+export type NodeSpec = Spec["spec"]["nodes"][number];
+export type ImageSpec = Spec["spec"]["image"];
+export type S3Spec = NonNullable<Spec["spec"]["publish"]>["s3"];

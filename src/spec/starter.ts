@@ -1,0 +1,59 @@
+// The spec `k8s-ha init` writes: the recipe's two masters, with every field explained.
+// examples/two-masters.yaml is this text (a test keeps them equal).
+export const STARTER_SPEC = `# k8s-ha cluster spec — the highly available front door of a kubeadm control plane:
+# keepalived holds a virtual IP (VRRP), haproxy on every node balances the kube-apiservers.
+# Render it with \`k8s-ha render\`, check it with \`k8s-ha validate --tools auto\`.
+apiVersion: k8s-ha/v1alpha1
+kind: Cluster
+metadata:
+  name: lab                      # DNS label; names images and instance-ids
+spec:
+  vip: 10.0.2.100                # the virtual IP clients use: --control-plane-endpoint 10.0.2.100:1644
+  network:
+    interface: enp0s3            # the NIC inside the VMs (VirtualBox's first adapter)
+    prefixLength: 24             # the nodes and the VIP share this subnet
+    gateway: 10.0.2.1            # optional: default route
+    nameservers: [10.0.2.3]      # optional
+  apiserver:
+    port: 6443                   # where each kube-apiserver listens
+  loadBalancer:
+    port: 1644                   # haproxy's frontend on every node; must differ from apiserver.port
+    balance: roundrobin          # roundrobin | leastconn | source
+  nodes:                         # 1..16 control-plane nodes; the first gets the highest priority
+    - name: master01
+      address: 10.0.2.10
+    - name: master02
+      address: 10.0.2.11
+  vrrp:
+    virtualRouterId: 51          # 1..255, unique among VRRP routers on this subnet
+    authPass: "42"               # at most 8 characters, sent in plain text; or authPassEnv: NAME
+    advertInterval: 1            # seconds between adverts; a backup takes over after ~3 missed
+    unicast: false               # true for networks that drop VRRP multicast (many clouds)
+    preempt: true                # false: the VIP stays where it is when a better node returns
+  healthCheck:                   # keepalived runs check_apiserver.sh every interval seconds
+    interval: 2
+    fall: 3                      # 3 failures (about 6 s) move the VIP
+    rise: 2
+    weight: auto                 # derived so that an unhealthy node drops below every healthy one
+  firewall:
+    enabled: true                # ufw: SSH, the peers and the LB port are allowed, then enabled
+    allowSsh: true
+    allow: []                    # extra rules, e.g. ["10250/tcp"]
+  installPackages: true          # true: cloud-init installs keepalived, haproxy, curl, ufw (stock
+                                 # Ubuntu, needs apt); false: the golden image has them (offline boot)
+  users: []                      # e.g. [{name: ubuntu, sshAuthorizedKeys: ["ssh-ed25519 AAAA… you@laptop"]}]
+  image:                         # the golden image that \`k8s-ha build-image\` bakes
+    name: k8s-ha-ubuntu-20.04
+    version: 0.1.0
+    cpus: 2
+    memoryMiB: 2048
+    diskMiB: 20480
+    extraPackages: []
+  # publish:                     # optional: where golden images and seeds are shared
+  #   s3:
+  #     bucket: golden-images
+  #     prefix: k8s-ha/
+  #     region: us-east-1
+  #     endpoint: http://127.0.0.1:9000   # any S3-compatible store
+  #     forcePathStyle: true
+`;

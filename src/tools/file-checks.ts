@@ -1,0 +1,135 @@
+// One adapter per program that reads a generated file (STYLE.md 6). Each runs the real program
+// on one node's file and turns its answer into a verdict. Any output counts against the file:
+// warnings on our configs are bugs, and haproxy -dW / keepalived -t make them errors anyway.
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import type { ClusterPlan, NodePlan } from "../plan/plan.js";
+import { renderKeepalived } from "../render/keepalived.js";
+import { NODE_FILES } from "../render/paths.js";
+import { describeExit, run, type RunResult } from "./run.js";
+
+export interface ToolVerdict {
+  tool: string;
+  /** The command as a person would type it, for the report. */
+  command: string;
+  node: string;
+  file: string;
+  ok: boolean;
+  output: string;
+}
+
+export interface FileCheck {
+  tool: string;
+  /** The program that must be on PATH. */
+  program: string;
+  file: string;
+  check(ctx: CheckContext): Promise<ToolVerdict>;
+}
+
+export interface CheckContext {
+  plan: ClusterPlan;
+  node: NodePlan;
+  /** A private (0700) folder holding this node's rendered files under their output paths. */
+  dir: string;
+  /** Absolute path of the program. */
+  binary: string;
+}
+
+const TIMEOUT_MS = 60_000;
+
+function verdict(check: FileCheck, ctx: CheckContext, command: string, result: RunResult, output = result.stdout + result.stderr): ToolVerdict {
+  const trimmed = output.trim();
+  const ok = result.code === 0 && trimmed === "";
+  return {
+    tool: check.tool,
+    command,
+    node: ctx.node.name,
+    file: check.file,
+    ok,
+    output: ok ? "" : trimmed || describeExit(check.program, result),
+  };
+}
+
+const haproxy: FileCheck = {
+  tool: "haproxy",
+  program: "haproxy",
+  file: NODE_FILES.haproxyCfg,
+  async check(ctx) {
+    const result = await run(ctx.binary, ["-c", "-dW", "-f", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    // haproxy -c prints "Configuration file is valid" on success: that line is not a finding
+    const output = (result.stdout + result.stderr).replace(/^Configuration file is valid\s*$/m, "");
+    return verdict(this, ctx, `haproxy -c -dW -f ${this.file}`, result, output);
+  },
+};
+
+/** An interface that exists here, for keepalived -t (it refuses a config naming a missing one). */
+function localInterface(): string {
+  const names = Object.keys(networkInterfaces()).sort();
+  return names.find((n) => n !== "lo") ?? "lo";
+}
+
+const keepalived: FileCheck = {
+  tool: "keepalived",
+  program: "keepalived",
+  file: NODE_FILES.keepalivedConf,
+  async check(ctx) {
+    // keepalived -t needs the interface to exist and the check script to be root-owned in a
+    // folder others cannot write: test a copy whose interface and script path exist here.
+    // The copy comes from the same renderer, so only those two values differ.
+    const lab = join(ctx.dir, "keepalived-test");
+    await mkdir(lab, { recursive: true, mode: 0o700 });
+    const script = join(lab, "check_apiserver.sh");
+    await writeFile(script, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    await chmod(script, 0o755);
+    const iface = localInterface();
+    const plan = { ...ctx.plan, network: { ...ctx.plan.network, interface: iface } };
+    const conf = join(lab, "keepalived.conf");
+    await writeFile(conf, renderKeepalived(plan, ctx.node, script), { mode: 0o600 });
+    const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: TIMEOUT_MS });
+    return verdict(this, ctx, `keepalived -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
+  },
+};
+
+const shellcheck: FileCheck = {
+  tool: "shellcheck",
+  program: "shellcheck",
+  file: NODE_FILES.checkScript,
+  async check(ctx) {
+    const result = await run(ctx.binary, ["-s", "sh", "-f", "gcc", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    return verdict(this, ctx, `shellcheck -s sh ${this.file}`, result);
+  },
+};
+
+const cloudConfig: FileCheck = {
+  tool: "cloud-init",
+  program: "cloud-init",
+  file: NODE_FILES.userData,
+  async check(ctx) {
+    const result = await run(ctx.binary, ["schema", "-c", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    const output = (result.stdout + result.stderr).replace(/^Valid cloud-config: .*$/m, "");
+    return verdict(this, ctx, `cloud-init schema -c ${this.file}`, result, output);
+  },
+};
+
+const networkConfig: FileCheck = {
+  tool: "cloud-init",
+  program: "cloud-init",
+  file: NODE_FILES.networkConfig,
+  async check(ctx) {
+    // cloud-init 22.4's `schema` knows no network-config; its own converter parses the v2 data
+    // exactly as the NoCloud datasource will, and rejects what Ubuntu 20.04 would (e.g. `to: default`).
+    const outDir = join(ctx.dir, "net-convert");
+    const args = ["devel", "net-convert", "-p", join(ctx.dir, this.file), "-k", "yaml", "-d", outDir, "-D", "ubuntu", "-O", "networkd"];
+    const result = await run(ctx.binary, args, { timeoutMs: TIMEOUT_MS });
+    const output = (result.stdout + result.stderr)
+      .replace(/^Read input format 'yaml' from .*$/m, "")
+      .replace(/^Wrote output format 'networkd' to .*$/m, "");
+    // keep the error line, not the Python traceback
+    const lines = output.trim().split("\n");
+    const errorLine = lines.reverse().find((l) => /Error|error/.test(l));
+    return verdict(this, ctx, `cloud-init devel net-convert -p ${this.file}`, result, result.code === 0 ? output : errorLine ?? output);
+  },
+};
+
+export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig];

@@ -1,0 +1,63 @@
+// Hands every node's rendered files to the real programs, in parallel, from a private temp
+// folder that is always removed.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { ClusterPlan } from "../plan/plan.js";
+import type { Artifact } from "../render/artifact.js";
+import { nodeDir } from "../render/paths.js";
+import { FILE_CHECKS, type FileCheck, type ToolVerdict } from "./file-checks.js";
+import { which } from "./run.js";
+
+export interface ToolRun {
+  verdicts: ToolVerdict[];
+  /** Programs that were not found (their checks did not run). */
+  missing: string[];
+  /** Programs found, with their paths. */
+  found: Record<string, string>;
+}
+
+/** Runs `jobs` with at most `limit` at once; keeps their order in the result. */
+export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}
+
+export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artifact[], checks: readonly FileCheck[] = FILE_CHECKS): Promise<ToolRun> {
+  const found: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const program of [...new Set(checks.map((c) => c.program))]) {
+    const path = await which(program);
+    if (path) found[program] = path;
+    else missing.push(program);
+  }
+  const root = await mkdtemp(join(tmpdir(), "k8s-ha-validate-"));
+  try {
+    const jobs: Array<() => Promise<ToolVerdict>> = [];
+    for (const node of plan.nodes) {
+      const dir = join(root, node.name);
+      const prefix = `${nodeDir(node.name)}/`;
+      for (const artifact of artifacts.filter((a) => a.path.startsWith(prefix))) {
+        const target = join(dir, artifact.path.slice(prefix.length));
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+        await writeFile(target, artifact.contents, { mode: artifact.mode });
+      }
+      for (const check of checks) {
+        const binary = found[check.program];
+        if (binary) jobs.push(() => check.check({ plan, node, dir, binary }));
+      }
+    }
+    const verdicts = await pool(jobs, Math.max(2, availableParallelism()));
+    return { verdicts, missing, found };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
