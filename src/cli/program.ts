@@ -11,7 +11,7 @@ export function buildProgram(): Command {
   const program = new Command("k8s-ha")
     .description("Compile one cluster spec into a highly available Kubernetes control-plane front door:\nkeepalived VIP + haproxy, as cloud-init seeds, golden images and a failover rehearsal.")
     .version(VERSION, "--version")
-    .showHelpAfterError("(run with --help for usage)")
+    .showHelpAfterError("    hint: run `k8s-ha --help` for usage")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith("error:") ? `k8s-ha: ${text}` : text) });
 
@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     });
 
   for (const command of program.commands) {
-    command.exitOverride().showHelpAfterError(`(run k8s-ha ${command.name()} --help for usage)`);
+    command.exitOverride().showHelpAfterError(`    hint: run \`k8s-ha ${command.name()} --help\` for usage`);
   }
   return program;
 }

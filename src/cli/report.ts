@@ -6,7 +6,8 @@ export type Format = "text" | "json" | "github";
 
 export function formatFindingText(f: Finding): string {
   const where = f.line > 0 ? `${f.file}:${f.line}:${f.col}` : f.file;
-  const path = f.path.length > 0 ? `  ${formatPath(f.path)}` : "";
+  // file-level findings (line 0) have no place inside the document to name
+  const path = f.line > 0 ? `  ${formatPath(f.path)}` : "";
   const severity = f.severity === "warning" ? "warning: " : "";
   return `${where}${path}  ${severity}${f.message}${f.hint ? `\n    hint: ${f.hint}` : ""}`;
 }

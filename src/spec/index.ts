@@ -10,6 +10,11 @@ export interface CheckedSpec {
   file: string;
   /** Present only when the spec has no errors. */
   spec?: Spec;
+  /**
+   * The spec when its shape is right, even if semantic checks failed: for `rehearse
+   * --accept-invalid`, which runs a spec the checks reject to show why they reject it.
+   */
+  parsed?: Spec;
   findings: Finding[];
   /** sha256 of the file's bytes as read, recorded in manifests and image records. */
   sha256: string;
@@ -32,5 +37,6 @@ function checkLoaded(loaded: LoadedSpec, env: Env): CheckedSpec {
     return { ...base, findings: [...loaded.findings, ...schemaFindings(parsed.error.issues, loaded.locator, loaded.value)] };
   }
   const findings = [...loaded.findings, ...checkSpec(parsed.data, loaded.locator, env)];
-  return hasErrors(findings) ? { ...base, findings } : { ...base, spec: parsed.data, findings };
+  const shaped = { ...base, parsed: parsed.data, findings };
+  return hasErrors(findings) ? shaped : { ...shaped, spec: parsed.data };
 }

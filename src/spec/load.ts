@@ -71,7 +71,7 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
   const locator = new Locator(file, doc, lines);
   if (!doc) return { file, text, locator, findings: [fileFinding(file, "is empty", "start from `k8s-ha init`")] };
   if (text.includes("\u0000")) {
-    return { file, text, locator, findings: [fileFinding(file, "contains NUL bytes: not a text file")] };
+    return { file, text, locator, findings: [fileFinding(file, "contains NUL bytes: not a text file", "save the spec as UTF-8 text")] };
   }
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
@@ -121,7 +121,7 @@ function firstLine(message: string): string {
   return message.split("\n")[0]!.trim();
 }
 
-function yamlHint(code: string): string | undefined {
+function yamlHint(code: string): string {
   switch (code) {
     case "DUPLICATE_KEY":
       return "each key may appear once in a mapping: remove or merge the repeated one";
@@ -131,6 +131,6 @@ function yamlHint(code: string): string | undefined {
     case "MISSING_CHAR":
       return "check the indentation and the ':' after each key";
     default:
-      return undefined;
+      return "check the YAML syntax on that line: indentation with spaces, a ':' after each key, closed quotes and brackets";
   }
 }

@@ -2,7 +2,9 @@
 // instead — including "did you mean" for misspelt keys, which YAML would otherwise accept silently.
 import type { z } from "zod";
 import type { Finding, Locator, SpecPath } from "./findings.js";
+import { parse } from "yaml";
 import { API_VERSION, KIND, specSchema } from "./schema.js";
+import { STARTER_SPEC } from "./starter.js";
 
 type Issue = z.core.$ZodIssue;
 
@@ -11,6 +13,10 @@ export function schemaFindings(issues: readonly Issue[], locator: Locator, input
 }
 
 function describe(issue: Issue, locator: Locator, input: unknown): Finding[] {
+  return describeIssue(issue, locator, input).map((f) => (f.hint ? f : { ...f, ...exampleHint(f.path) }));
+}
+
+function describeIssue(issue: Issue, locator: Locator, input: unknown): Finding[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const last = path[path.length - 1];
   switch (issue.code) {
@@ -47,6 +53,11 @@ function describe(issue: Issue, locator: Locator, input: unknown): Finding[] {
     }
     case "too_small":
     case "too_big": {
+      if (issue.code === "too_big" && last === "weight" && issue.maximum === 0) {
+        return [
+          locator.error(path, `a positive weight (${preview(valueAt(input, path))}) raises the priority of a node whose check fails: the VIP would cling to the broken node`, "use weight: auto, or a negative integer"),
+        ];
+      }
       const bound = issue.code === "too_small" ? "at least" : "at most";
       const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
       const what =
@@ -61,6 +72,19 @@ function describe(issue: Issue, locator: Locator, input: unknown): Finding[] {
     default:
       return [locator.error(path, `${issue.message} (got ${preview(valueAt(input, path))})`)];
   }
+}
+
+let starter: unknown;
+
+/** "e.g. port: 6443", taken from the commented starter spec, for fields it shows. */
+function exampleHint(path: SpecPath): { hint?: string } {
+  starter ??= parse(STARTER_SPEC);
+  const key = [...path].reverse().find((p): p is string => typeof p === "string");
+  const example = valueAt(starter, path.map((p) => (typeof p === "number" ? 0 : p)));
+  if (key === undefined || example === undefined || (typeof example === "object" && example !== null && !Array.isArray(example))) {
+    return { hint: "`k8s-ha init` writes a commented example of every field; `k8s-ha schema` prints the full format" };
+  }
+  return { hint: `for example: ${key}: ${JSON.stringify(example)}` };
 }
 
 function valueAt(input: unknown, path: SpecPath): unknown {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README: `npm test`). Installs the real tools the tests hand files to (root on
+# Debian, via apt-get, only those missing), builds the CLI the end-to-end tests spawn, runs every
+# test, and ends with one plain "N passed, N failed, N skipped" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-tools.sh
+npm run --silent build
+
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=test-results.json "$@" || status=$?
+node scripts/test-summary.mjs test-results.json || status=$((status == 0 ? 1 : status))
+exit "$status"

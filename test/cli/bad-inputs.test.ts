@@ -1,0 +1,191 @@
+// The corpus of bad inputs: every case runs `k8s-ha render` on the built CLI and must end with
+// the right exit code, a message naming the file, the spec path and line, a hint, no stack
+// trace — and nothing written. Shared checks run on every row (STYLE.md 9).
+import { mkdir, readFile, truncate, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseFindings, runCli, tempDir } from "../helpers/cli.js";
+import { specYaml } from "../helpers/specs.js";
+
+interface BadCase {
+  name: string;
+  /** Spec text, or a mutation of the valid base spec. */
+  text?: string;
+  mutate?: (s: Record<string, any>) => void;
+  /** Prepares the spec path itself (directories, huge files, missing files). */
+  setup?: (dir: string) => Promise<string>;
+  env?: Record<string, string>;
+  args?: string[];
+  code?: 1 | 2;
+  message: RegExp;
+  /** The finding's spec path, as printed. */
+  path?: string;
+  /** Text the reported line of the spec must contain (the place the user must edit). */
+  lineHas?: string;
+}
+
+const nodes = (s: Record<string, any>) => s.spec.nodes as Record<string, any>[];
+const three = (s: Record<string, any>) => nodes(s).push({ name: "master03", address: "10.0.2.12" });
+
+const CASES: BadCase[] = [
+  // --- the document's header
+  { name: "wrong apiVersion", mutate: (s) => (s.apiVersion = "v1"), message: /unknown apiVersion "v1".*\n.*k8s-ha\/v1alpha1/, path: "apiVersion", lineHas: "apiVersion" },
+  { name: "wrong kind", mutate: (s) => (s.kind = "Deployment"), message: /unknown kind "Deployment".*\n.*only kind is Cluster/, path: "kind", lineHas: "kind" },
+  { name: "missing metadata.name", mutate: (s) => (s.metadata = { nam: "lab" }), message: /missing required field 'name'/, path: "metadata.name" },
+  { name: "cluster name not a DNS label", mutate: (s) => (s.metadata.name = "Lab_1"), message: /must be a DNS label/, path: "metadata.name", lineHas: "Lab_1" },
+  { name: "missing spec", mutate: (s) => delete s.spec, message: /missing required field 'spec'/, path: "spec" },
+  { name: "top level is a list", text: "- apiVersion: k8s-ha/v1alpha1\n", message: /must be a mapping, not a list/, path: "(document)" },
+  // --- addresses and subnets
+  { name: "vip not an address", mutate: (s) => (s.spec.vip = "10.0.2"), message: /not an IPv4 address/, path: "spec.vip", lineHas: "vip" },
+  { name: "vip with a leading zero", mutate: (s) => (s.spec.vip = "10.0.2.010"), message: /not an IPv4 address/, path: "spec.vip", lineHas: "vip" },
+  { name: "node outside the subnet", mutate: (s) => (nodes(s)[1]!.address = "10.0.3.11"), message: /10\.0\.3\.11 is outside 10\.0\.2\.0\/24/, path: "spec.nodes[1].address", lineHas: "10.0.3.11" },
+  { name: "vip in another subnet than the nodes", mutate: (s) => (s.spec.vip = "192.168.1.100"), message: /outside 192\.168\.1\.0\/24, the VIP's subnet/, path: "spec.nodes[0].address", lineHas: "10.0.2.10" },
+  { name: "vip is a node's address", mutate: (s) => (s.spec.vip = "10.0.2.10"), message: /10\.0\.2\.10 is also the VIP/, path: "spec.nodes[0].address", lineHas: "10.0.2.10" },
+  { name: "vip is the network address", mutate: (s) => (s.spec.vip = "10.0.2.0"), message: /is the network address of 10\.0\.2\.0\/24/, path: "spec.vip", lineHas: "vip" },
+  { name: "vip is the broadcast address", mutate: (s) => (s.spec.vip = "10.0.2.255"), message: /is the broadcast address/, path: "spec.vip", lineHas: "vip" },
+  { name: "duplicate node addresses", mutate: (s) => (nodes(s)[1]!.address = "10.0.2.10"), message: /already the address of master01/, path: "spec.nodes[1].address" },
+  { name: "gateway outside the subnet", mutate: (s) => (s.spec.network.gateway = "10.9.9.1"), message: /gateway 10\.9\.9\.1 is outside/, path: "spec.network.gateway", lineHas: "gateway" },
+  { name: "nameserver not an address", mutate: (s) => (s.spec.network.nameservers = ["dns.example"]), message: /not an IPv4 address/, path: "spec.network.nameservers[0]", lineHas: "dns.example" },
+  { name: "prefix length too long", mutate: (s) => (s.spec.network.prefixLength = 33), message: /must be at most 30/, path: "spec.network.prefixLength", lineHas: "prefixLength" },
+  { name: "prefix length as a string", mutate: (s) => (s.spec.network.prefixLength = "24"), message: /must be an integer, not string "24"/, path: "spec.network.prefixLength", lineHas: "prefixLength" },
+  // --- names and interfaces
+  { name: "duplicate node names", mutate: (s) => (nodes(s)[1]!.name = "master01"), message: /node name 'master01' is already used/, path: "spec.nodes[1].name" },
+  { name: "node name with capitals", mutate: (s) => (nodes(s)[0]!.name = "Master01"), message: /must be a DNS label/, path: "spec.nodes[0].name", lineHas: "Master01" },
+  { name: "node name injection", mutate: (s) => (nodes(s)[0]!.name = "m1;reboot"), message: /must be a DNS label/, path: "spec.nodes[0].name", lineHas: "m1;reboot" },
+  { name: "interface too long", mutate: (s) => (s.spec.network.interface = "enp0s3enp0s3enp0s3"), message: /Linux interface name/, path: "spec.network.interface", lineHas: "interface" },
+  { name: "interface injection with a newline", mutate: (s) => (s.spec.network.interface = "eth0\n}\nglobal_defs {"), message: /Linux interface name/, path: "spec.network.interface", lineHas: "interface" },
+  { name: "interface with a space", mutate: (s) => (s.spec.network.interface = "eth 0"), message: /Linux interface name/, path: "spec.network.interface", lineHas: "interface" },
+  // --- ports
+  { name: "apiserver port 0", mutate: (s) => (s.spec.apiserver.port = 0), message: /must be at least 1/, path: "spec.apiserver.port", lineHas: "port" },
+  { name: "lb port above 65535", mutate: (s) => (s.spec.loadBalancer.port = 70000), message: /must be at most 65535/, path: "spec.loadBalancer.port", lineHas: "port" },
+  { name: "lb port equals apiserver port", mutate: (s) => (s.spec.loadBalancer.port = 6443), message: /both bind it on every node/, path: "spec.loadBalancer.port", lineHas: "6443" },
+  { name: "port as a float", mutate: (s) => (s.spec.apiserver.port = 6443.5), message: /must be an integer, not the number 6443.5/, path: "spec.apiserver.port", lineHas: "port" },
+  // --- VRRP and failover
+  { name: "virtual router id 256", mutate: (s) => (s.spec.vrrp.virtualRouterId = 256), message: /must be at most 255/, path: "spec.vrrp.virtualRouterId", lineHas: "virtualRouterId" },
+  { name: "priority 255", mutate: (s) => nodes(s).forEach((n, i) => (n.priority = 255 - i)), message: /must be at most 254/, path: "spec.nodes[0].priority", lineHas: "priority" },
+  { name: "duplicate priorities", mutate: (s) => nodes(s).forEach((n) => (n.priority = 100)), message: /priority 100 is also the priority of master01/, path: "spec.nodes[1].priority" },
+  { name: "priority on some nodes only", mutate: (s) => (nodes(s)[0]!.priority = 150), message: /1 of 2 nodes set a priority/, path: "spec.nodes[1]" },
+  {
+    name: "the recipe's 200/100 with weight -2",
+    mutate: (s) => {
+      nodes(s)[0]!.priority = 200;
+      nodes(s)[1]!.priority = 100;
+      s.spec.healthCheck = { weight: -2 };
+    },
+    message: /lowers priority 200 by 2 to 198, still at or above priority 100: the VIP never moves/,
+    path: "spec.healthCheck.weight",
+    lineHas: "weight",
+  },
+  { name: "positive weight", mutate: (s) => (s.spec.healthCheck = { weight: 5 }), message: /a positive weight \(5\) raises the priority of a node whose check fails/, path: "spec.healthCheck.weight", lineHas: "weight" },
+  { name: "weight as a word", mutate: (s) => (s.spec.healthCheck = { weight: "heavy" }), message: /must be "auto" or an integer/, path: "spec.healthCheck.weight", lineHas: "heavy" },
+  { name: "negative weight without preempt", mutate: (s) => (s.spec.vrrp = { preempt: false }, s.spec.healthCheck = { weight: -50 }), message: /preempt: false.*nopreempt/, path: "spec.healthCheck.weight", lineHas: "weight" },
+  { name: "authPass over 8 characters", mutate: (s) => (s.spec.vrrp.authPass = "123456789"), message: /1 to 8 characters/, path: "spec.vrrp.authPass", lineHas: "authPass" },
+  { name: "authPass injection", mutate: (s) => (s.spec.vrrp.authPass = '4"\n}'), message: /1 to 8 characters/, path: "spec.vrrp.authPass", lineHas: "authPass" },
+  { name: "authPass and authPassEnv", mutate: (s) => (s.spec.vrrp.authPassEnv = "VRRP_PASS"), env: { VRRP_PASS: "x" }, message: /both authPass and authPassEnv/, path: "spec.vrrp.authPassEnv", lineHas: "authPassEnv" },
+  { name: "authPassEnv not set", mutate: (s) => (s.spec.vrrp = { authPassEnv: "K8S_HA_TEST_UNSET" }), message: /K8S_HA_TEST_UNSET is not set or empty/, path: "spec.vrrp.authPassEnv", lineHas: "authPassEnv" },
+  { name: "authPassEnv holds 9 characters", mutate: (s) => (s.spec.vrrp = { authPassEnv: "K8S_HA_TEST_PASS" }), env: { K8S_HA_TEST_PASS: "123456789" }, message: /holds 9 characters; keepalived silently uses only the first 8/, path: "spec.vrrp.authPassEnv" },
+  { name: "unicast with one node", mutate: (s) => (nodes(s).pop(), (s.spec.vrrp.unicast = true)), message: /unicast needs at least 2 nodes/, path: "spec.vrrp.unicast", lineHas: "unicast" },
+  { name: "no nodes", mutate: (s) => (s.spec.nodes = []), message: /must have at least 1 entry/, path: "spec.nodes", lineHas: "nodes" },
+  { name: "17 nodes", mutate: (s) => (s.spec.nodes = Array.from({ length: 17 }, (_, i) => ({ name: `n${i}`, address: `10.0.2.${20 + i}` }))), message: /must have at most 16 entries/, path: "spec.nodes" },
+  // --- typos, which YAML accepts silently
+  { name: "misspelt field under spec", mutate: (s) => ((s.spec.vipp = s.spec.vip), delete s.spec.vip), message: /unknown field 'vipp'.*\n.*did you mean 'vip'\?/, path: "spec.vipp", lineHas: "vipp" },
+  { name: "misspelt health-check field", mutate: (s) => (s.spec.healthCheck = { intervall: 2 }), message: /unknown field 'intervall'.*\n.*did you mean 'interval'\?/, path: "spec.healthCheck.intervall", lineHas: "intervall" },
+  // --- strings that reach shell, ufw, cloud-init
+  { name: "ufw rule injection", mutate: (s) => (s.spec.firewall = { allow: ["22/tcp; rm -rf /"] }), message: /must be PORT/, path: "spec.firewall.allow[0]", lineHas: "rm -rf" },
+  { name: "user name injection", mutate: (s) => (s.spec.users = [{ name: "bob$(id)" }]), message: /must be a Linux user name/, path: "spec.users[0].name", lineHas: "bob" },
+  { name: "ssh key with a newline", mutate: (s) => (s.spec.users = [{ name: "ops", sshAuthorizedKeys: ["ssh-ed25519 AAAA\nruncmd: [reboot]"] }]), message: /one OpenSSH public key on one line/, path: "spec.users[0].sshAuthorizedKeys[0]" },
+  { name: "root as a login user", mutate: (s) => (s.spec.users = [{ name: "root" }]), message: /root cannot be a cloud-init login user/, path: "spec.users[0].name", lineHas: "root" },
+  { name: "package name injection", mutate: (s) => (s.spec.image = { extraPackages: ["curl; reboot"] }), message: /must be a Debian package name/, path: "spec.image.extraPackages[0]", lineHas: "reboot" },
+  { name: "image version not semantic", mutate: (s) => (s.spec.image = { version: "latest" }), message: /must be a version like 0\.1\.0/, path: "spec.image.version", lineHas: "latest" },
+  { name: "bad S3 bucket", mutate: (s) => (s.spec.publish = { s3: { bucket: "Bad_Bucket" } }), message: /must be an S3 bucket name/, path: "spec.publish.s3.bucket", lineHas: "Bad_Bucket" },
+  { name: "S3 endpoint not a URL", mutate: (s) => (s.spec.publish = { s3: { bucket: "images", endpoint: "ftp://x" } }), message: /must be an http\(s\) URL/, path: "spec.publish.s3.endpoint", lineHas: "endpoint" },
+  // --- YAML itself
+  { name: "bad indentation", text: "apiVersion: k8s-ha/v1alpha1\nkind: Cluster\n metadata:\n  name: lab\n", message: /YAML: /, path: "(document)" },
+  { name: "tab indentation", text: "apiVersion: k8s-ha/v1alpha1\nmetadata:\n\tname: lab\n", message: /YAML: /, path: "(document)" },
+  { name: "duplicate key", text: specYaml() + "kind: Cluster\n", message: /YAML: Map keys must be unique.*\n.*each key may appear once/, path: "(document)" },
+  { name: "two documents", text: specYaml() + "---\n" + specYaml(), message: /more than one YAML document/, path: "(document)" },
+  {
+    name: "alias bomb",
+    text: ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n") + "\n",
+    message: /aliases expand too far/,
+  },
+  // --- the file itself
+  { name: "empty file", text: "", message: /is empty/ },
+  { name: "NUL bytes", text: "apiVersion: k8s-ha/v1alpha1\u0000\n", message: /NUL|YAML/ },
+  {
+    name: "a 50 MB file",
+    setup: async (dir) => {
+      const file = join(dir, "huge.yaml");
+      await writeFile(file, specYaml());
+      await truncate(file, 50 * 1024 * 1024);
+      return file;
+    },
+    message: /is 50\.0 MiB; a cluster spec is at most 1 MiB/,
+  },
+  {
+    name: "a directory instead of a file",
+    setup: async (dir) => {
+      await mkdir(join(dir, "spec.yaml"));
+      return join(dir, "spec.yaml");
+    },
+    message: /is a directory, not a spec file/,
+  },
+  { name: "a missing file", setup: async (dir) => join(dir, "nope.yaml"), message: /no such file\n.*k8s-ha init/ },
+  // --- the command line
+  { name: "unknown option", args: ["--bogus"], code: 2, message: /unknown option '--bogus'/ },
+  { name: "output is a file", args: ["-o", "FILE"], code: 2, message: /exists and is not a directory/ },
+];
+
+describe.concurrent("bad inputs", () => {
+  let root: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    root = await tempDir("k8s-ha-bad-");
+  });
+  afterAll(async () => root.cleanup());
+
+  it("holds at least 40 cases with distinct names", () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+  });
+
+  for (const [i, c] of CASES.entries()) {
+    it(c.name, async () => {
+      const dir = join(root.dir, `case-${i}`);
+      await mkdir(dir);
+      const specPath = c.setup ? await c.setup(dir) : join(dir, "k8s-ha.yaml");
+      if (!c.setup) await writeFile(specPath, c.text ?? specYaml(c.mutate));
+      const out = join(dir, "out");
+      const args = (c.args ?? []).map((a) => (a === "FILE" ? specPath : a));
+      const result = await runCli(["render", specPath, ...(c.args?.includes("-o") ? [] : ["-o", out]), ...args], {
+        cwd: dir,
+        env: c.env,
+      });
+
+      // exit code, message, hint, no stack trace
+      expect(result.code, result.stderr).toBe(c.code ?? 1);
+      expect(result.stderr).toMatch(c.message);
+      expect(result.stderr).toMatch(/hint: \S/);
+      expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+      expect(result.stderr).not.toMatch(/internal error/);
+      // nothing written
+      expect(existsSync(out)).toBe(false);
+      if (c.code === 2) return;
+
+      // names the file, and the path and line where the user must edit
+      expect(result.stderr).toContain(specPath);
+      if (c.path === undefined) return;
+      const findings = parseFindings(result.stderr);
+      const documentLevel = c.path === "(document)";
+      const finding = documentLevel
+        ? findings.find((f) => f.file === specPath)
+        : findings.find((f) => f.path === c.path);
+      expect(finding, `no finding at ${c.path} in:\n${result.stderr}`).toBeDefined();
+      expect(finding!.line).toBeGreaterThan(0);
+      if (c.lineHas) {
+        const lines = (await readFile(specPath, "utf8")).split("\n");
+        expect(lines[finding!.line - 1]).toContain(c.lineHas);
+      }
+    });
+  }
+});

@@ -1,0 +1,47 @@
+// Spawns the built CLI (dist/index.js, built by `npm test` before vitest runs) like a user would.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const BIN = join(ROOT, "dist/index.js");
+export const EXAMPLES = join(ROOT, "examples");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** A temp folder for one test; call the returned cleanup in afterEach/finally. */
+export async function tempDir(prefix = "k8s-ha-test-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Parses `file:line:col  path  message` lines of the CLI's text findings. */
+export function parseFindings(stderr: string): { file: string; line: number; col: number; path: string; message: string }[] {
+  const found = [];
+  for (const text of stderr.split("\n")) {
+    const m = /^(\S+?):(\d+):(\d+)  (\S+)  (.*)$/.exec(text);
+    if (m) found.push({ file: m[1]!, line: Number(m[2]), col: Number(m[3]), path: m[4]!, message: m[5]! });
+  }
+  return found;
+}
