@@ -13,6 +13,13 @@ tools=(
   ip:iproute2
   openssl:openssl
   ufw:ufw
+  # readers of the seed ISOs
+  isoinfo:genisoimage
+  isovfy:genisoimage
+  xorriso:xorriso
+  bsdtar:libarchive-tools
+  7z:p7zip-full
+  blkid:util-linux
 )
 
 missing=()

@@ -1,0 +1,206 @@
+// The commands as users run them: the built binary, in a temp folder.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeArtifacts } from "../../src/write/output.js";
+import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
+import { EXAMPLE_ENV } from "../helpers/plan.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(async () => cleanup());
+
+async function tree(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else files[relative(root, p)] = createHash("sha256").update(await readFile(p)).digest("hex");
+    }
+  };
+  await walk(root);
+  return files;
+}
+
+describe("k8s-ha", () => {
+  it("prints its version and help", async () => {
+    const pkg = JSON.parse(await readFile(join(EXAMPLES, "../package.json"), "utf8"));
+    const version = await runCli(["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["init", "validate", "render", "schema"]) expect(help.stdout).toContain(command);
+    const renderHelp = await runCli(["render", "--help"]);
+    expect(renderHelp.code).toBe(0);
+    expect(renderHelp.stdout).toContain("-o, --output <dir>");
+  });
+
+  it("exits 2 on an unknown command or a bad option value", async () => {
+    expect((await runCli(["frobnicate"])).code).toBe(2);
+    const bad = await runCli(["validate", join(EXAMPLES, "two-masters.yaml"), "--tools", "sometimes"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/argument 'sometimes' is invalid.*auto, required, off/);
+  });
+});
+
+describe("init", () => {
+  it("writes the starter spec, which is examples/two-masters.yaml and valid", async () => {
+    const result = await runCli(["init"], { cwd: dir });
+    expect(result.code).toBe(0);
+    const written = await readFile(join(dir, "k8s-ha.yaml"), "utf8");
+    expect(written).toBe(await readFile(join(EXAMPLES, "two-masters.yaml"), "utf8"));
+    expect((await runCli(["validate"], { cwd: dir })).code).toBe(0);
+  });
+
+  it("refuses to overwrite without --force, and overwrites with it", async () => {
+    const target = join(dir, "mine.yaml");
+    await writeFile(target, "keep me\n");
+    const refused = await runCli(["init", target]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/already exists; nothing was written\n.*--force/);
+    expect(await readFile(target, "utf8")).toBe("keep me\n");
+    expect((await runCli(["init", target, "--force"])).code).toBe(0);
+    expect(await readFile(target, "utf8")).toContain("apiVersion: k8s-ha/v1alpha1");
+  });
+});
+
+describe("render", () => {
+  const spec = join(EXAMPLES, "two-masters.yaml");
+
+  it("writes the layout of DESIGN.md with the promised modes and a manifest of it", async () => {
+    const out = join(dir, "out");
+    const result = await runCli(["render", spec, "-o", out]);
+    expect(result.code, result.stderr).toBe(0);
+    const files = await tree(out);
+    for (const node of ["master01", "master02"]) {
+      for (const f of ["user-data", "meta-data", "network-config", "files/keepalived.conf", "files/check_apiserver.sh", "files/haproxy.cfg"]) {
+        expect(files).toHaveProperty(`nodes/${node}/${f}`);
+      }
+      expect((await stat(join(out, `nodes/${node}/files/keepalived.conf`))).mode & 0o777).toBe(0o640);
+      expect((await stat(join(out, `nodes/${node}/files/check_apiserver.sh`))).mode & 0o777).toBe(0o755);
+      expect((await stat(join(out, `nodes/${node}/files/haproxy.cfg`))).mode & 0o777).toBe(0o644);
+    }
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
+    expect(manifest.generator).toMatch(/^k8s-ha \d+\.\d+\.\d+/);
+    expect(manifest.specSha256).toBe(createHash("sha256").update(await readFile(spec)).digest("hex"));
+    const listed = Object.fromEntries(manifest.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256]));
+    const { ["manifest.json"]: _, ...written } = files;
+    expect(listed).toEqual(written);
+  });
+
+  it("gives the same bytes every time, whatever the time zone, locale or folder", async () => {
+    const a = join(dir, "a");
+    const b = join(dir, "deeper/b");
+    expect((await runCli(["render", spec, "-o", a])).code).toBe(0);
+    await mkdir(dirname(b), { recursive: true });
+    await copyFile(spec, join(dir, "copy.yaml"));
+    expect((await runCli(["render", "copy.yaml", "-o", b], { cwd: dir, env: { TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" } })).code).toBe(0);
+    expect(await tree(b)).toEqual(await tree(a));
+  });
+
+  it("replaces its own output and leaves other entries (build-image's images/) alone", async () => {
+    const out = join(dir, "out");
+    await mkdir(join(out, "images"), { recursive: true });
+    await writeFile(join(out, "images/golden.ova"), "precious");
+    await mkdir(join(out, "nodes/old-node"), { recursive: true });
+    await writeFile(join(out, "nodes/old-node/user-data"), "stale");
+    expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
+    expect(await readFile(join(out, "images/golden.ova"), "utf8")).toBe("precious");
+    expect(existsSync(join(out, "nodes/old-node"))).toBe(false);
+    expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
+  });
+
+  it("keeps the previous output whole when a render fails", async () => {
+    const out = join(dir, "out");
+    expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
+    const before = await tree(out);
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, (await readFile(spec, "utf8")).replace("10.0.2.11", "10.9.9.9"));
+    expect((await runCli(["render", bad, "-o", out])).code).toBe(1);
+    expect(await tree(out)).toEqual(before);
+  });
+
+  it("rolls back when writing fails halfway (the writer's own guarantee)", async () => {
+    const out = join(dir, "out");
+    expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
+    const before = await tree(out);
+    const unwritable = { path: "nodes/x/user-data", contents: 42 as unknown as string, mode: 0o644 };
+    await expect(writeArtifacts(out, [{ path: "nodes/a/user-data", contents: "new", mode: 0o644 }, unwritable])).rejects.toThrow();
+    expect(await tree(out)).toEqual(before);
+    expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
+    await expect(writeArtifacts(out, [{ path: "../escape", contents: "x", mode: 0o644 }])).rejects.toThrow(/not a plain relative path/);
+  });
+});
+
+describe("validate", () => {
+  const two = join(EXAMPLES, "two-masters.yaml");
+
+  it("says valid, with warnings, and exits 0", async () => {
+    const result = await runCli(["validate", two]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/two-masters\.yaml:\d+:\d+  spec\.vrrp\.authPass  warning: .*plain text/);
+    expect(result.stderr).toMatch(/valid \(0 errors, 1 warning\)/);
+  });
+
+  it("--format json is one stable document on stdout", async () => {
+    const result = await runCli(["validate", two, "--format", "json"]);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(Object.keys(doc)).toEqual(["file", "valid", "findings", "tools"]);
+    expect(doc.valid).toBe(true);
+    expect(doc.findings[0]).toEqual({
+      severity: "warning",
+      file: two,
+      line: expect.any(Number),
+      col: expect.any(Number),
+      path: "spec.vrrp.authPass",
+      message: expect.stringMatching(/plain text/),
+      hint: expect.any(String),
+    });
+    expect(doc.tools).toEqual({ mode: "off", ran: false });
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, (await readFile(two, "utf8")).replace("port: 1644", "port: 6443"));
+    const invalid = await runCli(["validate", bad, "--format", "json"]);
+    expect(invalid.code).toBe(1);
+    expect(JSON.parse(invalid.stdout)).toMatchObject({ valid: false, findings: [{ severity: "error", path: "spec.loadBalancer.port" }, { severity: "warning" }] });
+  });
+
+  it("--format github prints workflow annotations", async () => {
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 10.0.2.11", "address: 10.0.3.11"));
+    const result = await runCli(["validate", bad, "--format", "github"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^::error file=.*bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::10\.0\.3\.11 is outside 10\.0\.2\.0\/24/m);
+  });
+
+  it("--tools required exits 3 and names what to install when a tool is missing", async () => {
+    const result = await runCli(["validate", two, "--tools", "required"], { env: { PATH: join(dir, "no-tools-here") } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/--tools required: .*shellcheck.*not found/);
+    expect(result.stderr).toMatch(/apt-get install shellcheck/);
+  });
+
+  it("reads the VRRP password from the environment", async () => {
+    const unicast = join(EXAMPLES, "three-node-unicast.yaml");
+    expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } })).code).toBe(1);
+    expect((await runCli(["validate", unicast], { env: EXAMPLE_ENV })).code).toBe(0);
+  });
+});
+
+describe("schema", () => {
+  it("prints a JSON Schema of the spec as users write it", async () => {
+    const result = await runCli(["schema"]);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.required).toEqual(["apiVersion", "kind", "metadata", "spec"]);
+    expect(schema.properties.spec.required).toEqual(["vip", "network", "nodes"]);
+    expect(schema.properties.spec.properties.loadBalancer.properties.balance.enum).toEqual(["roundrobin", "leastconn", "source"]);
+    expect(schema.properties.spec.additionalProperties).toBe(false);
+  });
+});
+
