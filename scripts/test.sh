@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-tools.sh
+npm run --silent typecheck
 npm run --silent build
 
 status=0

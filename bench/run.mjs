@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Benchmarks of issue 2, reported as ratios against baselines measured in the same run:
+//   render / validate (no tools)  vs  `node -e 0` (a bare Node start)
+//   validate --tools auto         vs  the same tool commands run one by one by hand
+// Usage: npm run bench [-- --rounds N]. Needs `npm run build` first; the tools for the third row.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = join(root, "dist/index.js");
+const roundsArg = process.argv.indexOf("--rounds");
+const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
+const work = mkdtempSync(join(tmpdir(), "k8s-ha-bench-"));
+const env = { ...process.env, K8S_HA_VRRP_PASS: "s3cret" };
+
+function time(argv, options = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"], ...options });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+/** Median of `n` runs of `fn`, after one warm-up run. */
+function median(n, fn) {
+  fn();
+  const samples = Array.from({ length: n }, fn).sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function row(name, ms, baseline) {
+  console.log(`${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / baseline).toFixed(2)}x`);
+}
+
+try {
+  const node = median(rounds, () => time([process.execPath, "-e", "0"]));
+  console.log(`rounds: ${rounds} (median); baseline node -e 0: ${node.toFixed(1)} ms\n`);
+  for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
+    const spec = join(root, "examples", example);
+    row(`render ${example} vs node -e 0`, median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, "out")])), node);
+    row(`validate ${example} vs node -e 0`, median(rounds, () => time([process.execPath, bin, "validate", spec])), node);
+  }
+
+  // validate --tools auto against the same programs run one after another, as a person would
+  const spec = join(root, "examples", "three-node-unicast.yaml");
+  const out = join(work, "by-hand");
+  execFileSync(process.execPath, [bin, "render", spec, "-o", out], { env, stdio: "ignore" });
+  const byHand = () => {
+    let total = 0;
+    for (const node of ["cp1", "cp2", "cp3"]) {
+      const dir = join(out, "nodes", node);
+      // keepalived -t needs an existing interface and a private script folder, as validate arranges
+      const lab = mkdtempSync(join(work, "ka-"));
+      cpSync(join(dir, "files/check_apiserver.sh"), join(lab, "check.sh"));
+      const conf = execFileSync("sed", ["-e", "s/enp0s8/lo/", "-e", `s|/etc/keepalived/check_apiserver.sh|${lab}/check.sh|`, join(dir, "files/keepalived.conf")]);
+      writeFileSync(join(lab, "k.conf"), conf);
+      total += time(["haproxy", "-c", "-dW", "-f", join(dir, "files/haproxy.cfg")]);
+      total += time(["keepalived", "-t", "-l", "-n", "-f", join(lab, "k.conf")], { allowFailure: true });
+      total += time(["shellcheck", "-s", "sh", join(dir, "files/check_apiserver.sh")]);
+      total += time(["cloud-init", "schema", "-c", join(dir, "user-data")]);
+      total += time(["cloud-init", "devel", "net-convert", "-p", join(dir, "network-config"), "-k", "yaml", "-d", join(lab, "net"), "-D", "ubuntu", "-O", "networkd"]);
+      rmSync(lab, { recursive: true, force: true });
+    }
+    return total;
+  };
+  const toolRounds = Math.max(3, Math.floor(rounds / 5));
+  const hand = median(toolRounds, byHand);
+  console.log(`\nbaseline: the 15 tool commands for three-node-unicast one by one: ${hand.toFixed(1)} ms`);
+  row("validate --tools auto three-node-unicast vs by hand", median(toolRounds, () => time([process.execPath, bin, "validate", spec, "--tools", "auto"])), hand);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
