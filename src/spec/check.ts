@@ -119,7 +119,13 @@ function checkPriorities(spec: Spec, at: Locator): Finding[] {
     const problem = weightProblem(priorities, healthCheck.weight, vrrp.preempt);
     if (problem) {
       findings.push(
-        at.error(["spec", "healthCheck", "weight"], problem, vrrp.preempt ? "use weight: auto, or a weight below the smallest priority minus the largest" : "use weight: auto (0: a failing check puts the node in FAULT and releases the VIP)"),
+        at.error(
+          ["spec", "healthCheck", "weight"],
+          problem,
+          vrrp.preempt
+            ? `use weight: auto (here ${autoWeight(priorities, true)}), or any weight from -253 to ${autoWeight(priorities, true)}`
+            : "use weight: auto (0: a failing check puts the node in FAULT and releases the VIP)",
+        ),
       );
     }
   }

@@ -9,7 +9,15 @@ import { STARTER_SPEC } from "./starter.js";
 type Issue = z.core.$ZodIssue;
 
 export function schemaFindings(issues: readonly Issue[], locator: Locator, input: unknown): Finding[] {
-  return issues.flatMap((issue) => describe(issue, locator, input));
+  const findings = issues.flatMap((issue) => describe(issue, locator, input));
+  // "unknown field 'vipp' — did you mean 'vip'?" already covers "missing required field 'vip'"
+  const guessed = new Set(
+    findings.flatMap((f) => {
+      const guess = /^did you mean '(.+)'\?$/.exec(f.hint ?? "")?.[1];
+      return guess ? [JSON.stringify([...f.path.slice(0, -1), guess])] : [];
+    }),
+  );
+  return findings.filter((f) => !(f.message.startsWith("missing required field") && guessed.has(JSON.stringify(f.path))));
 }
 
 function describe(issue: Issue, locator: Locator, input: unknown): Finding[] {
