@@ -32,7 +32,7 @@ const CASES: BadCase[] = [
   // --- the document's header
   { name: "wrong apiVersion", mutate: (s) => (s.apiVersion = "v1"), message: /unknown apiVersion "v1".*\n.*k8s-ha\/v1alpha1/, path: "apiVersion", lineHas: "apiVersion" },
   { name: "wrong kind", mutate: (s) => (s.kind = "Deployment"), message: /unknown kind "Deployment".*\n.*only kind is Cluster/, path: "kind", lineHas: "kind" },
-  { name: "missing metadata.name", mutate: (s) => (s.metadata = { nam: "lab" }), message: /missing required field 'name'/, path: "metadata.name" },
+  { name: "missing metadata.name", mutate: (s) => (s.metadata = { labels: "x" }), message: /missing required field .name./, path: "metadata.name" },
   { name: "cluster name not a DNS label", mutate: (s) => (s.metadata.name = "Lab_1"), message: /must be a DNS label/, path: "metadata.name", lineHas: "Lab_1" },
   { name: "missing spec", mutate: (s) => delete s.spec, message: /missing required field 'spec'/, path: "spec" },
   { name: "top level is a list", text: "- apiVersion: k8s-ha/v1alpha1\n", message: /must be a mapping, not a list/, path: "(document)" },
