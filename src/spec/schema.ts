@@ -36,8 +36,8 @@ export const IMAGE_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 export const IMAGE_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]{1,32})?$/;
 /** S3 bucket names (the virtual-host-safe rules). */
 export const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** S3 key prefix: plain path segments ending in '/', or empty. */
-export const S3_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
+/** S3 key prefix: plain path segments ending in '/', or empty; no '.' or '..' segments. */
+export const S3_PREFIX = /^((?!\.\.?\/)[A-Za-z0-9._-]+\/)*$/;
 export const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$|^[a-z0-9-]{1,32}$/;
 
 const ipv4 = z.string().refine(isIPv4, { message: "not an IPv4 address in dotted-quad form" });
