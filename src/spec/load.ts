@@ -73,30 +73,18 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
   if (text.includes("\u0000")) {
     return { file, text, locator, findings: [fileFinding(file, "contains NUL bytes: not a text file", "save the spec as UTF-8 text")] };
   }
+  // YAML-level problems have a place in the text but no spec path yet
+  const atOffset = (offset: number, message: string, hint: string): Finding => {
+    const pos = lines.linePos(offset);
+    return { severity: "error", file, line: pos.line, col: pos.col, path: [], message, hint };
+  };
   for (const error of doc.errors) {
-    const pos = lines.linePos(error.pos[0]);
-    findings.push({
-      severity: "error",
-      file,
-      line: pos.line,
-      col: pos.col,
-      path: [],
-      message: `YAML: ${firstLine(error.message)}`,
-      hint: yamlHint(error.code),
-    });
+    findings.push(atOffset(error.pos[0], `YAML: ${firstLine(error.message)}`, yamlHint(error.code)));
   }
   if (docs.length > 1) {
-    const second = docs[1]!;
-    const pos = lines.linePos(second.range[0]);
-    findings.push({
-      severity: "error",
-      file,
-      line: pos.line,
-      col: pos.col,
-      path: [],
-      message: "holds more than one YAML document; a spec is exactly one",
-      hint: "remove the '---' and what follows, or split it into its own file",
-    });
+    findings.push(
+      atOffset(docs[1]!.range[0], "holds more than one YAML document; a spec is exactly one", "remove the '---' and what follows, or split it into its own file"),
+    );
   }
   if (findings.length > 0) return { file, text, doc, locator, findings };
   let value: unknown;
