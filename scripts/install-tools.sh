@@ -13,6 +13,7 @@ tools=(
   ip:iproute2
   openssl:openssl
   ufw:ufw
+  packer:packer
   # readers of the seed ISOs
   isoinfo:genisoimage
   isovfy:genisoimage

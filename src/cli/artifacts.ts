@@ -1,4 +1,5 @@
-// Everything `render` writes for a compiled spec, manifest included. Pure given its inputs.
+// Everything `render` writes for a compiled spec (nodes, Packer template, manifest). Pure given its inputs.
+import { renderPacker } from "../packer/render.js";
 import type { Artifact } from "../render/artifact.js";
 import { renderNodes } from "../render/index.js";
 import { GENERATOR } from "../version.js";
@@ -6,6 +7,8 @@ import { buildManifest, manifestArtifact } from "../write/manifest.js";
 import type { Compiled } from "./pipeline.js";
 
 export function clusterArtifacts(compiled: Compiled, extra: readonly Artifact[] = []): Artifact[] {
-  const artifacts = [...renderNodes(compiled.plan), ...extra];
+  const { plan, assets } = compiled;
+  const packer = renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer });
+  const artifacts = [...renderNodes(plan), ...packer, ...extra];
   return [...artifacts, manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, artifacts))];
 }

@@ -1,4 +1,6 @@
 // The shared front half of most commands: load and check the spec, print what was found, plan.
+import { loadPackerAssets } from "../packer/assets.js";
+import type { PackerAssets } from "../packer/render.js";
 import { planCluster, type ClusterPlan } from "../plan/plan.js";
 import type { Env } from "../spec/check.js";
 import { hasErrors, type Finding } from "../spec/findings.js";
@@ -15,6 +17,8 @@ export interface Compiled {
   plan: ClusterPlan;
   sha256: string;
   findings: Finding[];
+  /** Static files shipped with k8s-ha that renderers copy (read here, at the edge). */
+  assets: { packer: PackerAssets };
 }
 
 /** Loads, checks and plans; prints findings; throws ExitError(1) when the spec has errors. */
@@ -26,5 +30,12 @@ export async function compileSpec(file: string | undefined, options: { env?: Env
   if (hasErrors(checked.findings) || !checked.spec) {
     throw new ExitError(EXIT.invalid, `${path}: ${summary(checked.findings)}; nothing was written`);
   }
-  return { file: path, spec: checked.spec, plan: planCluster(checked.spec, env), sha256: checked.sha256, findings: checked.findings };
+  return {
+    file: path,
+    spec: checked.spec,
+    plan: planCluster(checked.spec, env),
+    sha256: checked.sha256,
+    findings: checked.findings,
+    assets: { packer: await loadPackerAssets() },
+  };
 }

@@ -47,6 +47,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("build-image")
+    .description("bake the golden image (Ubuntu 20.04 VirtualBox OVA) with Packer and record it in DIR/images/")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .option("--dry-run", "print the Packer commands and exit")
+    .option("--force", "build even when an image with the same template fingerprint exists")
+    .action(async (spec: string | undefined, options: { output: string; dryRun?: boolean; force?: boolean }) => {
+      const { runBuildImage } = await import("./commands/build-image.js");
+      await runBuildImage(spec, options);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of the spec (for editors)")
     .action(async () => {

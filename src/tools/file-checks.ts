@@ -5,6 +5,8 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
+import { packerEnv } from "../packer/build-image.js";
+import { PACKER_MAIN_FILE } from "../packer/render.js";
 import { renderKeepalived } from "../render/keepalived.js";
 import { NODE_FILES } from "../render/paths.js";
 import { describeExit, run, type RunResult } from "./run.js";
@@ -21,6 +23,8 @@ export interface ToolVerdict {
 
 export interface FileCheck {
   tool: string;
+  /** "node": run once per node on its files; "cluster": once, on the cluster-wide files (packer/). */
+  scope: "node" | "cluster";
   /** The program that must be on PATH. */
   program: string;
   file: string;
@@ -29,8 +33,9 @@ export interface FileCheck {
 
 export interface CheckContext {
   plan: ClusterPlan;
-  node: NodePlan;
-  /** A private (0700) folder holding this node's rendered files under their output paths. */
+  /** The node whose files are checked; absent for cluster-scope checks. */
+  node?: NodePlan;
+  /** A private (0700) folder holding the files checked, under their paths in the output. */
   dir: string;
   /** Absolute path of the program. */
   binary: string;
@@ -44,7 +49,7 @@ function verdict(check: FileCheck, ctx: CheckContext, command: string, result: R
   return {
     tool: check.tool,
     command,
-    node: ctx.node.name,
+    node: ctx.node?.name ?? "cluster",
     file: check.file,
     ok,
     output: ok ? "" : trimmed || describeExit(check.program, result),
@@ -53,6 +58,7 @@ function verdict(check: FileCheck, ctx: CheckContext, command: string, result: R
 
 const haproxy: FileCheck = {
   tool: "haproxy",
+  scope: "node",
   program: "haproxy",
   file: NODE_FILES.haproxyCfg,
   async check(ctx) {
@@ -71,6 +77,7 @@ function localInterface(): string {
 
 const keepalived: FileCheck = {
   tool: "keepalived",
+  scope: "node",
   program: "keepalived",
   file: NODE_FILES.keepalivedConf,
   async check(ctx) {
@@ -85,7 +92,7 @@ const keepalived: FileCheck = {
     const iface = localInterface();
     const plan = { ...ctx.plan, network: { ...ctx.plan.network, interface: iface } };
     const conf = join(lab, "keepalived.conf");
-    await writeFile(conf, renderKeepalived(plan, ctx.node, script), { mode: 0o600 });
+    await writeFile(conf, renderKeepalived(plan, ctx.node!, script), { mode: 0o600 });
     const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: TIMEOUT_MS });
     return verdict(this, ctx, `keepalived -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
   },
@@ -93,6 +100,7 @@ const keepalived: FileCheck = {
 
 const shellcheck: FileCheck = {
   tool: "shellcheck",
+  scope: "node",
   program: "shellcheck",
   file: NODE_FILES.checkScript,
   async check(ctx) {
@@ -103,6 +111,7 @@ const shellcheck: FileCheck = {
 
 const cloudConfig: FileCheck = {
   tool: "cloud-init",
+  scope: "node",
   program: "cloud-init",
   file: NODE_FILES.userData,
   async check(ctx) {
@@ -114,6 +123,7 @@ const cloudConfig: FileCheck = {
 
 const networkConfig: FileCheck = {
   tool: "cloud-init",
+  scope: "node",
   program: "cloud-init",
   file: NODE_FILES.networkConfig,
   async check(ctx) {
@@ -132,4 +142,16 @@ const networkConfig: FileCheck = {
   },
 };
 
-export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig];
+const packerTemplate: FileCheck = {
+  tool: "packer",
+  scope: "cluster",
+  program: "packer",
+  file: PACKER_MAIN_FILE,
+  async check(ctx) {
+    // validate needs neither VirtualBox nor the network: the ISO checksum is pinned as sha256:<hex>
+    const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS, env: packerEnv(process.env) });
+    return verdict(this, ctx, `packer validate ${this.file}`, result);
+  },
+};
+
+export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig, packerTemplate];

@@ -42,17 +42,29 @@ export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artif
   const root = await mkdtemp(join(tmpdir(), "k8s-ha-validate-"));
   try {
     const jobs: Array<() => Promise<ToolVerdict>> = [];
-    for (const node of plan.nodes) {
-      const dir = join(root, node.name);
-      const prefix = `${nodeDir(node.name)}/`;
-      for (const artifact of artifacts.filter((a) => a.path.startsWith(prefix))) {
-        const target = join(dir, artifact.path.slice(prefix.length));
+    const stage = async (dir: string, files: readonly Artifact[], strip: string) => {
+      for (const artifact of files) {
+        const target = join(dir, artifact.path.slice(strip.length));
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         await writeFile(target, artifact.contents, { mode: artifact.mode });
       }
-      for (const check of checks) {
+    };
+    for (const node of plan.nodes) {
+      const dir = join(root, "nodes", node.name);
+      const prefix = `${nodeDir(node.name)}/`;
+      await stage(dir, artifacts.filter((a) => a.path.startsWith(prefix)), prefix);
+      for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
         if (binary) jobs.push(() => check.check({ plan, node, dir, binary }));
+      }
+    }
+    const clusterChecks = checks.filter((c) => c.scope === "cluster");
+    if (clusterChecks.length > 0) {
+      const dir = join(root, "cluster");
+      await stage(dir, artifacts.filter((a) => !a.path.startsWith("nodes/")), "");
+      for (const check of clusterChecks) {
+        const binary = found[check.program];
+        if (binary) jobs.push(() => check.check({ plan, dir, binary }));
       }
     }
     const verdicts = await pool(jobs, Math.max(2, availableParallelism()));

@@ -84,6 +84,7 @@ describe("render", () => {
       expect((await stat(join(out, `nodes/${node}/files/check_apiserver.sh`))).mode & 0o777).toBe(0o755);
       expect((await stat(join(out, `nodes/${node}/files/haproxy.cfg`))).mode & 0o777).toBe(0o644);
     }
+    for (const f of ["plugins.pkr.hcl", "k8s-ha.pkr.hcl", "http/user-data", "scripts/90-generalize.sh"]) expect(files).toHaveProperty(`packer/${f}`);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
     expect(manifest.generator).toMatch(/^k8s-ha \d+\.\d+\.\d+/);
     expect(manifest.specSha256).toBe(createHash("sha256").update(await readFile(spec)).digest("hex"));

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { clusterArtifacts } from "../../src/cli/artifacts.js";
+import { loadPackerAssets } from "../../src/packer/assets.js";
 import { planCluster, type ClusterPlan } from "../../src/plan/plan.js";
 import { checkSpecText, loadSpec } from "../../src/spec/index.js";
 import { EXAMPLES } from "./cli.js";
@@ -29,6 +30,7 @@ export async function exampleArtifacts(example: string) {
   const checked = await loadSpec(join(EXAMPLES, example), EXAMPLE_ENV);
   if (!checked.spec) throw new Error(`${example} is invalid`);
   const plan = planCluster(checked.spec, EXAMPLE_ENV);
-  return clusterArtifacts({ file: example, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings });
+  const assets = { packer: await loadPackerAssets() };
+  return clusterArtifacts({ file: example, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings, assets });
 }
 

@@ -7,6 +7,8 @@ import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterArtifacts } from "../../src/cli/artifacts.js";
+import { loadPackerAssets } from "../../src/packer/assets.js";
+import type { PackerAssets } from "../../src/packer/render.js";
 import { planCluster } from "../../src/plan/plan.js";
 import type { Artifact } from "../../src/render/artifact.js";
 import { checkSpecText } from "../../src/spec/index.js";
@@ -31,7 +33,7 @@ async function cloudInitPython(script: string, input: string): Promise<string> {
     child.stdin!.end(input);
   });
 }
-const TOOLS = haveTools("haproxy", "keepalived", "shellcheck", "cloud-init");
+const TOOLS = haveTools("haproxy", "keepalived", "shellcheck", "cloud-init", "packer");
 
 describe.skipIf(!TOOLS)("real tools", () => {
   for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
@@ -41,7 +43,8 @@ describe.skipIf(!TOOLS)("real tools", () => {
       const doc = JSON.parse(result.stdout);
       const nodes = examplePlan(example).nodes.length;
       expect(doc.tools.missing).toEqual([]);
-      expect(doc.tools.verdicts).toHaveLength(nodes * FILE_CHECKS.length);
+      const perNode = FILE_CHECKS.filter((c) => c.scope === "node").length;
+      expect(doc.tools.verdicts).toHaveLength(nodes * perNode + FILE_CHECKS.length - perNode);
       for (const v of doc.tools.verdicts) expect(v, JSON.stringify(v)).toMatchObject({ ok: true, output: "" });
     });
   }
@@ -53,14 +56,16 @@ describe.skipIf(!TOOLS)("real tools", () => {
     ["shellcheck", "files/check_apiserver.sh", (t) => t.replace('"https://localhost:${LB_PORT}/healthz"', "https://localhost:$LB_PORT/$1"), /SC2/],
     ["cloud-init", "user-data", (t) => t.replace("manage_etc_hosts: true", "manage_etc_hosts: [1, 2]"), /manage_etc_hosts/],
     ["cloud-init", "network-config", (t) => t.replace("to: 0.0.0.0/0", "to: default"), /default is not a valid ip/],
+    ["packer", "packer/k8s-ha.pkr.hcl", (t) => t.replace(/format(\s+)= "ova"/, 'format$1= "vmdk-please"'), /format/],
   ];
   for (const [tool, file, mutate, complaint] of breakages) {
     it(`the ${tool} check rejects a broken ${file}`, async () => {
+      const target = file.startsWith("packer/") ? file : `nodes/master01/${file}`;
       const artifacts = (await exampleArtifacts("two-masters.yaml")).map((a) =>
-        a.path === `nodes/master01/${file}` ? { ...a, contents: mutate(String(a.contents)) } : a,
+        a.path === target ? { ...a, contents: mutate(String(a.contents)) } : a,
       );
-      expect(artifacts.find((a) => a.path === `nodes/master01/${file}`)!.contents).not.toBe(
-        (await exampleArtifacts("two-masters.yaml")).find((a) => a.path === `nodes/master01/${file}`)!.contents,
+      expect(artifacts.find((a) => a.path === target)!.contents).not.toBe(
+        (await exampleArtifacts("two-masters.yaml")).find((a) => a.path === target)!.contents,
       );
       const plan = examplePlan("two-masters.yaml");
       const keepalivedBroken = tool === "keepalived";
@@ -70,7 +75,7 @@ describe.skipIf(!TOOLS)("real tools", () => {
         ? await runFileChecks({ ...plan, vrrp: { ...plan.vrrp, authPass: "123456789" } }, artifacts, checks)
         : await runFileChecks(plan, artifacts, checks);
       const failed = verdicts.filter((v) => !v.ok);
-      expect(failed.map((v) => v.node)).toEqual(keepalivedBroken ? ["master01", "master02"] : ["master01"]);
+      expect(failed.map((v) => v.node)).toEqual(keepalivedBroken ? ["master01", "master02"] : [tool === "packer" ? "cluster" : "master01"]);
       expect(failed[0]!.output).toMatch(keepalivedBroken ? /Truncating auth_pass to 8 characters/ : complaint);
     });
   }
@@ -80,14 +85,17 @@ describe.skipIf(!TOOLS)("real tools", () => {
     let root: { dir: string; cleanup: () => Promise<void> };
     const rendered: Array<{ seed: number; artifacts: Artifact[]; plan: ReturnType<typeof planCluster> }> = [];
 
+    let assets: { packer: PackerAssets };
+
     beforeAll(async () => {
       root = await tempDir("k8s-ha-random-");
+      assets = { packer: await loadPackerAssets() };
       for (let seed = 1; seed <= SPECS; seed++) {
         const text = stringify(randomSpec(seed));
         const checked = checkSpecText(`random-${seed}.yaml`, text, {});
         if (!checked.spec) throw new Error(`random spec ${seed} is invalid: ${checked.findings.map((f) => f.message).join("; ")}`);
         const plan = planCluster(checked.spec, {});
-        const artifacts = clusterArtifacts({ file: "r", spec: checked.spec, plan, sha256: checked.sha256, findings: [] });
+        const artifacts = clusterArtifacts({ file: "r", spec: checked.spec, plan, sha256: checked.sha256, findings: [], assets });
         rendered.push({ seed, artifacts, plan });
         for (const a of artifacts) {
           const target = join(root.dir, String(seed), a.path);
@@ -102,7 +110,7 @@ describe.skipIf(!TOOLS)("real tools", () => {
       for (const { seed } of rendered.slice(0, 50)) {
         const text = stringify(randomSpec(seed));
         const checked = checkSpecText(`random-${seed}.yaml`, text, {});
-        const again = clusterArtifacts({ file: "r", spec: checked.spec!, plan: planCluster(checked.spec!, {}), sha256: checked.sha256, findings: [] });
+        const again = clusterArtifacts({ file: "r", spec: checked.spec!, plan: planCluster(checked.spec!, {}), sha256: checked.sha256, findings: [], assets });
         expect(again).toEqual(rendered[seed - 1]!.artifacts);
       }
     });

@@ -1,5 +1,6 @@
 // validate: the spec's findings, then (with --tools) the verdicts of the real programs that will
 // read each rendered file. Exit 1 when anything is invalid; 3 when --tools required finds a tool missing.
+import { loadPackerAssets } from "../../packer/assets.js";
 import { planCluster } from "../../plan/plan.js";
 import { hasErrors } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
@@ -23,7 +24,8 @@ export async function runValidate(specPath: string | undefined, options: Validat
   if (checked.spec && !hasErrors(checked.findings)) {
     const plan = planCluster(checked.spec, process.env);
     if (options.tools !== "off") {
-      const artifacts = clusterArtifacts({ file, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings });
+      const assets = { packer: await loadPackerAssets() };
+      const artifacts = clusterArtifacts({ file, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings, assets });
       tools = await runFileChecks(plan, artifacts, FILE_CHECKS);
     }
   }

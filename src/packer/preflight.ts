@@ -1,0 +1,94 @@
+// Finds Packer and VirtualBox before a build, and says what to install when one is missing:
+// a build that fails twenty minutes in for a missing tool is the failure we avoid here.
+import { access, constants } from "node:fs/promises";
+import { ExternalError } from "../cli/errors.js";
+import { run, which } from "../tools/run.js";
+
+export const PACKER_INSTALL_HINT =
+  "install Packer >= 1.7 from https://developer.hashicorp.com/packer/install " +
+  "(Debian/Ubuntu: apt-get install packer), or put it on PATH";
+export const VIRTUALBOX_INSTALL_HINT =
+  "install VirtualBox 6.1 or 7.x from https://www.virtualbox.org/wiki/Downloads; VBoxManage must be on PATH";
+
+export interface PackerVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  text: string;
+}
+
+export interface Toolchain {
+  packer: string;
+  packerVersion: PackerVersion;
+  /** VBoxManage --version, when VirtualBox was required. */
+  virtualBoxVersion?: string;
+}
+
+/** "Packer v1.6.6" (and later lines about updates) → 1.6.6. */
+export function parsePackerVersion(output: string): PackerVersion | undefined {
+  const match = /\bv?(\d+)\.(\d+)\.(\d+)\b/.exec(output);
+  if (!match) return undefined;
+  const [major, minor, patch] = match.slice(1, 4).map(Number) as [number, number, number];
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
+
+/** Packer >= 1.7 reads plugins.pkr.hcl (`packer init`, folder builds); 1.6 builds the main file alone. */
+export function supportsPlugins(version: PackerVersion): boolean {
+  return version.major > 1 || (version.major === 1 && version.minor >= 7);
+}
+
+/** `program` as given when it is a path, else found on PATH; undefined when absent. */
+export async function locate(program: string): Promise<string | undefined> {
+  if (program.includes("/")) {
+    try {
+      await access(program, constants.X_OK);
+      return program;
+    } catch {
+      return undefined;
+    }
+  }
+  return which(program);
+}
+
+export async function packerVersion(packer: string, env: NodeJS.ProcessEnv): Promise<PackerVersion> {
+  const result = await run(packer, ["version"], { env, timeoutMs: 30_000 });
+  const version = result.code === 0 ? parsePackerVersion(result.stdout) : undefined;
+  if (!version) {
+    const said = (result.stdout + result.stderr).trim().split("\n").slice(0, 3).join(" / ");
+    throw new ExternalError(
+      `'${packer} version' did not report a Packer version (${said || `exit ${result.code}`})`,
+      PACKER_INSTALL_HINT,
+    );
+  }
+  if (version.major < 1 || (version.major === 1 && version.minor < 6)) {
+    throw new ExternalError(`Packer ${version.text} is too old for this template`, PACKER_INSTALL_HINT);
+  }
+  return version;
+}
+
+export async function preflight(options: {
+  packer: string;
+  requireVirtualBox: boolean;
+  env: NodeJS.ProcessEnv;
+}): Promise<Toolchain> {
+  const packer = await locate(options.packer);
+  if (!packer) {
+    throw new ExternalError(`Packer not found: '${options.packer}' is not an executable on PATH`, PACKER_INSTALL_HINT);
+  }
+  const version = await packerVersion(packer, options.env);
+  if (!options.requireVirtualBox) return { packer, packerVersion: version };
+
+  const vboxmanage = await locate("VBoxManage");
+  if (!vboxmanage) {
+    throw new ExternalError("VirtualBox not found: 'VBoxManage' is not on PATH", VIRTUALBOX_INSTALL_HINT);
+  }
+  const result = await run(vboxmanage, ["--version"], { env: options.env, timeoutMs: 30_000 });
+  const virtualBoxVersion = result.stdout.trim().split("\n").pop()?.trim() ?? "";
+  if (result.code !== 0 || !/^\d+\.\d+/.test(virtualBoxVersion)) {
+    throw new ExternalError(
+      `'VBoxManage --version' failed: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`,
+      "check the VirtualBox installation (its kernel modules must be loaded: vboxconfig on Linux)",
+    );
+  }
+  return { packer, packerVersion: version, virtualBoxVersion };
+}

@@ -1,0 +1,88 @@
+// The image record, DIR/images/<name>-<version>.json: what was baked, from what, and its
+// checksum. `publish` and `images pull` read it; build-image reads it to skip a rebuild.
+import { randomBytes } from "node:crypto";
+import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import type { ImageSpec } from "../spec/schema.js";
+
+export const IMAGES_DIR = "images";
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const imageRecordSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  /** The OVA, relative to the record's folder. */
+  file: z.string().regex(/^[^/\\]+\.ova$/),
+  size: z.int().nonnegative(),
+  sha256: hex64,
+  /** sha256 of the spec file the image was built from. */
+  specSha256: z.string(),
+  /** templateFingerprint() of the rendered packer/ folder. */
+  templateFingerprint: hex64,
+  packerVersion: z.string(),
+  virtualBoxVersion: z.string().optional(),
+  /** When the build finished (ISO 8601, UTC) and how long it took. */
+  builtAt: z.string(),
+  buildSeconds: z.number().nonnegative(),
+});
+
+export type ImageRecord = z.infer<typeof imageRecordSchema>;
+
+/** "<name>-<version>", the stem of both the OVA and its record. */
+export function imageStem(image: Pick<ImageSpec, "name" | "version">): string {
+  return `${image.name}-${image.version}`;
+}
+
+export function imageRecordPath(outDir: string, image: Pick<ImageSpec, "name" | "version">): string {
+  return join(outDir, IMAGES_DIR, `${imageStem(image)}.json`);
+}
+
+/** The record, or undefined when there is none or it is not one we wrote. */
+export async function readImageRecord(path: string): Promise<ImageRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = imageRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `record` describes the image a build with `fingerprint` would make and its OVA is
+ * still there with the recorded size. The OVA is not hashed again: that takes minutes for a
+ * multi-GB file, and the skip must take well under a second.
+ */
+export async function isUpToDate(recordPath: string, record: ImageRecord, fingerprint: string): Promise<boolean> {
+  if (record.templateFingerprint !== fingerprint) return false;
+  try {
+    const info = await stat(join(recordPath, "..", record.file));
+    return info.isFile() && info.size === record.size;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a file whole or not at all: a temporary name in the same folder, then a rename. */
+export async function writeFileAtomic(path: string, contents: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await writeFile(temporary, contents, { mode });
+    await chmod(temporary, mode); // writeFile's mode is filtered by the umask
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export async function writeImageRecord(path: string, record: ImageRecord): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+}

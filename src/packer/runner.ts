@@ -1,0 +1,172 @@
+// Runs Packer: builds its command lines, streams its machine-readable output into the progress
+// display while collecting artifacts and errors, and forwards Ctrl-C to it.
+import { startInterruptible, type InterruptibleRun } from "../tools/run.js";
+import {
+  ArtifactCollector,
+  ErrorCollector,
+  LineSplitter,
+  parseMachineReadableLine,
+  uiLine,
+  type PackerArtifact,
+} from "./machine-readable.js";
+import type { Progress } from "./progress.js";
+
+export interface PackerCommandsInput {
+  /** Absolute path of the rendered packer/ folder. */
+  templateDir: string;
+  /** Absolute path of the main template inside it. */
+  mainFile: string;
+  /** Packer >= 1.7: `packer init`, and the folder (with plugins.pkr.hcl) as the target. */
+  plugins: boolean;
+  /** Where Packer writes the OVA (the template's `output_directory` variable). */
+  outputDirectory: string;
+}
+
+export interface PackerCommands {
+  init?: string[];
+  validate: string[];
+  build: string[];
+}
+
+/** Packer's argument lists; the same for a run and for --dry-run. */
+export function packerCommands(input: PackerCommandsInput): PackerCommands {
+  const target = input.plugins ? input.templateDir : input.mainFile;
+  const vars = ["-var", `output_directory=${input.outputDirectory}`];
+  return {
+    ...(input.plugins ? { init: ["init", input.templateDir] } : {}),
+    validate: ["validate", ...vars, target],
+    // cleanup: on any failure Packer unregisters and deletes the half-built VM.
+    build: ["build", "-machine-readable", "-on-error=cleanup", ...vars, target],
+  };
+}
+
+/** A command line to paste into a POSIX shell. */
+export function shellQuote(args: readonly string[]): string {
+  const quote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  return args.map(quote).join(" ");
+}
+
+/**
+ * Turns Ctrl-C (SIGINT), SIGTERM and an AbortSignal into one "interrupted" state, and forwards
+ * each of them to the Packer run in progress. Installs process signal handlers until disposed:
+ * without them Node would exit at once and leave Packer running with a half-built VM.
+ */
+export class InterruptWatch {
+  interrupted = false;
+  private lastAt = 0;
+  private current: InterruptibleRun | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals) => this.interrupt(signal);
+  private readonly onAbort = () => this.interrupt("SIGINT");
+
+  constructor(
+    private readonly progress: Progress,
+    private readonly signal?: AbortSignal,
+  ) {
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+    if (signal?.aborted) this.interrupted = true;
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  interrupt(signal: NodeJS.Signals): void {
+    // One Ctrl-C may arrive twice: as SIGINT here and through the caller's AbortSignal.
+    const now = Date.now();
+    if (now - this.lastAt < 500) return;
+    this.lastAt = now;
+    const first = !this.interrupted;
+    this.interrupted = true;
+    if (this.current) {
+      this.progress.info(
+        first
+          ? `${signal}: passed on to Packer; waiting for it to stop and remove its VM`
+          : `${signal}: passed on to Packer again; still waiting for it to finish cleaning up`,
+      );
+      this.current.interrupt(signal === "SIGTERM" ? "SIGTERM" : "SIGINT");
+    } else if (first) {
+      this.progress.info(`${signal}: stopping`);
+    }
+  }
+
+  attach(run: InterruptibleRun): void {
+    this.current = run;
+    if (this.interrupted) run.interrupt("SIGINT");
+  }
+
+  detach(): void {
+    this.current = undefined;
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+}
+
+export interface PackerRunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  interrupted: boolean;
+  artifacts: PackerArtifact[];
+  /** Packer's error lines, in order, once each. */
+  errors: string[];
+}
+
+export interface RunPackerOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  progress: Progress;
+  watch: InterruptWatch;
+}
+
+/** Runs `packer args…` to the end, showing its output as it comes. */
+export async function runPacker(
+  packer: string,
+  args: readonly string[],
+  options: RunPackerOptions,
+): Promise<PackerRunResult> {
+  const { progress } = options;
+  const artifacts = new ArtifactCollector();
+  const errors = new ErrorCollector();
+  const stdout = new LineSplitter();
+  const stderr = new LineSplitter();
+
+  const onLine = (line: string, fromStderr: boolean) => {
+    const event = parseMachineReadableLine(line);
+    if (!event) {
+      // `packer init`/`validate` print plain text, and so does a Packer that fails early;
+      // keep all of it for the error message (it is short).
+      if (line.trim() === "") return;
+      progress.info(fromStderr ? `packer: ${line}` : line);
+      errors.addRaw(line);
+      return;
+    }
+    artifacts.add(event);
+    errors.add(event);
+    const ui = uiLine(event);
+    if (ui) progress.packer(ui);
+  };
+
+  progress.info(`$ ${shellQuote([packer, ...args])}`);
+  const run = startInterruptible(packer, args, {
+    cwd: options.cwd,
+    env: options.env,
+    onStdout: (chunk) => stdout.push(chunk).forEach((line) => onLine(line, false)),
+    onStderr: (chunk) => stderr.push(chunk).forEach((line) => onLine(line, true)),
+  });
+  options.watch.attach(run);
+  try {
+    const result = await run.done;
+    stdout.flush().forEach((line) => onLine(line, false));
+    stderr.flush().forEach((line) => onLine(line, true));
+    return {
+      code: result.code,
+      signal: result.signal,
+      interrupted: result.interrupted || options.watch.interrupted,
+      artifacts: artifacts.artifacts,
+      errors: errors.lines,
+    };
+  } finally {
+    options.watch.detach();
+  }
+}

@@ -1,0 +1,161 @@
+// The static pieces of packer/: shellcheck on the scripts, cloud-init on the autoinstall seed,
+// the build user agreed on by the seed, the template and the last script, and the package
+// script's refusal of anything that is not a package name.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findPackerAssetsDir, loadPackerAssets, packerAssetsDir } from "../../src/packer/assets.js";
+import { PACKER_ASSET_FILES, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "../../src/packer/render.js";
+import { haveTools } from "../helpers/tools.js";
+import { DEFAULT_IMAGE, tempDir } from "./helpers.js";
+
+let assets: PackerAssets;
+let main: string;
+beforeAll(async () => {
+  assets = await loadPackerAssets();
+  const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, assets });
+  main = String(rendered.find((a) => a.path === PACKER_MAIN_FILE)?.contents);
+});
+
+const scriptsDir = join(packerAssetsDir(), "scripts");
+const scripts = readdirSync(scriptsDir).filter((f) => f.endsWith(".sh"));
+
+describe("packer/ assets", { timeout: 30_000 }, () => {
+  it("are found from the source tree and from a bundle in dist/ alike", () => {
+    const dir = tempDir("layout");
+    try {
+      const root = join(dir.path, "node_modules", "k8s-ha");
+      mkdirSync(join(root, "packer", "http"), { recursive: true });
+      mkdirSync(join(root, "dist", "packer"), { recursive: true });
+      writeFileSync(join(root, "package.json"), "{}");
+      writeFileSync(join(root, "packer", "http", "user-data"), "#cloud-config\n");
+      expect(findPackerAssetsDir(join(root, "dist"))).toBe(join(root, "packer")); // esbuild chunk
+      expect(findPackerAssetsDir(join(root, "dist", "packer"))).toBe(join(root, "packer")); // tsc output
+      expect(findPackerAssetsDir(join(dir.path, "elsewhere"))).toBeUndefined();
+      expect(packerAssetsDir()).toBe(join(process.cwd(), "packer"));
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("lists every script in the folder, and the folder has every listed file", () => {
+    expect(scripts.map((s) => `scripts/${s}`).sort()).toEqual(PACKER_ASSET_FILES.filter((f) => f.startsWith("scripts/")));
+    for (const file of PACKER_ASSET_FILES) expect(assets[file].length, file).toBeGreaterThan(0);
+  });
+
+  it("scripts start with a shebang and `set -eu`", () => {
+    for (const file of PACKER_ASSET_FILES.filter((f) => f.endsWith(".sh"))) {
+      const text = assets[file];
+      expect(text.startsWith("#!/bin/sh\n"), file).toBe(true);
+      expect(text, file).toMatch(/^set -eu$/m);
+    }
+  });
+
+  it.skipIf(!haveTools("shellcheck"))("scripts are shellcheck-clean", () => {
+    const result = spawnSync("shellcheck", ["--shell=sh", ...scripts.map((s) => join(scriptsDir, s))], { encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!haveTools("cloud-init"))("the autoinstall seed is valid cloud-config", () => {
+    const result = spawnSync("cloud-init", ["schema", "-c", join(packerAssetsDir(), "http", "user-data")], { encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("the seed, the template and 99-shutdown.sh agree on the build user", () => {
+    const seed = parse(assets["http/user-data"]) as {
+      autoinstall: {
+        version: number;
+        identity: { username: string; password: string };
+        ssh: Record<string, boolean>;
+        "early-commands": string[];
+        "late-commands": string[];
+        storage: { swap: { size: number } };
+      };
+    };
+    const auto = seed.autoinstall;
+    expect(auto.version).toBe(1);
+    expect(auto.ssh).toEqual({ "install-server": true, "allow-pw": true });
+    expect(auto["early-commands"].join("\n")).toContain("systemctl stop ssh");
+    expect(auto.storage.swap.size).toBe(0);
+
+    const user = auto.identity.username;
+    const password = /ssh_password\s+= "([^"]+)"/.exec(main)?.[1];
+    expect(/ssh_username\s+= "([^"]+)"/.exec(main)?.[1]).toBe(user);
+    expect(assets["scripts/99-shutdown.sh"]).toContain(`build_user=${user}\n`);
+
+    // The hash in the seed is the template's password, so the two cannot drift apart.
+    const [, , salt] = auto.identity.password.split("$");
+    const crypt = execFileSync("openssl", ["passwd", "-6", "-salt", String(salt), String(password)], { encoding: "utf8" });
+    expect(crypt.trim()).toBe(auto.identity.password);
+
+    const sudoers = /\/target(\/etc\/sudoers\.d\/[\w-]+)/.exec(auto["late-commands"].join("\n"))?.[1];
+    expect(sudoers).toBeDefined();
+    expect(assets["scripts/99-shutdown.sh"]).toContain(String(sudoers));
+
+    const remote = /destination = "([^"]+)"/.exec(main)?.[1];
+    expect(main).toMatch(new RegExp(`shutdown_command = "sudo -n /bin/sh ${remote}"`));
+  });
+
+  it("90-generalize and 99-shutdown remove what would make a clone ignore its seed or share an identity", () => {
+    const generalize = assets["scripts/90-generalize.sh"];
+    for (const needle of [
+      "cloud-init clean --logs",
+      "/etc/cloud/cloud.cfg.d/99-installer.cfg",
+      "subiquity-disable-cloudinit-networking.cfg",
+      ": >/etc/machine-id",
+      "/etc/netplan/00-installer-config.yaml",
+    ]) {
+      expect(generalize).toContain(needle);
+    }
+    const shutdown = assets["scripts/99-shutdown.sh"];
+    for (const needle of ["rm -f /etc/ssh/ssh_host_*", "PasswordAuthentication no", "userdel --force --remove"]) {
+      expect(shutdown).toContain(needle);
+    }
+    // Power-off comes last, after everything else succeeded (set -e).
+    expect(shutdown.trimEnd().endsWith("shutdown -P now")).toBe(true);
+  });
+});
+
+describe("20-install-packages.sh", () => {
+  // Runs the real script with apt-get, systemctl and dpkg-query replaced by recorders.
+  function runInstall(extraPackages: string): { status: number | null; calls: string[]; stderr: string } {
+    const dir = tempDir("install");
+    try {
+      const log = join(dir.path, "calls.log");
+      for (const tool of ["apt-get", "systemctl", "dpkg-query"]) {
+        const stub = join(dir.path, tool);
+        writeFileSync(stub, `#!/bin/sh\necho "${tool} $*" >> "${log}"\n`);
+        chmodSync(stub, 0o755);
+      }
+      writeFileSync(log, "");
+      const result = spawnSync("sh", [join(scriptsDir, "20-install-packages.sh")], {
+        env: { PATH: `${dir.path}:/usr/bin:/bin`, EXTRA_PACKAGES: extraPackages },
+        encoding: "utf8",
+      });
+      return { status: result.status, calls: readFileSync(log, "utf8").trim().split("\n"), stderr: result.stderr };
+    } finally {
+      dir.remove();
+    }
+  }
+
+  it("installs the base set plus the extra packages, then disables keepalived and haproxy", () => {
+    const { status, calls } = runInstall("jq vim=2:8.1.2269-1ubuntu5");
+    expect(status).toBe(0);
+    expect(calls[0]).toBe("apt-get -q -y -o DPkg::Lock::Timeout=600 update");
+    expect(calls[1]).toBe(
+      "apt-get -q -y -o DPkg::Lock::Timeout=600 install --no-install-recommends keepalived haproxy curl ufw cloud-init jq vim=2:8.1.2269-1ubuntu5",
+    );
+    expect(calls[2]).toBe("systemctl disable --now keepalived.service haproxy.service");
+  });
+
+  it.each([["--allow-unauthenticated"], ["jq;reboot"], ["$(id)"], ["*"]])("refuses %s before calling apt", (bad) => {
+    const { status, calls, stderr } = runInstall(`jq ${bad}`);
+    expect(status).toBe(1);
+    expect(stderr).toContain("not a Debian package name");
+    expect(calls).toEqual([""]);
+  });
+});
