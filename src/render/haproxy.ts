@@ -26,6 +26,8 @@ export function renderHaproxy(plan: ClusterPlan): string {
     "    option tcplog",
     "    option dontlognull",
     "    retries 1",
+    "    # retry a refused connection on another apiserver, not the dead one, until checks mark it down",
+    "    option redispatch",
     "    timeout connect 5s",
     "    # watches and exec/logs streams stay open for long: do not cut them after 20 s",
     "    timeout client 1h",

@@ -64,6 +64,8 @@ describe("haproxy.cfg", () => {
     expect(cfg).toContain("    server master01 10.0.2.10:6443 check check-ssl verify none\n");
     expect(cfg).toContain("    server master02 10.0.2.11:6443 check check-ssl verify none\n");
     expect(cfg).toContain("    bind *:1644\n");
+    // without it, a stopped apiserver fails client connections until the checks notice (rehearsal)
+    expect(cfg).toContain("    retries 1\n    # retry a refused connection on another apiserver, not the dead one, until checks mark it down\n    option redispatch\n");
   });
   it("never copies the recipe's mistakes", () => {
     expect(cfg).not.toMatch(/ssl-hello-chk|forwardfor|httplog|http-check connect/);
