@@ -59,6 +59,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("rehearse")
+    .description("run the rendered keepalived and haproxy configs in network namespaces and prove that the VIP fails over (root)")
+    .argument("[spec]", SPEC_ARG)
+    .option("--json", "print the results as JSON on stdout")
+    .option("--keep", "leave the lab running afterwards, and print how to remove it")
+    .option("--accept-invalid", "rehearse a spec that the checks reject (findings become warnings)")
+    .action(async (spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean }) => {
+      const { runRehearse } = await import("./commands/rehearse.js");
+      await runRehearse(spec, options);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of the spec (for editors)")
     .action(async () => {

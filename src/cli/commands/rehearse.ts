@@ -1,0 +1,66 @@
+// rehearse: run the rendered keepalived and haproxy configs in network namespaces and prove that
+// the VIP fails over. Exit 1 when a scenario fails, 3 when the machine lacks what a lab needs,
+// 130 after Ctrl-C (the lab is removed first).
+import { planCluster, type ClusterPlan } from "../../plan/plan.js";
+import { hasErrors, type Finding } from "../../spec/findings.js";
+import { loadSpec } from "../../spec/index.js";
+import { EXIT, ExitError } from "../errors.js";
+import { DEFAULT_SPEC } from "../pipeline.js";
+import { findingJson, printFindings, summary } from "../report.js";
+
+export async function runRehearse(spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean }): Promise<void> {
+  const file = spec ?? DEFAULT_SPEC;
+  const { plan, findings } = await planForRehearsal(file, options.acceptInvalid === true);
+  // the lab module is loaded only now: it is the heaviest part of the CLI (STYLE.md 5)
+  const { rehearse, formatTable, resultJson } = await import("../../rehearse/index.js");
+
+  const controller = new AbortController();
+  const interrupt = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nk8s-ha: ${signal}: removing the lab…\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
+  try {
+    const result = await rehearse({ plan, keep: options.keep === true, signal: controller.signal });
+    if (options.json) {
+      const document = resultJson(result, { file, findings: findings.map(findingJson), acceptedInvalid: hasErrors(findings) });
+      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    } else {
+      process.stdout.write(formatTable(result));
+    }
+    if (!result.passed) {
+      const failed = result.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id);
+      throw new ExitError(EXIT.invalid, `${file}: failover rehearsal failed: ${failed.join(", ")}`);
+    }
+  } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+  }
+}
+
+/**
+ * The plan of a valid spec; with acceptInvalid, also of one whose shape is right but which the
+ * semantic checks reject (its findings are printed as warnings): rehearsing such a spec is how
+ * to see that the checks are right, e.g. that the recipe's priorities never move the VIP.
+ */
+async function planForRehearsal(file: string, acceptInvalid: boolean): Promise<{ plan: ClusterPlan; findings: Finding[] }> {
+  const checked = await loadSpec(file, process.env);
+  const invalid = hasErrors(checked.findings);
+  if (invalid && acceptInvalid && checked.parsed) {
+    const asWarnings = checked.findings.map((f) => ({ ...f, severity: "warning" as const }));
+    printFindings(asWarnings, "text");
+    process.stderr.write(`k8s-ha: --accept-invalid: rehearsing ${file} although the checks reject it (${summary(checked.findings)})\n`);
+    try {
+      return { plan: planCluster(checked.parsed, process.env), findings: checked.findings };
+    } catch (error) {
+      throw new ExitError(EXIT.invalid, `${file}: cannot be rehearsed even with --accept-invalid: ${(error as Error).message}`);
+    }
+  }
+  printFindings(checked.findings, "text");
+  if (invalid || !checked.spec) {
+    const hint = checked.parsed ? "--accept-invalid rehearses it anyway, to show what the findings mean in practice" : undefined;
+    throw new ExitError(EXIT.invalid, `${file}: ${summary(checked.findings)}; nothing was rehearsed`, hint);
+  }
+  return { plan: planCluster(checked.spec, process.env), findings: checked.findings };
+}

@@ -1,0 +1,83 @@
+// The two ways a kube-apiserver goes away behind haproxy: stopped (connections refused) and failing
+// (it accepts connections but /healthz answers 500, as with a broken etcd). Clients ask the VIP
+// throughout; the verdicts are about what they saw.
+import type { ScenarioResult, Stage } from "./scenarios.js";
+import { sleep } from "./wait.js";
+
+interface Probe {
+  atMs: number;
+  ok: boolean;
+  status: string;
+}
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Asks the VIP for `windowMs`, one request every ~100 ms. */
+async function probeFor(stage: Stage, windowMs: number): Promise<Probe[]> {
+  const probes: Probe[] = [];
+  const t0 = stage.observer.now();
+  while (stage.observer.now() - t0 < windowMs) {
+    const atMs = stage.observer.now() - t0;
+    const { ok, status } = await stage.client.probe();
+    probes.push({ atMs, ok, status });
+    await sleep(100, stage.signal);
+  }
+  return probes;
+}
+
+/** "3 × HTTP 500, 1 × timed out", most frequent first. */
+function failures(probes: readonly Probe[]): string {
+  const counts = new Map<string, number>();
+  for (const p of probes) if (!p.ok) counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${n} × ${status}`).join(", ");
+}
+
+/**
+ * The holder's apiserver stops: haproxy must send every request elsewhere at once. A refused
+ * connection is only retried on another server with `option redispatch`; without it, haproxy
+ * retries the dead server and the client's connection is closed until the health check has
+ * failed `fall` times.
+ */
+export async function apiserverStopped(stage: Stage, windowMs: number): Promise<ScenarioResult> {
+  const holder = stage.observer.current.length === 1 ? stage.observer.current[0]! : stage.nodes[0]!.name;
+  const node = stage.nodes.find((n) => n.name === holder)!;
+  const title = `apiserver stopped on ${holder}: requests through the VIP keep succeeding`;
+  stage.log(`stopping the apiserver on ${holder}; asking the VIP for ${seconds(windowMs)} s`);
+  await stage.stop(node, "apiserver");
+  const probes = await probeFor(stage, windowMs);
+  await stage.start(node, "apiserver");
+  const ok = probes.filter((p) => p.ok).length;
+  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s`;
+  if (ok === probes.length && ok > 0) return { id: "apiserver-down", title, verdict: "pass", seconds: 0, detail: `${detail}; longest outage 0 s` };
+  let longest = 0;
+  let since: number | undefined;
+  for (const p of probes) {
+    if (!p.ok) since ??= p.atMs;
+    else if (since !== undefined) [longest, since] = [Math.max(longest, p.atMs - since), undefined];
+  }
+  if (since !== undefined) longest = Math.max(longest, windowMs - since);
+  return { id: "apiserver-down", title, verdict: "fail", seconds: seconds(longest), detail: `${detail}; longest outage ${seconds(longest)} s; failed: ${failures(probes)}` };
+}
+
+/**
+ * A non-holder's apiserver answers /healthz with 500. In TCP mode haproxy forwards requests to it
+ * until its `httpchk GET /healthz` has failed `fall` times; after that no request may fail. (With
+ * the recipe's `ssl-hello-chk`, which only checks that TLS answers, it would never be taken out.)
+ */
+export async function apiserverFailing(stage: Stage, windowMs: number, settledMs: number): Promise<ScenarioResult> {
+  const holder = stage.observer.current[0];
+  const node = stage.nodes.find((n) => n.name !== holder) ?? stage.nodes[0]!;
+  const title = `apiserver failing (500) on ${node.name}: haproxy takes it out of rotation`;
+  stage.log(`making the apiserver on ${node.name} answer 500; asking the VIP for ${seconds(windowMs)} s`);
+  await stage.setApiserverFailing(node, true);
+  const probes = await probeFor(stage, windowMs);
+  await stage.setApiserverFailing(node, false);
+  const lastFailure = probes.filter((p) => !p.ok).at(-1);
+  const settled = probes.filter((p) => p.atMs >= windowMs - settledMs);
+  const routedAround = settled.length > 0 && settled.every((p) => p.ok);
+  const before = lastFailure ? `${failures(probes)}, the last at ${seconds(lastFailure.atMs)} s` : "none failed";
+  const detail = `${probes.length} requests over ${seconds(windowMs)} s: ${before}`;
+  return routedAround
+    ? { id: "apiserver-failing", title, verdict: "pass", seconds: seconds(lastFailure?.atMs ?? 0), detail: `${detail}; all answered 200 in the last ${seconds(settledMs)} s` }
+    : { id: "apiserver-failing", title, verdict: "fail", ...(lastFailure ? { seconds: seconds(lastFailure.atMs) } : {}), detail: `${detail}; still failing in the last ${seconds(settledMs)} s` };
+}

@@ -1,0 +1,206 @@
+// The failover scenarios, run in order on one lab. Each stop is followed by its restore, so every
+// scenario starts from a healthy cluster with one holder. Deadlines come from the spec's own timers
+// (adverts, check interval, fall/rise) plus slack for a loaded CI machine: a verdict says whether
+// the VIP moves at all; the measured time says how fast.
+import type { ClusterPlan } from "../plan/plan.js";
+import { weightProblem } from "../plan/failover.js";
+import { ipv4ToNumber } from "../spec/ipv4.js";
+import type { VipClient } from "./client.js";
+import type { VipObserver } from "./observe.js";
+import { SAMPLE_INTERVAL_MS } from "./observe.js";
+import type { LabNode, Program } from "./processes.js";
+import { apiserverFailing, apiserverStopped } from "./scenarios-apiserver.js";
+
+export type Verdict = "pass" | "fail" | "skip";
+export type ScenarioId =
+  | "start"
+  | "keepalived-stop"
+  | "keepalived-restore"
+  | "haproxy-stop"
+  | "haproxy-restore"
+  | "apiserver-down"
+  | "apiserver-failing"
+  | "single-holder";
+
+export interface ScenarioResult {
+  id: ScenarioId;
+  title: string;
+  verdict: Verdict;
+  /** The measured time (what it is depends on the scenario; `detail` says). */
+  seconds?: number;
+  detail: string;
+}
+
+/** What the scenarios act on: the lab, already up, with the observer sampling. */
+export interface Stage {
+  plan: ClusterPlan;
+  nodes: LabNode[];
+  observer: VipObserver;
+  client: VipClient;
+  start(node: LabNode, program: Program): Promise<void>;
+  stop(node: LabNode, program: Program): Promise<void>;
+  /** Switches a node's stand-in apiserver between answering /healthz with 500 and with 200. */
+  setApiserverFailing(node: LabNode, failing: boolean): Promise<void>;
+  log(line: string): void;
+  signal?: AbortSignal;
+}
+
+/** Deadlines in ms, from the spec's timers. */
+export function budgets(plan: ClusterPlan) {
+  const advert = plan.vrrp.advertInterval * 1000;
+  // a backup declares the master dead after 3 missed adverts plus a skew of up to one advert
+  const masterDown = 4 * advert;
+  const check = plan.healthCheck.interval * 1000;
+  const { fall, rise } = plan.healthCheck;
+  const slack = 3000;
+  return {
+    start: masterDown + check * rise + 10_000,
+    keepalivedStop: masterDown + slack,
+    // the first failing check can come one interval after the stop
+    haproxyStop: check * (fall + 1) + masterDown + slack,
+    restore: check * (rise + 1) + masterDown + slack,
+    stay: check * (rise + 1) + masterDown + 1000,
+    // haproxy's own check (same interval and fall) has surely marked the server down by then
+    apiserverDown: check * (fall + 1) + 1000,
+    apiserverFailing: check * (fall + 1) + 3000,
+    settled: 3000,
+    answer: 5000,
+  };
+}
+
+/** The node the spec means to hold the VIP: highest priority, ties to the higher address (as VRRP does). */
+export function expectedHolder(plan: ClusterPlan): string {
+  return [...plan.nodes].sort((a, b) => b.priority - a.priority || ipv4ToNumber(b.address) - ipv4ToNumber(a.address))[0]!.name;
+}
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const only = (holders: readonly string[], name?: string) => holders.length === 1 && (name === undefined || holders[0] === name);
+const describe = (holders: readonly string[]) => (holders.length === 0 ? "nobody" : holders.join(" and "));
+
+export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
+  const results = [await startScenario(stage)];
+  if (stage.nodes.length < 2) {
+    const why = "one node: there is nowhere for the VIP to move";
+    for (const id of ["keepalived-stop", "keepalived-restore", "haproxy-stop", "haproxy-restore", "apiserver-down", "apiserver-failing"] as const) {
+      results.push({ id, title: id, verdict: "skip", detail: why });
+    }
+  } else {
+    results.push(...(await stopAndRestore(stage, "keepalived")));
+    results.push(...(await stopAndRestore(stage, "haproxy")));
+    const limit = budgets(stage.plan);
+    results.push(await apiserverStopped(stage, limit.apiserverDown));
+    results.push(await apiserverFailing(stage, limit.apiserverFailing, limit.settled));
+  }
+  results.push(singleHolder(stage.observer));
+  return results;
+}
+
+async function startScenario(stage: Stage): Promise<ScenarioResult> {
+  const { plan, observer } = stage;
+  const limit = budgets(plan);
+  const expected = plan.vrrp.preempt ? expectedHolder(plan) : undefined;
+  const title = `start: ${expected ?? "one node"} holds the VIP, which answers`;
+  const t0 = observer.now();
+  // highest priority first, as a cluster is usually brought up; with preempt: false the first
+  // node to come up keeps the VIP, so the order decides
+  for (const node of [...stage.nodes].sort((a, b) => priority(plan, b) - priority(plan, a))) await stage.start(node, "keepalived");
+  stage.log(`keepalived started on ${stage.nodes.length} node(s); waiting for the VIP`);
+  const heldAt = await observer.waitFor((h) => only(h, expected), limit.start, stage.signal, t0);
+  if (heldAt === undefined) {
+    return { id: "start", title, verdict: "fail", detail: `after ${seconds(limit.start)} s the VIP is held by ${describe(observer.current)}` };
+  }
+  const holder = observer.current[0]!;
+  const answered = await stage.client.waitAnswer(limit.answer + 5000, () => observer.now(), stage.signal);
+  const detail = `${holder} took the VIP ${seconds(heldAt - t0)} s after keepalived started`;
+  if (answered === undefined) return { id: "start", title, verdict: "fail", seconds: seconds(heldAt - t0), detail: `${detail}, but ${stage.client.url} did not answer` };
+  return { id: "start", title, verdict: "pass", seconds: seconds(heldAt - t0), detail: `${detail}; ${stage.client.url} answers 200 through haproxy` };
+}
+
+async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy"): Promise<ScenarioResult[]> {
+  const { plan, observer } = stage;
+  const limit = budgets(plan);
+  const stopId = `${program}-stop` as const;
+  const restoreId = `${program}-restore` as const;
+  const holder = observer.current.length === 1 ? observer.current[0] : undefined;
+  if (!holder) {
+    const detail = `no single holder to start from (held by ${describe(observer.current)})`;
+    return [
+      { id: stopId, title: `${program} stopped on the holder: VIP moves`, verdict: "skip", detail },
+      { id: restoreId, title: `${program} back on the first holder`, verdict: "skip", detail },
+    ];
+  }
+  const node = stage.nodes.find((n) => n.name === holder)!;
+  const stopTitle = `${program} stopped on ${holder}: VIP moves`;
+  stage.log(`stopping ${program} on ${holder}`);
+  const t0 = observer.now();
+  await stage.stop(node, program);
+  const movedAt = await observer.waitFor((h) => only(h) && h[0] !== holder, program === "keepalived" ? limit.keepalivedStop : limit.haproxyStop, stage.signal, t0);
+  let stop: ScenarioResult;
+  let newHolder: string | undefined;
+  if (movedAt === undefined) {
+    const waited = program === "keepalived" ? limit.keepalivedStop : limit.haproxyStop;
+    const why = program === "haproxy" ? weightProblem(plan.nodes.map((n) => n.priority), plan.healthCheck.weight, plan.vrrp.preempt) : undefined;
+    stop = { id: stopId, title: stopTitle, verdict: "fail", detail: `after ${seconds(waited)} s the VIP is held by ${describe(observer.current)}${why ? `: ${why}` : ""}` };
+  } else {
+    newHolder = observer.current[0]!;
+    const answered = await stage.client.waitAnswer(limit.answer, () => observer.now(), stage.signal);
+    const moved = `moved to ${newHolder} in ${seconds(movedAt - t0)} s`;
+    stop =
+      answered === undefined
+        ? { id: stopId, title: stopTitle, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s` }
+        : { id: stopId, title: stopTitle, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; answers again ${seconds(observer.now() - t0)} s after the stop` };
+  }
+
+  const top = expectedHolder(plan);
+  const restoreTitle = `${program} back on ${holder}: VIP ${plan.vrrp.preempt ? `returns to ${top} (preempt)` : "stays (preempt: false)"}`;
+  stage.log(`starting ${program} again on ${holder}`);
+  const t1 = observer.now();
+  await stage.start(node, program);
+  let restore: ScenarioResult;
+  if (newHolder === undefined) {
+    restore = { id: restoreId, title: restoreTitle, verdict: "skip", detail: "the VIP never left, so it cannot come back" };
+  } else if (plan.vrrp.preempt) {
+    const backAt = await observer.waitFor((h) => only(h, top), limit.restore, stage.signal, t1);
+    restore =
+      backAt === undefined
+        ? { id: restoreId, title: restoreTitle, verdict: "fail", detail: `after ${seconds(limit.restore)} s the VIP is held by ${describe(observer.current)}` }
+        : { id: restoreId, title: restoreTitle, verdict: "pass", seconds: seconds(backAt - t1), detail: `returned to ${top} ${seconds(backAt - t1)} s after ${program} started` };
+  } else {
+    const leftAt = await observer.waitFor((h) => !only(h, newHolder), limit.stay, stage.signal, t1);
+    restore =
+      leftAt === undefined
+        ? { id: restoreId, title: restoreTitle, verdict: "pass", detail: `stayed on ${newHolder} for the ${seconds(limit.stay)} s watched` }
+        : { id: restoreId, title: restoreTitle, verdict: "fail", seconds: seconds(leftAt - t1), detail: `moved to ${describe(observer.current)} ${seconds(leftAt - t1)} s after ${program} started` };
+  }
+  // the next scenario must begin from a single holder that answers
+  await stage.client.waitAnswer(limit.answer, () => observer.now(), stage.signal);
+  return [stop, restore];
+}
+
+/**
+ * A split brain is two holders in two samples in a row (50 ms or more). A preempting node adds the
+ * VIP a fraction of a millisecond before the old master, on its advert, drops it (0.5 ms measured
+ * with `ip -ts monitor address`): such a handover can show in one sample and is only reported.
+ */
+function singleHolder(observer: VipObserver): ScenarioResult {
+  const title = `never two holders (sampled every ${SAMPLE_INTERVAL_MS} ms)`;
+  const slow = observer.maxGapMs > 100 ? " (the machine was busy)" : "";
+  const sampling = `${observer.samples} samples, longest gap ${Math.round(observer.maxGapMs)} ms${slow}`;
+  if (observer.failure) return { id: "single-holder", title, verdict: "fail", detail: `${sampling}; the sampler failed: ${observer.failure}` };
+  const splits = observer.overlaps.filter((o) => o.samples >= 2);
+  const blips = observer.overlaps.length - splits.length;
+  const handovers = blips > 0 ? `; ${blips} handover(s) caught in a single sample` : "";
+  if (splits.length === 0) return { id: "single-holder", title, verdict: "pass", detail: `${sampling}; never two holders in a row${handovers}` };
+  const worst = splits.reduce((a, b) => (b.samples > a.samples ? b : a));
+  return {
+    id: "single-holder",
+    title,
+    verdict: "fail",
+    seconds: seconds(worst.toMs - worst.fromMs + SAMPLE_INTERVAL_MS),
+    detail: `${sampling}; two holders ${splits.length} time(s), worst ${describe(worst.holders)} for ${worst.samples} samples from ${seconds(worst.fromMs)} s${handovers}`,
+  };
+}
+
+function priority(plan: ClusterPlan, node: LabNode): number {
+  return plan.nodes.find((n) => n.name === node.name)!.priority;
+}

@@ -1,0 +1,58 @@
+// The two examples pass every scenario in a real lab, one right after the other (the second run
+// also proves the first left nothing in its way), and leave nothing behind.
+import { describe, expect, it } from "vitest";
+import { rehearse, type RehearseResult } from "../../src/rehearse/index.js";
+import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines, planOf } from "./helpers.js";
+
+const ok = canRehearse();
+
+const ALL = ["start", "keepalived-stop", "keepalived-restore", "haproxy-stop", "haproxy-restore", "apiserver-down", "apiserver-failing", "single-holder"];
+
+function expectEveryScenarioPasses(result: RehearseResult): void {
+  expect(result.scenarios.map((s) => s.id)).toEqual(ALL);
+  // the failing scenarios with their details, so a failure explains itself
+  expect(result.scenarios.filter((s) => s.verdict !== "pass")).toEqual([]);
+  expect(result.passed).toBe(true);
+}
+
+describe.sequential("rehearse the examples", () => {
+  it.skipIf(!ok)(
+    "examples/two-masters.yaml: every scenario passes and the lab is gone afterwards",
+    async () => {
+      const { log } = logLines();
+      const result = await rehearse({ plan: await planOf("examples/two-masters.yaml"), log });
+      expectEveryScenarioPasses(result);
+      const byId = Object.fromEntries(result.scenarios.map((s) => [s.id, s]));
+      expect(byId["start"]!.detail).toMatch(/^master01 took the VIP/);
+      expect(byId["keepalived-stop"]!.detail).toMatch(/moved to master02/);
+      expect(byId["keepalived-restore"]!.detail).toMatch(/returned to master01/);
+      // the goal for the defaults (issue 6): under 5 s after keepalived stops, 10 s after haproxy stops
+      expect(byId["keepalived-stop"]!.seconds).toBeLessThan(5);
+      expect(byId["haproxy-stop"]!.seconds).toBeLessThan(10);
+      // only paths differ from the VMs: the check script in keepalived.conf, and the pid files
+      expect(new Set(result.rewrites.map((r) => r.where))).toEqual(new Set(["keepalived.conf:12", "keepalived -p", "keepalived -r", "haproxy -p"]));
+      for (const r of result.rewrites) expect(r.lab.startsWith(result.lab.dir) || r.lab.includes(`"${result.lab.dir}/`)).toBe(true);
+      expect(result.sampling.samples).toBeGreaterThan(100);
+      expectNothingLeft(result.lab);
+    },
+    LAB_TIMEOUT,
+  );
+
+  it.skipIf(!ok)(
+    "examples/three-node-unicast.yaml (3 nodes, unicast), right after: every scenario passes",
+    async () => {
+      const plan = await planOf("examples/three-node-unicast.yaml");
+      expect(plan.vrrp.unicast).toBe(true);
+      expect(plan.nodes).toHaveLength(3);
+      const { log } = logLines();
+      const result = await rehearse({ plan, log });
+      expectEveryScenarioPasses(result);
+      const byId = Object.fromEntries(result.scenarios.map((s) => [s.id, s]));
+      // cp2 has the next priority (140): it takes over, not cp3 (130)
+      expect(byId["keepalived-stop"]!.detail).toMatch(/moved to cp2/);
+      expect(byId["haproxy-stop"]!.detail).toMatch(/moved to cp2/);
+      expectNothingLeft(result.lab);
+    },
+    LAB_TIMEOUT,
+  );
+});
