@@ -14,6 +14,7 @@ tools=(
   openssl:openssl
   ufw:ufw
   packer:packer
+  ignition-validate:ignition
   # readers of the seed ISOs
   isoinfo:genisoimage
   isovfy:genisoimage

@@ -3,6 +3,7 @@
 import type { Env } from "../spec/check.js";
 import type { ImageSpec, Spec } from "../spec/schema.js";
 import { autoWeight, resolvePriorities } from "./failover.js";
+import { isIgnitionOs, planTarget, type TargetPlan } from "./target.js";
 
 export interface PeerPlan {
   name: string;
@@ -46,6 +47,9 @@ export interface ClusterPlan {
     weight: number;
   };
   firewall: { enabled: boolean; allowSsh: boolean; allow: string[] };
+  /** Where the nodes run and who runs keepalived and haproxy there (plan/target.ts). */
+  target: TargetPlan;
+  /** cloud-init installs the packages with apt (Ubuntu only; always false on fcos/flatcar). */
   installPackages: boolean;
   users: { name: string; sshAuthorizedKeys: string[]; sudo: boolean }[];
   image: ImageSpec;
@@ -91,7 +95,8 @@ export function planCluster(spec: Spec, env: Env): ClusterPlan {
       weight: s.healthCheck.weight === "auto" ? autoWeight(priorities, s.vrrp.preempt) : s.healthCheck.weight,
     },
     firewall: s.firewall,
-    installPackages: s.installPackages,
+    target: planTarget(s.target),
+    installPackages: isIgnitionOs(s.target.os) ? false : (s.installPackages ?? true),
     users: s.users,
     image: s.image,
     nodes,

@@ -1,4 +1,6 @@
-// Every artifact of a cluster, in a fixed order. Pure: the plan in, files out.
+// Every artifact of a cluster, in a fixed order. Pure: the plan in, files out. Ubuntu nodes get
+// the three cloud-init files, Fedora CoreOS and Flatcar nodes one Ignition config; all get the
+// config files, and the static pod manifests when keepalived and haproxy run as static pods.
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import type { Artifact } from "./artifact.js";
 import { renderCheckScript } from "./check-script.js";
@@ -7,7 +9,9 @@ import { renderKeepalived } from "./keepalived.js";
 import { renderMetaData } from "./meta-data.js";
 import { renderNetworkConfig } from "./network-config.js";
 import { NODE_FILES, nodeDir, VM_MODES } from "./paths.js";
-import { renderUserData, type NodeFiles } from "./user-data.js";
+import { renderIgnition } from "./ignition/config.js";
+import { renderHaproxyPod, renderKeepalivedPod } from "./static-pods.js";
+import { renderUserData, type NodeFiles, type StaticPods } from "./user-data.js";
 
 export function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
   return {
@@ -17,19 +21,43 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
   };
 }
 
+/** The static pod manifests when the plan asks for them. */
+export function renderStaticPods(plan: ClusterPlan): StaticPods | undefined {
+  if (plan.target.services !== "static-pods") return undefined;
+  return { keepalived: renderKeepalivedPod(plan), haproxy: renderHaproxyPod(plan) };
+}
+
 export function renderNode(plan: ClusterPlan, node: NodePlan): Artifact[] {
   const dir = nodeDir(node.name);
   const files = renderNodeFiles(plan, node);
-  const userData = renderUserData(plan, node, files);
+  const pods = renderStaticPods(plan);
+  const provisioning: Artifact[] =
+    plan.target.provisioning === "ignition"
+      ? [{ path: `${dir}/${NODE_FILES.ignition}`, contents: renderIgnition(plan, node, files, pods), mode: 0o644 }]
+      : cloudInit(plan, node, files, pods);
+  return [
+    ...provisioning,
+    { path: `${dir}/${NODE_FILES.keepalivedConf}`, contents: files.keepalivedConf, mode: VM_MODES.keepalivedConf },
+    { path: `${dir}/${NODE_FILES.checkScript}`, contents: files.checkScript, mode: VM_MODES.checkScript },
+    { path: `${dir}/${NODE_FILES.haproxyCfg}`, contents: files.haproxyCfg, mode: VM_MODES.haproxyCfg },
+    ...(pods
+      ? [
+          { path: `${dir}/${NODE_FILES.keepalivedManifest}`, contents: pods.keepalived, mode: VM_MODES.staticPod },
+          { path: `${dir}/${NODE_FILES.haproxyManifest}`, contents: pods.haproxy, mode: VM_MODES.staticPod },
+        ]
+      : []),
+  ];
+}
+
+function cloudInit(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods: StaticPods | undefined): Artifact[] {
+  const dir = nodeDir(node.name);
+  const userData = renderUserData(plan, node, files, pods);
   const networkConfig = renderNetworkConfig(plan, node);
   const metaData = renderMetaData(plan, node, userData, networkConfig);
   return [
     { path: `${dir}/${NODE_FILES.userData}`, contents: userData, mode: 0o644 },
     { path: `${dir}/${NODE_FILES.metaData}`, contents: metaData, mode: 0o644 },
     { path: `${dir}/${NODE_FILES.networkConfig}`, contents: networkConfig, mode: 0o644 },
-    { path: `${dir}/${NODE_FILES.keepalivedConf}`, contents: files.keepalivedConf, mode: VM_MODES.keepalivedConf },
-    { path: `${dir}/${NODE_FILES.checkScript}`, contents: files.checkScript, mode: VM_MODES.checkScript },
-    { path: `${dir}/${NODE_FILES.haproxyCfg}`, contents: files.haproxyCfg, mode: VM_MODES.haproxyCfg },
   ];
 }
 

@@ -4,12 +4,19 @@ export const VM_PATHS = {
   keepalivedConf: "/etc/keepalived/keepalived.conf",
   checkScript: "/etc/keepalived/check_apiserver.sh",
   haproxyCfg: "/etc/haproxy/haproxy.cfg",
+  /** Static pods (services: static-pods): where the kubelet of a kubeadm node looks. */
+  keepalivedManifest: "/etc/kubernetes/manifests/keepalived.yaml",
+  haproxyManifest: "/etc/kubernetes/manifests/haproxy.yaml",
+  hostname: "/etc/hostname",
 } as const;
 
 export const VM_MODES = {
   keepalivedConf: 0o640,
   checkScript: 0o755,
   haproxyCfg: 0o644,
+  /** As kubeadm writes its own manifests (and the CIS benchmark asks). */
+  staticPod: 0o600,
+  hostname: 0o644,
 } as const;
 
 export function nodeDir(node: string): string {
@@ -24,4 +31,8 @@ export const NODE_FILES = {
   keepalivedConf: "files/keepalived.conf",
   checkScript: "files/check_apiserver.sh",
   haproxyCfg: "files/haproxy.cfg",
+  /** Fedora CoreOS and Flatcar: the Ignition config, instead of the three cloud-init files. */
+  ignition: "config.ign",
+  keepalivedManifest: "files/manifests/keepalived.yaml",
+  haproxyManifest: "files/manifests/haproxy.yaml",
 } as const;

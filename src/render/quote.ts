@@ -30,6 +30,18 @@ export function keepalivedQuotedPath(value: string): string {
   return `"${value}"`;
 }
 
+/**
+ * A word in a systemd unit's Exec line, a systemd-networkd file or a NetworkManager keyfile:
+ * no whitespace, quotes, backslashes, ';' or '#', and neither '%' nor '$', which systemd expands.
+ */
+const UNIT_WORD = /^[A-Za-z0-9._:\/,=@+-]+$/;
+
+export function unitWord(format: string, value: string | number): string {
+  const text = String(value);
+  if (!UNIT_WORD.test(text)) throw new UnsafeValueError(format, text);
+  return text;
+}
+
 /** POSIX sh single quoting: safe for any string, since nothing is special inside '…'. */
 export function shellQuote(value: string): string {
   if (value.includes("\u0000")) throw new UnsafeValueError("a shell script", value);

@@ -10,10 +10,19 @@ import { toCloudYaml, yamlComments } from "./yaml.js";
 export const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
 export const SERVICES = ["keepalived.service", "haproxy.service"] as const;
 
+/** With static pods, keepalived and haproxy come from images: only the firewall needs a package. */
+export const STATIC_POD_PACKAGES = ["ufw"] as const;
+
 export interface NodeFiles {
   keepalivedConf: string;
   checkScript: string;
   haproxyCfg: string;
+}
+
+/** The static pod manifests (services: static-pods), rendered by static-pods.ts. */
+export interface StaticPods {
+  keepalived: string;
+  haproxy: string;
 }
 
 /** '0640' as cloud-init wants it: a quoted octal string. */
@@ -35,14 +44,33 @@ export function firewallCommands(plan: ClusterPlan, node: NodePlan): string[][] 
   return commands;
 }
 
-export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFiles): string {
+function packages(plan: ClusterPlan, pods: StaticPods | undefined): string[] {
+  if (!plan.installPackages) return [];
+  if (!pods) return [...PACKAGES];
+  return plan.firewall.enabled ? [...STATIC_POD_PACKAGES] : [];
+}
+
+function packagesComment(plan: ClusterPlan, pods: StaticPods | undefined): string {
+  if (!pods) {
+    return plan.installPackages
+      ? "for a stock Ubuntu image: installs keepalived, haproxy, curl and ufw with apt (needs the network)"
+      : "for the k8s-ha golden image: packages are already there, so first boot needs no network";
+  }
+  return packages(plan, pods).length > 0
+    ? "keepalived and haproxy run as static pods (the kubelet pulls their images); installs ufw with apt"
+    : "keepalived and haproxy run as static pods (the kubelet pulls their images); installs nothing";
+}
+
+/** `pods` present: services: static-pods; the manifests are written, and no service is enabled. */
+export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods?: StaticPods): string {
   const config: Record<string, unknown> = {
     hostname: node.name,
     manage_etc_hosts: true,
   };
-  if (plan.installPackages) {
+  const toInstall = packages(plan, pods);
+  if (toInstall.length > 0) {
     config.package_update = true;
-    config.packages = [...PACKAGES];
+    config.packages = toInstall;
   }
   if (plan.users.length > 0) {
     config.users = plan.users.map((user) => ({
@@ -65,20 +93,22 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
     file(VM_PATHS.keepalivedConf, files.keepalivedConf, VM_MODES.keepalivedConf),
     file(VM_PATHS.checkScript, files.checkScript, VM_MODES.checkScript),
     file(VM_PATHS.haproxyCfg, files.haproxyCfg, VM_MODES.haproxyCfg),
+    ...(pods
+      ? [file(VM_PATHS.keepalivedManifest, pods.keepalived, VM_MODES.staticPod), file(VM_PATHS.haproxyManifest, pods.haproxy, VM_MODES.staticPod)]
+      : []),
   ];
-  config.runcmd = [
+  const runcmd = [
     ...firewallCommands(plan, node),
-    ["systemctl", "enable", ...SERVICES],
-    ["systemctl", "restart", ...SERVICES],
+    // static pods: the kubelet starts them; the packages' services must stay off
+    ...(pods ? [] : [["systemctl", "enable", ...SERVICES], ["systemctl", "restart", ...SERVICES]]),
   ];
+  if (runcmd.length > 0) config.runcmd = runcmd;
   return (
     "#cloud-config\n" +
     yamlComments(
       GENERATED_BANNER,
       `cluster ${plan.name}, node ${node.name} (${node.state.toLowerCase()}, priority ${node.priority})`,
-      plan.installPackages
-        ? "for a stock Ubuntu image: installs keepalived, haproxy, curl and ufw with apt (needs the network)"
-        : "for the k8s-ha golden image: packages are already there, so first boot needs no network",
+      packagesComment(plan, pods),
     ) +
     toCloudYaml(config)
   );

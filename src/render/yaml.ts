@@ -24,3 +24,16 @@ export function toCloudYaml(value: unknown): string {
 export function yamlComments(...lines: string[]): string {
   return lines.map((line) => `# ${line}\n`).join("");
 }
+
+/**
+ * YAML for Kubernetes manifests, in kubectl's block style. The kubelet reads YAML through
+ * sigs.k8s.io/yaml, which treats `on`/`no`/`0640` like YAML 1.1 does: the 1.1 schema quotes them.
+ */
+export function toManifestYaml(value: unknown): string {
+  return new Document(value, { version: "1.1", aliasDuplicateObjects: false }).toString({
+    lineWidth: 0,
+    minContentWidth: 0,
+    indent: 2,
+    indentSeq: true,
+  });
+}

@@ -2,6 +2,7 @@
 // that can both bind, a health-check weight that really fails the VIP over, and secrets that
 // keepalived would silently mangle. Each finding says where and what to change.
 import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "../plan/failover.js";
+import { isIgnitionOs, OS_NAMES, runsContainers } from "../plan/target.js";
 import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
 import type { Spec } from "./schema.js";
@@ -16,6 +17,7 @@ export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
     ...checkPriorities(spec, at),
     ...checkVrrp(spec, at, env),
     ...checkUsers(spec, at),
+    ...checkTarget(spec, at),
   ];
 }
 
@@ -166,5 +168,59 @@ function checkUsers(spec: Spec, at: Locator): Finding[] {
     seen.add(user.name);
     if (user.name === "root") findings.push(at.error(["spec", "users", i, "name"], "root cannot be a cloud-init login user here", "create a named user with sudo: true"));
   });
+  return findings;
+}
+
+/** The lowest port an unprivileged process may bind (Linux's net.ipv4.ip_unprivileged_port_start). */
+const FIRST_UNPRIVILEGED_PORT = 1024;
+
+/**
+ * What a target cannot do. Fedora CoreOS and Flatcar have neither apt nor ufw, nor keepalived and
+ * haproxy packages: there both run as containers (services: systemd, a unit per container) or as
+ * static pods, and the spec must not promise what the node will not do.
+ */
+function checkTarget(spec: Spec, at: Locator): Finding[] {
+  const { target, installPackages, firewall, loadBalancer, users } = spec.spec;
+  const findings: Finding[] = [];
+  const os = OS_NAMES[target.os];
+  if (isIgnitionOs(target.os)) {
+    if (installPackages === true) {
+      findings.push(
+        at.error(
+          ["spec", "installPackages"],
+          `${os} has no apt and no keepalived or haproxy packages: installPackages: true cannot be done`,
+          "remove installPackages: there keepalived and haproxy run as containers (services: systemd) or as static pods (services: static-pods)",
+        ),
+      );
+    }
+    if (firewall.enabled) {
+      findings.push(
+        at.error(
+          ["spec", "firewall", "enabled"],
+          `${os} has no ufw: k8s-ha cannot write the firewall that firewall.enabled asks for`,
+          "set firewall: {enabled: false} and filter traffic outside the VMs (VirtualBox network) or with rules of your own; the nodes must still reach each other (VRRP, protocol 112) and the LB port",
+        ),
+      );
+    }
+    users.forEach((user, i) => {
+      if (user.name === "core" && !user.sudo) {
+        findings.push(at.error(["spec", "users", i, "sudo"], `the core user of ${os} always has passwordless sudo; sudo: false cannot be done`, "remove sudo: false, or give the user another name"));
+      }
+    });
+    if (!users.some((user) => user.sshAuthorizedKeys.length > 0)) {
+      findings.push(
+        at.warning(["spec", "users"], `no SSH key: ${os} has no password login, so nobody can log in to the nodes`, 'add e.g. users: [{name: core, sshAuthorizedKeys: ["ssh-ed25519 AAAA… you@laptop"]}]'),
+      );
+    }
+  }
+  if (runsContainers(target) && loadBalancer.port < FIRST_UNPRIVILEGED_PORT) {
+    findings.push(
+      at.error(
+        ["spec", "loadBalancer", "port"],
+        `loadBalancer.port ${loadBalancer.port} is below ${FIRST_UNPRIVILEGED_PORT}: the haproxy container runs as an unprivileged user and cannot bind it`,
+        "use a port from 1024 up, e.g. 1644 (the recipe's) or 8443",
+      ),
+    );
+  }
   return findings;
 }

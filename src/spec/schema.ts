@@ -113,6 +113,23 @@ const image = z
   })
   .prefault({});
 
+/** Where the cluster runs, and who runs keepalived and haproxy there (see plan/target.ts). */
+export const TARGET_OSES = ["ubuntu-20.04", "fcos", "flatcar"] as const;
+export const SERVICE_MODES = ["systemd", "static-pods"] as const;
+
+const target = z
+  .strictObject({
+    os: z
+      .enum(TARGET_OSES)
+      .default("ubuntu-20.04")
+      .meta({ description: "ubuntu-20.04: cloud-init NoCloud files; fcos, flatcar: one Ignition config per node (nodes/<node>/config.ign)" }),
+    services: z
+      .enum(SERVICE_MODES)
+      .default("systemd")
+      .meta({ description: "systemd: OS services (Ubuntu packages; on fcos/flatcar, units running containers); static-pods: kubelet manifests" }),
+  })
+  .prefault({});
+
 const s3 = z.strictObject({
   bucket: z.string().regex(S3_BUCKET, { message: "must be an S3 bucket name (lowercase, 3..63)" }),
   prefix: z.string().regex(S3_PREFIX, { message: "must be path segments ending in '/', e.g. k8s-ha/" }).default(""),
@@ -146,7 +163,13 @@ export const specSchema = z.strictObject({
     vrrp,
     healthCheck,
     firewall,
-    installPackages: z.boolean().default(true),
+    target,
+    // No default here: true is Ubuntu's default (plan.ts), and on fcos/flatcar, which have no
+    // packages to install, an explicit true is a finding rather than a silently ignored field.
+    installPackages: z
+      .boolean()
+      .optional()
+      .meta({ description: "ubuntu-20.04: cloud-init installs the packages with apt (default true); false for the k8s-ha golden image. Not allowed to be true on fcos/flatcar." }),
     users: z.array(user).max(32).default([]),
     image,
     publish: z.strictObject({ s3 }).optional(),
@@ -159,4 +182,5 @@ export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
 export type NodeSpec = Spec["spec"]["nodes"][number];
 export type ImageSpec = Spec["spec"]["image"];
+export type TargetSpec = Spec["spec"]["target"];
 export type S3Spec = NonNullable<Spec["spec"]["publish"]>["s3"];

@@ -39,8 +39,12 @@ spec:
     enabled: true                # ufw: SSH, the peers and the LB port are allowed, then enabled
     allowSsh: true
     allow: []                    # extra rules, e.g. ["10250/tcp"]
-  installPackages: true          # true: cloud-init installs keepalived, haproxy, curl, ufw (stock
-                                 # Ubuntu, needs apt); false: the golden image has them (offline boot)
+  target:                        # where the nodes run, and who runs keepalived and haproxy there
+    os: ubuntu-20.04             # ubuntu-20.04: cloud-init files; fcos | flatcar: Ignition (config.ign)
+    services: systemd            # systemd: OS services (on fcos/flatcar, units running containers);
+                                 # static-pods: manifests in /etc/kubernetes/manifests for the kubelet
+  installPackages: true          # Ubuntu only. true: cloud-init installs keepalived, haproxy, curl, ufw
+                                 # (stock Ubuntu, needs apt); false: the golden image has them (offline)
   users: []                      # e.g. [{name: ubuntu, sshAuthorizedKeys: ["ssh-ed25519 AAAA… you@laptop"]}]
   image:                         # the golden image that \`k8s-ha build-image\` bakes
     name: k8s-ha-ubuntu-20.04

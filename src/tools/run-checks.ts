@@ -1,12 +1,12 @@
-// Hands every node's rendered files to the real programs, in parallel, from a private temp
-// folder that is always removed.
+// Hands every node's rendered files to the real programs that will read them, in parallel, from
+// a private temp folder that is always removed.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ClusterPlan } from "../plan/plan.js";
 import type { Artifact } from "../render/artifact.js";
 import { nodeDir } from "../render/paths.js";
-import { FILE_CHECKS, type FileCheck, type ToolVerdict } from "./file-checks.js";
+import { applicableChecks, FILE_CHECKS, type FileCheck, type ToolVerdict } from "./file-checks.js";
 import { which } from "./run.js";
 
 export interface ToolRun {
@@ -31,7 +31,12 @@ export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: numb
   return results;
 }
 
-export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artifact[], checks: readonly FileCheck[] = FILE_CHECKS): Promise<ToolRun> {
+/**
+ * Runs the checks whose file the plan renders (no cloud-init checks for an Ignition target, no
+ * ignition-validate for Ubuntu): a program that no file needs is neither looked for nor missing.
+ */
+export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artifact[], requested: readonly FileCheck[] = FILE_CHECKS): Promise<ToolRun> {
+  const checks = applicableChecks(plan, requested);
   const found: Record<string, string> = {};
   const missing: string[] = [];
   for (const program of [...new Set(checks.map((c) => c.program))]) {

@@ -88,6 +88,15 @@ const CASES: BadCase[] = [
   { name: "unicast with one node", mutate: (s) => (nodes(s).pop(), (s.spec.vrrp.unicast = true)), message: /unicast needs at least 2 nodes/, path: "spec.vrrp.unicast", lineHas: "unicast" },
   { name: "no nodes", mutate: (s) => (s.spec.nodes = []), message: /must have at least 1 entry/, path: "spec.nodes", lineHas: "nodes" },
   { name: "17 nodes", mutate: (s) => (s.spec.nodes = Array.from({ length: 17 }, (_, i) => ({ name: `n${i}`, address: `10.0.2.${20 + i}` }))), message: /must have at most 16 entries/, path: "spec.nodes" },
+  // --- targets (spec.target): what Fedora CoreOS, Flatcar and containers cannot do
+  { name: "unknown target OS", mutate: (s) => (s.spec.target = { os: "centos" }), message: /must be one of "ubuntu-20.04", "fcos", "flatcar"/, path: "spec.target.os", lineHas: "centos" },
+  { name: "unknown service mode", mutate: (s) => (s.spec.target = { services: "docker" }), message: /must be one of "systemd", "static-pods"/, path: "spec.target.services", lineHas: "docker" },
+  { name: "misspelt target field", mutate: (s) => (s.spec.target = { os: "fcos", service: "systemd" }), message: /unknown field 'service'.*\n.*did you mean 'services'\?/, path: "spec.target.service", lineHas: "service" },
+  { name: "ufw firewall on Fedora CoreOS", mutate: (s) => ((s.spec.target = { os: "fcos" }), (s.spec.firewall = { enabled: true })), message: /Fedora CoreOS has no ufw.*\n.*enabled: false/, path: "spec.firewall.enabled", lineHas: "enabled" },
+  { name: "apt packages on Flatcar", mutate: (s) => ((s.spec.target = { os: "flatcar" }), (s.spec.firewall = { enabled: false }), (s.spec.installPackages = true)), message: /Flatcar Container Linux has no apt.*\n.*static pods/, path: "spec.installPackages", lineHas: "installPackages" },
+  { name: "core without sudo on Flatcar", mutate: (s) => ((s.spec.target = { os: "flatcar" }), (s.spec.firewall = { enabled: false }), (s.spec.users = [{ name: "core", sudo: false }])), message: /core user of Flatcar Container Linux always has passwordless sudo/, path: "spec.users[0].sudo", lineHas: "sudo" },
+  { name: "static pods on a privileged port", mutate: (s) => ((s.spec.target = { services: "static-pods" }), (s.spec.loadBalancer.port = 443)), message: /443 is below 1024: the haproxy container runs as an unprivileged user/, path: "spec.loadBalancer.port", lineHas: "443" },
+  { name: "Flatcar containers on a privileged port", mutate: (s) => ((s.spec.target = { os: "flatcar" }), (s.spec.firewall = { enabled: false }), (s.spec.loadBalancer.port = 80)), message: /80 is below 1024/, path: "spec.loadBalancer.port", lineHas: "80" },
   // --- typos, which YAML accepts silently
   { name: "misspelt field under spec", mutate: (s) => ((s.spec.vipp = s.spec.vip), delete s.spec.vip), message: /unknown field 'vipp'.*\n.*did you mean 'vip'\?/, path: "spec.vipp", lineHas: "vipp" },
   { name: "misspelt health-check field", mutate: (s) => (s.spec.healthCheck = { intervall: 2 }), message: /unknown field 'intervall'.*\n.*did you mean 'interval'\?/, path: "spec.healthCheck.intervall", lineHas: "intervall" },

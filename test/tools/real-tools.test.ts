@@ -12,7 +12,7 @@ import type { PackerAssets } from "../../src/packer/render.js";
 import { planCluster } from "../../src/plan/plan.js";
 import type { Artifact } from "../../src/render/artifact.js";
 import { checkSpecText } from "../../src/spec/index.js";
-import { FILE_CHECKS } from "../../src/tools/file-checks.js";
+import { applicableChecks, FILE_CHECKS } from "../../src/tools/file-checks.js";
 import { pool, runFileChecks } from "../../src/tools/run-checks.js";
 import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
 import { EXAMPLE_ENV, examplePlan, exampleArtifacts } from "../helpers/plan.js";
@@ -43,8 +43,9 @@ describe.skipIf(!TOOLS)("real tools", () => {
       const doc = JSON.parse(result.stdout);
       const nodes = examplePlan(example).nodes.length;
       expect(doc.tools.missing).toEqual([]);
-      const perNode = FILE_CHECKS.filter((c) => c.scope === "node").length;
-      expect(doc.tools.verdicts).toHaveLength(nodes * perNode + FILE_CHECKS.length - perNode);
+      const checks = applicableChecks(examplePlan(example), FILE_CHECKS);
+      const perNode = checks.filter((c) => c.scope === "node").length;
+      expect(doc.tools.verdicts).toHaveLength(nodes * perNode + checks.length - perNode);
       for (const v of doc.tools.verdicts) expect(v, JSON.stringify(v)).toMatchObject({ ok: true, output: "" });
     });
   }
