@@ -47,6 +47,20 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("seed")
+    .description("render, then write a NoCloud seed ISO per node (nodes/<node>/seed.iso, volume cidata)")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .option("--node <name>", "build only this node's seed (the rest of the output is still written)")
+    .option("--bundle", "also write <cluster>-seeds.tar.gz: the manifest and every seed written")
+    .option("--json", "print the seeds, their checksums and attach commands as JSON on stdout")
+    .addHelpText("after", "\nTimestamps come from SOURCE_DATE_EPOCH when set, else from each node's instance-id: same spec, same bytes.")
+    .action(async (spec: string | undefined, options: { output: string; node?: string; bundle?: boolean; json?: boolean }) => {
+      const { runSeed } = await import("./commands/seed.js");
+      await runSeed(spec, options);
+    });
+
+  program
     .command("build-image")
     .description("bake the golden image (Ubuntu 20.04 VirtualBox OVA) with Packer and record it in DIR/images/")
     .argument("[spec]", SPEC_ARG)

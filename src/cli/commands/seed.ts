@@ -1,0 +1,84 @@
+// `k8s-ha seed`: everything `render` writes plus nodes/<node>/seed.iso, in one atomic write, so
+// the manifest lists the seeds. `--node NAME` builds only that node's seed; the rest of the
+// output is still written in full, and — since the directory always matches its manifest — a
+// seed of another node left by an earlier run is removed, never kept beside a newer spec.
+// `--bundle` adds DIR/<cluster>-seeds.tar.gz (src/seed/bundle.ts explains why the manifest does
+// not list it); without it, a bundle left by an earlier run is removed, as it would be stale.
+import { rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { renderNodes } from "../../render/index.js";
+import { bundleArtifact, bundleName } from "../../seed/bundle.js";
+import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
+import { buildSeeds, seedArtifacts, SEED_VOLUME_ID } from "../../seed/seed-artifacts.js";
+import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
+import { byteLength, sha256 } from "../../write/manifest.js";
+import { writeArtifacts } from "../../write/output.js";
+import { clusterArtifacts } from "../artifacts.js";
+import { compileSpec } from "../pipeline.js";
+
+export interface SeedCommandOptions {
+  output: string;
+  node?: string;
+  bundle?: boolean;
+  json?: boolean;
+}
+
+export async function runSeed(spec: string | undefined, options: SeedCommandOptions): Promise<void> {
+  // Both checks come before anything is written: a bad SOURCE_DATE_EPOCH or node name is a
+  // usage error, and a user error writes nothing.
+  const sourceDate = parseSourceDateEpoch(process.env.SOURCE_DATE_EPOCH);
+  const compiled = await compileSpec(spec);
+  const { plan } = compiled;
+  const seeds = buildSeeds(plan, renderNodes(plan), {
+    ...(options.node !== undefined ? { nodes: [options.node] } : {}),
+    ...(sourceDate ? { date: sourceDate } : {}),
+  });
+  const isos = seedArtifacts(seeds);
+  const artifacts = clusterArtifacts(compiled, isos);
+  const manifest = artifacts.find((a) => a.path === "manifest.json")!;
+  const bundle = options.bundle ? bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+  await writeArtifacts(options.output, bundle ? [...artifacts, bundle] : artifacts);
+  if (!bundle) await rm(join(options.output, bundleName(plan.name)), { force: true });
+
+  const out = resolve(options.output);
+  const report = seeds.map((seed) => {
+    const absolute = join(out, seed.path);
+    const attach = storageAttachArgs(seed.node, absolute);
+    return {
+      node: seed.node,
+      path: seed.path,
+      absolutePath: absolute,
+      sha256: sha256(seed.contents),
+      size: seed.contents.byteLength,
+      volumeId: SEED_VOLUME_ID,
+      instanceId: seed.instanceId,
+      date: seed.date.toISOString(),
+      blkidUuid: blkidUuid(seed.date),
+      attach,
+    };
+  });
+
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(
+    `seeded ${seeds.length} of ${plan.nodes.length} node(s) of cluster ${plan.name} into ${options.output}` +
+      ` (${artifacts.length} files${sourceDate ? `, dated SOURCE_DATE_EPOCH ${sourceDate.toISOString()}` : ""})`,
+  );
+  for (const seed of report) {
+    log(`  ${seed.path}  instance-id ${seed.instanceId}, UUID ${seed.blkidUuid}`);
+  }
+  if (bundle) log(`  ${bundle.path}  sha256 ${sha256(bundle.contents)} (the manifest and ${seeds.length} seed(s))`);
+  log("attach each seed to its VM (powered off) before its first boot:");
+  for (const seed of report) log(`  ${commandLine(seed.attach)}`);
+
+  if (options.json) {
+    const result = {
+      cluster: plan.name,
+      output: out,
+      seeds: report,
+      bundle: bundle
+        ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: sha256(bundle.contents), size: byteLength(bundle.contents) }
+        : null,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,49 @@
+// `seed --bundle`: one .tar.gz with the manifest and every seed written, for whoever creates the
+// VMs. Byte-identical across runs: sorted entries, root:root, one mtime (SOURCE_DATE_EPOCH, else
+// 2020-01-01), gzip header with mtime 0 and a fixed OS byte.
+//
+// The rule for the manifest: manifest.json lists the rendered output; the bundle is a package OF
+// that output (it contains manifest.json) and so is not listed in it. The manifest inside the
+// bundle verifies every seed in it by sha256; the bundle's own sha256 is printed by `seed`.
+import { gzipSync } from "node:zlib";
+import type { Artifact } from "../render/artifact.js";
+import { DERIVED_DATE_BASE } from "./date.js";
+import { ustar, type TarEntry } from "./tar.js";
+
+export function bundleName(cluster: string): string {
+  return `${cluster}-seeds.tar.gz`;
+}
+
+/** The folder every entry sits in, so that extracting never scatters files: `<cluster>-seeds/`. */
+export function bundleRoot(cluster: string): string {
+  return `${cluster}-seeds`;
+}
+
+/** RFC 1952 OS byte: 3 = Unix, whatever platform zlib was built for, so bytes match everywhere. */
+const GZIP_OS_UNIX = 3;
+
+/**
+ * The bundle of `files` (manifest.json and the seed ISOs, paths relative to the output
+ * directory), as an artifact at `<cluster>-seeds.tar.gz`.
+ */
+export function bundleArtifact(cluster: string, files: readonly Artifact[], date?: Date): Artifact {
+  const root = bundleRoot(cluster);
+  const entries = new Map<string, TarEntry>();
+  entries.set(`${root}/`, { path: `${root}/`, type: "dir", mode: 0o755 });
+  for (const file of files) {
+    const parts = file.path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `${root}/${parts.slice(0, i).join("/")}/`;
+      entries.set(dir, { path: dir, type: "dir", mode: 0o755 });
+    }
+    const contents = typeof file.contents === "string" ? Buffer.from(file.contents, "utf8") : file.contents;
+    entries.set(`${root}/${file.path}`, { path: `${root}/${file.path}`, type: "file", mode: file.mode, contents });
+  }
+  // Code-unit order puts every directory before what it holds (a prefix sorts first).
+  const sorted = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const mtime = Math.floor((date?.getTime() ?? DERIVED_DATE_BASE) / 1000);
+  const gz = gzipSync(ustar(sorted, mtime), { level: 9 });
+  // zlib writes mtime 0 (bytes 4-7) already; the OS byte depends on the platform zlib targets.
+  gz[9] = GZIP_OS_UNIX;
+  return { path: bundleName(cluster), contents: gz, mode: 0o644 };
+}

@@ -1,0 +1,275 @@
+// `k8s-ha seed` as users run it (the built CLI): every node's ISO read back by every reader
+// equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
+// same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what docs/seed.md says.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, readdir, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
+import { EXAMPLE_ENV } from "../helpers/plan.js";
+import { haveTools } from "../helpers/tools.js";
+import { ok, readTree } from "../iso/helpers.js";
+
+const EXAMPLE_NODES: Record<string, string[]> = {
+  "two-masters.yaml": ["master01", "master02"],
+  "three-node-unicast.yaml": ["cp1", "cp2", "cp3"],
+};
+const SEED_FILES = ["user-data", "meta-data", "network-config"];
+
+const has = {
+  isoinfo: haveTools("isoinfo"),
+  xorriso: haveTools("xorriso"),
+  bsdtar: haveTools("bsdtar"),
+  blkid: haveTools("blkid"),
+  tar: haveTools("tar"),
+};
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-seed-")));
+afterEach(async () => cleanup());
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** sha256 of every file under root, by relative path. */
+async function tree(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else files[relative(root, p)] = sha256(await readFile(p));
+    }
+  };
+  await walk(root);
+  return files;
+}
+
+async function seed(example: string, out: string, extra: string[] = [], env: Record<string, string> = {}) {
+  const result = await runCli(["seed", join(EXAMPLES, example), "-o", out, ...extra], { env: { ...EXAMPLE_ENV, ...env } });
+  return result;
+}
+
+interface ManifestEntry {
+  path: string;
+  sha256: string;
+  size: number;
+  mode: string;
+}
+
+async function manifestOf(out: string): Promise<ManifestEntry[]> {
+  return (JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { artifacts: ManifestEntry[] }).artifacts;
+}
+
+describe.each(Object.keys(EXAMPLE_NODES))("seed examples/%s", (example) => {
+  const nodes = EXAMPLE_NODES[example]!;
+
+  it("writes every node's seed.iso (0644) and lists it in the manifest", async () => {
+    const out = join(dir, "out");
+    const result = await seed(example, out);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = await manifestOf(out);
+    for (const node of nodes) {
+      const path = `nodes/${node}/seed.iso`;
+      const data = await readFile(join(out, path));
+      expect(((await stat(join(out, path))).mode & 0o777).toString(8)).toBe("644");
+      expect(manifest.find((e) => e.path === path)).toEqual({ path, sha256: sha256(data), size: data.length, mode: "0644" });
+    }
+    // Everything render writes is there too, and the directory holds exactly the manifest's files.
+    const files = await tree(out);
+    expect(Object.keys(files).sort()).toEqual([...manifest.map((e) => e.path), "manifest.json"].sort());
+    for (const entry of manifest) expect(files[entry.path], entry.path).toBe(entry.sha256);
+  });
+
+  it.skipIf(!(has.isoinfo && has.xorriso && has.bsdtar))("every reader lists exactly the rendered user-data, meta-data and network-config", async () => {
+    const out = join(dir, "out");
+    expect((await seed(example, out)).code).toBe(0);
+    for (const node of nodes) {
+      const iso = join(out, "nodes", node, "seed.iso");
+      const want = new Map(await Promise.all(SEED_FILES.map(async (f) => [f, await readFile(join(out, "nodes", node, f))] as const)));
+      // isoinfo: Rock Ridge (what the Linux kernel, and so cloud-init, reads) and Joliet
+      for (const flag of ["-R", "-J"]) {
+        const listing = ok("isoinfo", ["-f", flag, "-i", iso]).toString().split("\n").filter(Boolean).sort();
+        expect(listing, `${node} isoinfo ${flag}`).toEqual(SEED_FILES.map((f) => `/${f}`).sort());
+        for (const [name, data] of want) {
+          expect(ok("isoinfo", [flag, "-i", iso, "-x", `/${name}`]).equals(data), `${node} isoinfo ${flag} ${name}`).toBe(true);
+        }
+      }
+      // xorriso and bsdtar extract the whole tree
+      for (const [reader, args] of [
+        ["xorriso", (to: string) => ["-osirrox", "on", "-indev", iso, "-extract", "/", to]],
+        ["bsdtar", (to: string) => ["-xf", iso, "-C", to]],
+      ] as const) {
+        const to = join(dir, `${reader}-${node}`);
+        await mkdir(to);
+        ok(reader, args(to));
+        const got = readTree(to);
+        expect([...got.keys()].sort(), `${node} ${reader}`).toEqual([...SEED_FILES].sort());
+        for (const [name, data] of want) expect(got.get(name)?.equals(data), `${node} ${reader} ${name}`).toBe(true);
+      }
+    }
+  });
+
+  it.skipIf(!has.blkid)("blkid -p finds label cidata and the UUID that --json reports", async () => {
+    const out = join(dir, "out");
+    const result = await seed(example, out, ["--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { seeds: { node: string; absolutePath: string; blkidUuid: string; sha256: string }[] };
+    expect(report.seeds.map((s) => s.node)).toEqual(nodes);
+    for (const s of report.seeds) {
+      const probe = ok("blkid", ["-p", "-o", "export", s.absolutePath]).toString();
+      expect(probe).toMatch(/^LABEL=cidata$/m);
+      expect(probe).toMatch(/^TYPE=iso9660$/m);
+      expect(probe).toContain(`UUID=${s.blkidUuid}\n`);
+      expect(sha256(await readFile(s.absolutePath))).toBe(s.sha256);
+    }
+    // Every node version has its own date, so no two seeds share a UUID.
+    expect(new Set(report.seeds.map((s) => s.blkidUuid)).size).toBe(nodes.length);
+  });
+});
+
+describe("seed", () => {
+  const example = "three-node-unicast.yaml";
+
+  it("gives byte-identical output, bundle included, on two runs in different places", async () => {
+    const a = join(dir, "a");
+    const b = join(dir, "nested", "b");
+    expect((await seed(example, a, ["--bundle"])).code).toBe(0);
+    expect((await runCli(["seed", join(EXAMPLES, example), "-o", b, "--bundle"], { cwd: dir, env: EXAMPLE_ENV })).code).toBe(0);
+    const first = await tree(a);
+    expect(Object.keys(first)).toContain("rack1-seeds.tar.gz");
+    expect(await tree(b)).toEqual(first);
+  });
+
+  it("prints, per node, the VBoxManage command that attaches its seed", async () => {
+    const out = join(dir, "out dir");
+    const result = await seed(example, out);
+    expect(result.code).toBe(0);
+    for (const node of EXAMPLE_NODES[example]!) {
+      const iso = join(out, "nodes", node, "seed.iso");
+      expect(result.stderr).toContain(
+        `VBoxManage storageattach ${node} --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "${iso}"\n`,
+      );
+    }
+    expect(result.stdout).toBe("");
+  });
+
+  it("honours SOURCE_DATE_EPOCH: every seed and the bundle carry that date", async () => {
+    const out = join(dir, "out");
+    const epoch = 1700000000; // 2023-11-14T22:13:20Z
+    const result = await seed(example, out, ["--bundle", "--json"], { SOURCE_DATE_EPOCH: String(epoch) });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { seeds: { date: string; blkidUuid: string; absolutePath: string }[] };
+    for (const s of report.seeds) {
+      expect(s.date).toBe("2023-11-14T22:13:20.000Z");
+      expect(s.blkidUuid).toBe("2023-11-14-22-13-20-00");
+      if (has.blkid) expect(ok("blkid", ["-p", "-o", "export", s.absolutePath]).toString()).toContain("UUID=2023-11-14-22-13-20-00\n");
+    }
+    if (has.tar) {
+      const listing = ok("tar", ["--utc", "-tvzf", join(out, "rack1-seeds.tar.gz")]).toString().trim().split("\n");
+      for (const line of listing) expect(line).toContain("2023-11-14 22:13");
+    }
+    // A different epoch changes the bytes; the same one does not.
+    const again = join(dir, "again");
+    expect((await seed(example, again, ["--bundle"], { SOURCE_DATE_EPOCH: String(epoch) })).code).toBe(0);
+    expect(await tree(again)).toEqual(await tree(out));
+    const other = join(dir, "other");
+    expect((await seed(example, other, [], { SOURCE_DATE_EPOCH: String(epoch + 1) })).code).toBe(0);
+    expect((await tree(other))["nodes/cp1/seed.iso"]).not.toBe((await tree(out))["nodes/cp1/seed.iso"]);
+  });
+
+  // the full table of bad values is in seed-units.test.ts
+  it.each(["yesterday", "99999999999"])("rejects SOURCE_DATE_EPOCH=%j with exit 2 and writes nothing", async (value) => {
+    const out = join(dir, "out");
+    const result = await seed(example, out, [], { SOURCE_DATE_EPOCH: value });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("SOURCE_DATE_EPOCH");
+    expect(result.stderr).toContain("hint:");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("--node builds only that node's seed, still writes the full render, and drops other nodes' old seeds", async () => {
+    const out = join(dir, "out");
+    expect((await seed(example, out)).code).toBe(0);
+    const full = await tree(out);
+    const result = await seed(example, out, ["--node", "cp2", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { seeds: { node: string }[] }).seeds.map((s) => s.node)).toEqual(["cp2"]);
+    const files = await tree(out);
+    expect(Object.keys(files).filter((p) => p.endsWith("seed.iso"))).toEqual(["nodes/cp2/seed.iso"]);
+    // the same seed as a full run gives, and every rendered file as before
+    expect(files["nodes/cp2/seed.iso"]).toBe(full["nodes/cp2/seed.iso"]);
+    for (const [path, hash] of Object.entries(full)) if (!path.endsWith(".iso") && path !== "manifest.json") expect(files[path]).toBe(hash);
+    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso")).map((e) => e.path)).toEqual(["nodes/cp2/seed.iso"]);
+    expect(result.stderr).toContain("VBoxManage storageattach cp2 ");
+    expect(result.stderr).not.toContain("VBoxManage storageattach cp1 ");
+  });
+
+  it("--node with an unknown name exits 2, lists the nodes and writes nothing", async () => {
+    const out = join(dir, "out");
+    const result = await seed(example, out, ["--node", "cp9"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no node named "cp9" in cluster rack1');
+    expect(result.stderr).toContain("cp1, cp2, cp3");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.skipIf(!(has.tar && has.bsdtar))("--bundle writes <cluster>-seeds.tar.gz with the manifest and every seed, outside the manifest", async () => {
+    const out = join(dir, "out");
+    const result = await seed(example, out, ["--bundle"]);
+    expect(result.code, result.stderr).toBe(0);
+    const bundle = join(out, "rack1-seeds.tar.gz");
+    const listing = ok("tar", ["-tzf", bundle]).toString().trim().split("\n");
+    expect(listing).toEqual([
+      "rack1-seeds/",
+      "rack1-seeds/manifest.json",
+      "rack1-seeds/nodes/",
+      "rack1-seeds/nodes/cp1/",
+      "rack1-seeds/nodes/cp1/seed.iso",
+      "rack1-seeds/nodes/cp2/",
+      "rack1-seeds/nodes/cp2/seed.iso",
+      "rack1-seeds/nodes/cp3/",
+      "rack1-seeds/nodes/cp3/seed.iso",
+    ]);
+    expect(ok("tar", ["-tvzf", bundle]).toString()).toMatch(/^-rw-r--r-- root\/root +\d+ \S+ \S+ rack1-seeds\/manifest\.json$/m);
+    // gzip header: no timestamp (bytes 4-7), Unix OS byte
+    const gz = await readFile(bundle);
+    expect(gz.readUInt32LE(4)).toBe(0);
+    expect(gz[9]).toBe(3);
+    // extracted (by another reader), the files are the ones in the output directory
+    const to = join(dir, "unpacked");
+    await mkdir(to);
+    ok("bsdtar", ["-xzf", bundle, "-C", to]);
+    const unpacked = await tree(join(to, "rack1-seeds"));
+    const written = await tree(out);
+    for (const [path, hash] of Object.entries(unpacked)) expect(written[path], path).toBe(hash);
+    // the manifest describes the output; the bundle, which contains it, is not in it
+    expect((await manifestOf(out)).map((e) => e.path)).not.toContain("rack1-seeds.tar.gz");
+    expect(result.stderr).toContain(`rack1-seeds.tar.gz  sha256 ${sha256(gz)}`);
+  });
+
+  it("removes a bundle left by an earlier run when --bundle is not given", async () => {
+    const out = join(dir, "out");
+    expect((await seed(example, out, ["--bundle"])).code).toBe(0);
+    expect(existsSync(join(out, "rack1-seeds.tar.gz"))).toBe(true);
+    expect((await seed(example, out)).code).toBe(0);
+    expect(existsSync(join(out, "rack1-seeds.tar.gz"))).toBe(false);
+  });
+
+  it("refuses an Ignition target (Fedora CoreOS) with exit 2 and writes nothing", async () => {
+    const out = join(dir, "out");
+    const result = await runCli(["seed", join(EXAMPLES, "fcos.yaml"), "-o", out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("does not read NoCloud seed ISOs");
+    expect(result.stderr).toContain("config.ign");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("exits 1 on an invalid spec and writes nothing", async () => {
+    const out = join(dir, "out");
+    const result = await runCli(["seed", join(EXAMPLES, example), "-o", out], { env: { K8S_HA_VRRP_PASS: "" } });
+    expect(result.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  });
+});

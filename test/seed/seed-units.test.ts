@@ -1,0 +1,185 @@
+// The pure pieces of `seed`, in-process: the date rule, the seeds built from rendered files, the
+// ustar writer (checked by GNU tar, bsdtar and Python's tarfile) and the printed VBoxManage lines.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { UsageError } from "../../src/cli/errors.js";
+import { renderNodes } from "../../src/render/index.js";
+import { bundleArtifact } from "../../src/seed/bundle.js";
+import { blkidUuid, derivedSeedDate, MAX_EPOCH_SECONDS, parseSourceDateEpoch } from "../../src/seed/date.js";
+import { buildSeeds, seedArtifacts } from "../../src/seed/seed-artifacts.js";
+import { ustar } from "../../src/seed/tar.js";
+import { commandLine, quoteArg, storageAttachArgs } from "../../src/seed/vbox.js";
+import { examplePlan, planOf } from "../helpers/plan.js";
+import { haveTools } from "../helpers/tools.js";
+import { ok } from "../iso/helpers.js";
+
+const work = mkdtempSync(join(tmpdir(), "k8s-ha-seed-units-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("SOURCE_DATE_EPOCH", () => {
+  it.each([
+    [undefined, undefined],
+    ["", undefined],
+    ["0", "1970-01-01T00:00:00.000Z"],
+    ["1700000000", "2023-11-14T22:13:20.000Z"],
+    [String(MAX_EPOCH_SECONDS), "2155-12-31T23:59:59.000Z"],
+  ])("%j → %s", (value, iso) => {
+    expect(parseSourceDateEpoch(value)?.toISOString()).toBe(iso);
+  });
+
+  it.each(["yesterday", "1.5", "-1", "+1", " 1", "1 ", "1e9", "0x10", String(MAX_EPOCH_SECONDS + 1), "9".repeat(30)])(
+    "%j is a UsageError with a hint",
+    (value) => {
+      expect(() => parseSourceDateEpoch(value)).toThrow(UsageError);
+      try {
+        parseSourceDateEpoch(value);
+      } catch (error) {
+        expect((error as UsageError).hint).toContain("seconds since 1970");
+      }
+    },
+  );
+});
+
+describe("derived seed dates", () => {
+  it("are whole seconds from 2020-01-01 within five years, stable per instance-id", () => {
+    for (const id of ["lab-master01-e93dc742c6c0", "lab-master02-f9b924f78a55", "x", ""]) {
+      const date = derivedSeedDate(id);
+      expect(date.getTime()).toBe(derivedSeedDate(id).getTime());
+      expect(date.getTime() % 1000).toBe(0);
+      expect(date.getTime()).toBeGreaterThanOrEqual(Date.UTC(2020, 0, 1));
+      expect(date.getTime()).toBeLessThan(Date.UTC(2025, 0, 1));
+    }
+    expect(derivedSeedDate("a").getTime()).not.toBe(derivedSeedDate("b").getTime());
+  });
+
+  it("blkidUuid formats a date the way blkid shows an ISO's UUID", () => {
+    expect(blkidUuid(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 60)))).toBe("2024-01-02-03-04-05-06");
+  });
+});
+
+describe("buildSeeds", () => {
+  const plan = examplePlan("two-masters.yaml");
+  const rendered = renderNodes(plan);
+
+  it("uses the instance-id that meta-data carries, and a new one (so a new UUID) when a node changes", () => {
+    const seeds = buildSeeds(plan, rendered);
+    for (const seed of seeds) {
+      const metaData = rendered.find((a) => a.path === `nodes/${seed.node}/meta-data`)!.contents as string;
+      expect(metaData).toContain(`instance-id: ${seed.instanceId}\n`);
+      expect(seed.date.getTime()).toBe(derivedSeedDate(seed.instanceId).getTime());
+    }
+    const changed = planOf((s) => (s.spec.vip = "10.0.2.101"));
+    const [before] = buildSeeds(planOf(), renderNodes(planOf()));
+    const [after] = buildSeeds(changed, renderNodes(changed));
+    expect(after!.instanceId).not.toBe(before!.instanceId);
+    expect(blkidUuid(after!.date)).not.toBe(blkidUuid(before!.date));
+  });
+
+  it.skipIf(!haveTools("isoinfo"))("puts exactly the rendered bytes in the ISO (isoinfo -R)", () => {
+    const [seed] = seedArtifacts(buildSeeds(plan, rendered, { nodes: ["master02"] }));
+    expect(seed!.path).toBe("nodes/master02/seed.iso");
+    expect(seed!.mode).toBe(0o644);
+    const iso = join(work, "seed.iso");
+    writeFileSync(iso, seed!.contents);
+    for (const name of ["user-data", "meta-data", "network-config"]) {
+      const want = rendered.find((a) => a.path === `nodes/master02/${name}`)!.contents as string;
+      expect(ok("isoinfo", ["-R", "-i", iso, "-x", `/${name}`]).toString("utf8")).toBe(want);
+    }
+  });
+
+  it("one date for all seeds with SOURCE_DATE_EPOCH; unknown --node names are a UsageError", () => {
+    const date = new Date(Date.UTC(2023, 10, 14));
+    expect(buildSeeds(plan, rendered, { date }).map((s) => s.date)).toEqual([date, date]);
+    expect(() => buildSeeds(plan, rendered, { nodes: ["master03"] })).toThrow(/no node named "master03" in cluster lab/);
+  });
+});
+
+describe("ustar", () => {
+  const entries = [
+    { path: "top/", type: "dir" as const, mode: 0o755 },
+    { path: "top/empty", type: "file" as const, mode: 0o600, contents: new Uint8Array(0) },
+    { path: "top/script.sh", type: "file" as const, mode: 0o755, contents: Buffer.from("#!/bin/sh\necho hi\n") },
+    { path: "top/block", type: "file" as const, mode: 0o644, contents: Buffer.alloc(512, 7) },
+    // longer than the 100-byte name field: split into prefix + name
+    { path: `top/${"d".repeat(90)}/${"f".repeat(60)}.txt`, type: "file" as const, mode: 0o644, contents: Buffer.from("long\n") },
+  ];
+  const archive = ustar(entries, 1577836800);
+
+  it("is padded to 10 KiB records and ends with two zero blocks", () => {
+    expect(archive.length % 10240).toBe(0);
+    expect(archive.subarray(archive.length - 1024).every((b) => b === 0)).toBe(true);
+  });
+
+  it.skipIf(!haveTools("tar", "bsdtar", "python3"))("reads back with GNU tar, bsdtar and Python's tarfile: names, modes, owners, mtime, bytes", () => {
+    const file = join(work, "t.tar");
+    writeFileSync(file, archive);
+    const names = entries.map((e) => e.path);
+    expect(ok("tar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
+    expect(ok("bsdtar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
+    expect(ok("tar", ["--utc", "-tvf", file]).toString()).toMatch(/^-rwxr-xr-x root\/root +18 2020-01-01 00:00 top\/script\.sh$/m);
+    const py = execFileSync("python3", [
+      "-c",
+      "import sys,tarfile,json;t=tarfile.open(sys.argv[1]);print(json.dumps([[m.name,m.mode,m.uid,m.gid,m.mtime,m.isdir(),(t.extractfile(m).read().hex() if m.isfile() else None)] for m in t]))",
+      file,
+    ]).toString();
+    const members = JSON.parse(py) as [string, number, number, number, number, boolean, string | null][];
+    expect(members.map((m) => m[0])).toEqual(names.map((n) => n.replace(/\/$/, "")));
+    for (const [i, m] of members.entries()) {
+      const e = entries[i]!;
+      expect(m.slice(1, 6)).toEqual([e.mode, 0, 0, 1577836800, e.type === "dir"]);
+      if (e.type === "file") expect(m[6]).toBe(Buffer.from(e.contents).toString("hex"));
+    }
+  });
+
+  it("refuses absolute and parent paths", () => {
+    expect(() => ustar([{ path: "/etc/x", type: "file", mode: 0o644 }], 0)).toThrow(/plain relative/);
+    expect(() => ustar([{ path: "a/../x", type: "file", mode: 0o644 }], 0)).toThrow(/plain relative/);
+  });
+
+  it("bundles sort directories before their files and take the date as mtime", () => {
+    const files = [
+      { path: "nodes/b/seed.iso", contents: new Uint8Array([1]), mode: 0o644 },
+      { path: "manifest.json", contents: "{}\n", mode: 0o644 },
+      { path: "nodes/a-b/seed.iso", contents: new Uint8Array([2]), mode: 0o644 },
+    ];
+    const bundle = bundleArtifact("lab", files, new Date(Date.UTC(2023, 10, 14)));
+    expect(bundle.path).toBe("lab-seeds.tar.gz");
+    const tar = gunzipSync(bundle.contents as Uint8Array);
+    const file = join(work, "b.tar");
+    writeFileSync(file, tar);
+    if (haveTools("tar")) {
+      expect(ok("tar", ["-tf", file]).toString().trim().split("\n")).toEqual([
+        "lab-seeds/",
+        "lab-seeds/manifest.json",
+        "lab-seeds/nodes/",
+        "lab-seeds/nodes/a-b/",
+        "lab-seeds/nodes/a-b/seed.iso",
+        "lab-seeds/nodes/b/",
+        "lab-seeds/nodes/b/seed.iso",
+      ]);
+    }
+    expect(Buffer.compare(bundleArtifact("lab", [...files].reverse(), new Date(Date.UTC(2023, 10, 14))).contents as Buffer, bundle.contents as Buffer)).toBe(0);
+  });
+});
+
+describe("VBoxManage lines", () => {
+  it("attach the seed to SATA port 1, where the golden image's installer ISO was", () => {
+    expect(commandLine(storageAttachArgs("master01", "/srv/k8s ha/out/nodes/master01/seed.iso"))).toBe(
+      'VBoxManage storageattach master01 --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "/srv/k8s ha/out/nodes/master01/seed.iso"',
+    );
+  });
+
+  it.each([
+    ["plain/path-1.iso", "plain/path-1.iso"],
+    ["C:\\Users\\ops\\out\\seed.iso", '"C:\\Users\\ops\\out\\seed.iso"'],
+    ["with space", '"with space"'],
+    ["it's $HOME", `'it'\\''s $HOME'`],
+    ["", '""'],
+  ])("quotes %j as %s", (arg, quoted) => {
+    expect(quoteArg(arg)).toBe(quoted);
+  });
+});
