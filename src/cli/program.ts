@@ -85,6 +85,47 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("publish")
+    .description("upload the built image, its record and the seeds bundle to spec.publish.s3, then list it in the catalogue")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory of build-image (and seed --bundle)", "out")
+    .option("--force", "replace a version already published")
+    .option("--json", "print what was published as JSON on stdout")
+    .addHelpText("after", "\nCredentials come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID…), never from the spec.\nTuning: K8S_HA_S3_PART_SIZE_MIB (default 8), K8S_HA_S3_CONCURRENCY (default 4).")
+    .action(async (spec: string | undefined, options: { output: string; force?: boolean; json?: boolean }) => {
+      const { runPublish } = await import("./commands/publish.js");
+      await runPublish(spec, options);
+    });
+
+  const images = program.command("images").description("browse and fetch the golden images published to spec.publish.s3");
+  images
+    .command("list")
+    .description("list the published versions of the spec's image (one GET of its catalogue)")
+    .argument("[spec]", SPEC_ARG)
+    .option("--name <image>", "another image in the same bucket and prefix (default: spec.image.name)")
+    .option("--json", "print the catalogue as JSON on stdout")
+    .showHelpAfterError("    hint: run `k8s-ha images list --help` for usage")
+    .action(async (spec: string | undefined, options: { json?: boolean; name?: string }) => {
+      const { runImagesList } = await import("./commands/images.js");
+      await runImagesList(spec, options);
+    });
+  images
+    .command("pull")
+    .description("download NAME@VERSION (or NAME@latest), verifying every file's sha256, into DIR/images/")
+    .argument("[spec]", SPEC_ARG)
+    .argument("[ref]", "NAME@VERSION or NAME@latest")
+    .usage("[options] [spec] <ref>")
+    .option("-o, --output <dir>", "output directory", "out")
+    .showHelpAfterError("    hint: run `k8s-ha images pull --help` for usage")
+    .action(async (first: string | undefined, second: string | undefined, options: { output: string }) => {
+      // the spec is optional and comes first: one argument is the image reference
+      const [spec, ref] = second === undefined ? [undefined, first] : [first, second];
+      if (ref === undefined) throw new UsageError("missing the image to pull, NAME@VERSION", "e.g. k8s-ha images pull k8s-ha.yaml k8s-ha-ubuntu-20.04@latest -o out");
+      const { runImagesPull } = await import("./commands/images.js");
+      await runImagesPull(spec, ref, options);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of the spec (for editors)")
     .action(async () => {

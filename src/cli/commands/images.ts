@@ -1,0 +1,71 @@
+// `k8s-ha images list [spec]` and `k8s-ha images pull [spec] NAME@VERSION -o DIR`: browse and
+// fetch the images other teams published to spec.publish.s3. list reads one object, the
+// image's catalogue (src/publish/catalogue.ts); pull verifies every byte (src/publish/pull.ts).
+import { latestVersion, readCatalogue, type Catalogue } from "../../publish/catalogue.js";
+import { createS3Client } from "../../publish/client.js";
+import { attempt } from "../../publish/errors.js";
+import { catalogueKey, parseImageRef, ROLES, s3Url, storeName } from "../../publish/layout.js";
+import { formatBytes } from "../../publish/progress.js";
+import { pullImage } from "../../publish/pull.js";
+import { requirePublishTarget } from "../../publish/target.js";
+import { IMAGE_NAME } from "../../spec/schema.js";
+import { UsageError } from "../errors.js";
+import { compileSpec } from "../pipeline.js";
+
+export interface ImagesListOptions {
+  json?: boolean;
+  /** Another image in the same bucket and prefix (default: the spec's spec.image.name). */
+  name?: string;
+}
+
+export async function runImagesList(spec: string | undefined, options: ImagesListOptions): Promise<void> {
+  if (options.name !== undefined && !IMAGE_NAME.test(options.name)) {
+    throw new UsageError(`"${options.name}" is not an image name`, "lowercase letters, digits, '.' and '-', as in spec.image.name");
+  }
+  const compiled = await compileSpec(spec);
+  const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was listed");
+  const name = options.name ?? compiled.spec.spec.image.name;
+  const url = s3Url(s3, catalogueKey(s3, name));
+  const { catalogue } = await attempt(() => readCatalogue(createS3Client(s3), s3, name), `reading ${url}`, s3);
+  const latest = latestVersion(catalogue)?.version ?? null;
+  if (options.json) {
+    const result = { name, bucket: s3.bucket, prefix: s3.prefix, store: storeName(s3), catalogue: url, latest, versions: catalogue.versions };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  if (catalogue.versions.length === 0) {
+    process.stderr.write(`no version of ${name} is published in ${s3Url(s3, s3.prefix)} (${storeName(s3)})\n`);
+    return;
+  }
+  process.stderr.write(`${name} in ${s3Url(s3, s3.prefix)} (${storeName(s3)}), latest ${latest}\n`);
+  process.stdout.write(formatTable(catalogue, latest));
+}
+
+export function formatTable(catalogue: Catalogue, latest: string | null): string {
+  const rows = [["VERSION", "BUILT", "PUBLISHED", "SIZE", "SHA256", "FILES"]];
+  for (const v of catalogue.versions) {
+    const image = v.files.find((f) => f.role === ROLES.image);
+    rows.push([
+      v.version === latest ? `${v.version} (latest)` : v.version,
+      v.builtAt,
+      v.publishedAt,
+      image ? formatBytes(image.size) : "-",
+      image ? image.sha256.slice(0, 12) : "-",
+      v.files.map((f) => f.role).join(","),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
+export interface ImagesPullOptions {
+  output: string;
+}
+
+export async function runImagesPull(spec: string | undefined, ref: string, options: ImagesPullOptions): Promise<void> {
+  const parsed = parseImageRef(ref);
+  if ("error" in parsed) throw new UsageError(parsed.error, "name an image as NAME@VERSION or NAME@latest, e.g. k8s-ha-ubuntu-20.04@0.1.0");
+  const compiled = await compileSpec(spec);
+  const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was pulled");
+  await pullImage({ outDir: options.output, s3, ref: parsed });
+}

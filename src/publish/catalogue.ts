@@ -1,0 +1,221 @@
+// <prefix><name>/index.json: the versions of one image, like a Vagrant box catalogue. `images
+// list` reads it with one GET (no bucket listing: paginated lists are slow on big buckets and
+// broken on some stores). It is the truth about what is published: a version is published once
+// it is in here, and only objects that were uploaded and checked by HEAD are ever added.
+//
+// Updates are read-modify-write with a conditional PUT: If-Match on the ETag we read (or
+// If-None-Match: * when there was no catalogue), so two publishers never clobber each other's
+// versions; on 412 we read again and re-apply our one change. Stores that ignore the headers
+// (s3rver, older MinIO/RGW) make this last-writer-wins; stores that reject them with 501 get an
+// unconditional PUT after a warning.
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import { ExternalError } from "../cli/errors.js";
+import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
+import { isNotFound, isNotImplemented, isPreconditionFailure } from "./errors.js";
+import { catalogueKey, s3Url, type Bucket } from "./layout.js";
+
+export const CATALOGUE_KIND = "ImageCatalogue";
+/** An index.json bigger than this is not ours. */
+const MAX_CATALOGUE_BYTES = 16 * 1024 * 1024;
+const UPDATE_ATTEMPTS = 5;
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+// Loose objects: a newer k8s-ha may add fields; an older one keeps them when it rewrites the file.
+export const catalogueFileSchema = z.looseObject({
+  /** The file name, also the last segment of its key. */
+  file: z.string().regex(/^[^/\\]+$/),
+  /** "image", "record", "seeds"; unknown roles from newer versions are listed, not pulled. */
+  role: z.string().min(1),
+  size: z.int().nonnegative(),
+  sha256: hex64,
+});
+
+export const catalogueVersionSchema = z.looseObject({
+  version: z.string().regex(IMAGE_VERSION),
+  /** From the image record: when the build finished. */
+  builtAt: z.string(),
+  publishedAt: z.string(),
+  /** sha256 of the spec file the image was built from. */
+  specSha256: z.string(),
+  files: z.array(catalogueFileSchema).min(1),
+});
+
+export const catalogueSchema = z.looseObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(CATALOGUE_KIND),
+  name: z.string(),
+  /** Newest first. */
+  versions: z.array(catalogueVersionSchema),
+});
+
+export type Catalogue = z.infer<typeof catalogueSchema>;
+export type CatalogueVersion = z.infer<typeof catalogueVersionSchema>;
+export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
+
+export function emptyCatalogue(name: string): Catalogue {
+  return { apiVersion: API_VERSION, kind: CATALOGUE_KIND, name, versions: [] };
+}
+
+/** Semantic-version order: numbers compared as numbers; a pre-release sorts before its release. */
+export function compareVersions(a: string, b: string): number {
+  const split = (v: string) => {
+    const dash = v.indexOf("-");
+    return { core: (dash < 0 ? v : v.slice(0, dash)).split(".").map(Number), pre: dash < 0 ? undefined : v.slice(dash + 1) };
+  };
+  const x = split(a);
+  const y = split(b);
+  for (let i = 0; i < 3; i++) {
+    const d = (x.core[i] ?? 0) - (y.core[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  if (x.pre === undefined || y.pre === undefined) return x.pre === y.pre ? 0 : x.pre === undefined ? 1 : -1;
+  const xs = x.pre.split(".");
+  const ys = y.pre.split(".");
+  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
+    const p = xs[i];
+    const q = ys[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    const pn = /^[0-9]+$/.test(p);
+    const qn = /^[0-9]+$/.test(q);
+    if (pn && qn && Number(p) !== Number(q)) return Math.sign(Number(p) - Number(q));
+    if (pn !== qn) return pn ? -1 : 1;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+export function sortVersions(versions: readonly CatalogueVersion[]): CatalogueVersion[] {
+  return [...versions].sort((a, b) => compareVersions(b.version, a.version));
+}
+
+/** "latest": the highest release; the highest pre-release only when there is no release. */
+export function latestVersion(catalogue: Pick<Catalogue, "versions">): CatalogueVersion | undefined {
+  const sorted = sortVersions(catalogue.versions);
+  return sorted.find((v) => !v.version.includes("-")) ?? sorted[0];
+}
+
+export function findVersion(catalogue: Pick<Catalogue, "versions">, version: string): CatalogueVersion | undefined {
+  return catalogue.versions.find((v) => v.version === version);
+}
+
+/** The catalogue with `entry` added, replacing an entry of the same version. */
+export function withVersion(catalogue: Catalogue, entry: CatalogueVersion): Catalogue {
+  return { ...catalogue, versions: sortVersions([...catalogue.versions.filter((v) => v.version !== entry.version), entry]) };
+}
+
+export function withoutVersion(catalogue: Catalogue, version: string): Catalogue {
+  return { ...catalogue, versions: catalogue.versions.filter((v) => v.version !== version) };
+}
+
+export function serializeCatalogue(catalogue: Catalogue): string {
+  return `${JSON.stringify(catalogue, null, 2)}\n`;
+}
+
+/** The text of index.json as a catalogue of `name`, or a message saying why it is not one. */
+export function parseCatalogue(text: string, name: string): Catalogue | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { error: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = catalogueSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { error: `not a k8s-ha image catalogue (${issue ? `${issue.path.join(".") || "(document)"}: ${issue.message}` : "invalid"})` };
+  }
+  if (parsed.data.name !== name) return { error: `it catalogues "${parsed.data.name}", not "${name}"` };
+  return { ...parsed.data, versions: sortVersions(parsed.data.versions) };
+}
+
+export interface ReadCatalogue {
+  catalogue: Catalogue;
+  /** The ETag of what was read; undefined when there is no catalogue yet. */
+  etag?: string;
+}
+
+/** One GET. No catalogue yet → an empty one. S3 errors are thrown as they come (callers map them). */
+export async function readCatalogue(client: S3Client, s3: Bucket, name: string, signal?: AbortSignal): Promise<ReadCatalogue> {
+  const key = catalogueKey(s3, name);
+  let response;
+  try {
+    response = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+  } catch (error) {
+    if (isNotFound(error)) return { catalogue: emptyCatalogue(name) };
+    throw error;
+  }
+  if ((response.ContentLength ?? 0) > MAX_CATALOGUE_BYTES) {
+    response.Body?.transformToWebStream().cancel().catch(() => {});
+    throw new ExternalError(`${s3Url(s3, key)} is ${response.ContentLength} bytes: not a k8s-ha image catalogue`, badCatalogueHint(s3, key));
+  }
+  const text = (await response.Body?.transformToString("utf8")) ?? "";
+  const parsed = parseCatalogue(text, name);
+  if ("error" in parsed) {
+    throw new ExternalError(`${s3Url(s3, key)} is ${parsed.error}; nothing was changed`, badCatalogueHint(s3, key));
+  }
+  return { catalogue: parsed, ...(response.ETag ? { etag: response.ETag } : {}) };
+}
+
+function badCatalogueHint(s3: Bucket, key: string): string {
+  return `inspect it with \`aws s3 cp ${s3Url(s3, key)} -\`; move it aside if another tool wrote it, or use another spec.publish.s3.prefix`;
+}
+
+export interface UpdateOptions {
+  /** Warnings (a store without conditional writes). */
+  warn: (text: string) => void;
+}
+
+/**
+ * Reads the catalogue, applies `change` and writes it back only if nobody wrote it in between;
+ * retries on a lost race. `change` may throw to refuse (e.g. the version appeared meanwhile).
+ * Returns what was written.
+ */
+export async function updateCatalogue(
+  client: S3Client,
+  s3: Bucket,
+  name: string,
+  change: (current: Catalogue) => Catalogue,
+  options: UpdateOptions,
+): Promise<Catalogue> {
+  const key = catalogueKey(s3, name);
+  let conditional = true;
+  for (let attempt = 1; ; attempt++) {
+    const { catalogue, etag } = await readCatalogue(client, s3, name);
+    const next = change(catalogue);
+    const condition = !conditional ? {} : etag ? { IfMatch: etag } : { IfNoneMatch: "*" };
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: key,
+          Body: serializeCatalogue(next),
+          ContentType: "application/json",
+          // caches and proxies between teams and the store must not serve an old catalogue
+          CacheControl: "no-cache",
+          ...condition,
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (conditional && isNotImplemented(error)) {
+        options.warn(
+          `the store does not support conditional writes (501): ${s3Url(s3, key)} is written unconditionally; ` +
+            "two publishers of the same image at the same moment may lose one version",
+        );
+        conditional = false;
+        continue;
+      }
+      if (isPreconditionFailure(error) && attempt < UPDATE_ATTEMPTS) continue; // someone else wrote it: read again
+      if (isPreconditionFailure(error)) {
+        throw new ExternalError(
+          `${s3Url(s3, key)} kept changing while it was updated (${UPDATE_ATTEMPTS} attempts)`,
+          "another publisher is writing this image's catalogue; run the command again",
+        );
+      }
+      throw error;
+    }
+  }
+}

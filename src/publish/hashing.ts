@@ -1,0 +1,62 @@
+// A pass-through stream that hashes what flows through it and fails at the end when the bytes
+// are not the ones expected. Upload: the OVA is hashed as it is read, so a file that changed
+// since its image record was written fails before the multipart upload is completed (nothing
+// is published). Download: the temp file is renamed into place only after this passes.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Transform, type TransformCallback } from "node:stream";
+import { IntegrityError } from "./errors.js";
+
+export interface Expected {
+  sha256: string;
+  size: number;
+  /** What to do when the bytes are wrong (it differs between upload and download). */
+  hint: string;
+}
+
+export class VerifyingHash extends Transform {
+  private readonly hash = createHash("sha256");
+  bytes = 0;
+
+  constructor(
+    private readonly expected: Expected,
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.byteLength;
+    if (this.bytes > this.expected.size) {
+      callback(new IntegrityError(`more than the ${this.expected.size} bytes expected`, this.expected.hint));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onBytes?.(this.bytes);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.bytes !== this.expected.size) {
+      callback(new IntegrityError(`${this.bytes} bytes, expected ${this.expected.size}`, this.expected.hint));
+      return;
+    }
+    const actual = this.hash.digest("hex");
+    if (actual !== this.expected.sha256) {
+      callback(new IntegrityError(`sha256 mismatch: expected ${this.expected.sha256}, got ${actual}`, this.expected.hint));
+      return;
+    }
+    callback();
+  }
+}
+
+/** sha256 and size of a file, streamed (bounded memory whatever its size). */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+  }
+  return { sha256: hash.digest("hex"), size };
+}

@@ -1,0 +1,63 @@
+// Where things live in the bucket, under spec.publish.s3.prefix (DESIGN.md, issue 5):
+//   <prefix><name>/index.json               the catalogue of published versions, read with one GET
+//   <prefix><name>/<version>/<file>         the OVA, its image record, optionally the seeds bundle
+// Keys are built here only, so that publish, list and pull can never disagree about them.
+import type { S3Spec } from "../spec/schema.js";
+import { IMAGE_NAME, IMAGE_VERSION } from "../spec/schema.js";
+
+export const CATALOGUE_FILE = "index.json";
+
+/** What a published file is; the catalogue names it so that `pull` knows where to put it. */
+export const ROLES = { image: "image", record: "record", seeds: "seeds" } as const;
+export type Role = (typeof ROLES)[keyof typeof ROLES];
+
+export type Bucket = Pick<S3Spec, "bucket" | "prefix">;
+
+export function catalogueKey(s3: Bucket, name: string): string {
+  return `${s3.prefix}${name}/${CATALOGUE_FILE}`;
+}
+
+export function versionPrefix(s3: Bucket, name: string, version: string): string {
+  return `${s3.prefix}${name}/${version}/`;
+}
+
+export function objectKey(s3: Bucket, name: string, version: string, file: string): string {
+  return `${versionPrefix(s3, name, version)}${file}`;
+}
+
+export function s3Url(s3: Pick<S3Spec, "bucket">, key: string): string {
+  return `s3://${s3.bucket}/${key}`;
+}
+
+/** "http://127.0.0.1:9000" or "AWS us-east-1": where the bucket is, for messages. */
+export function storeName(s3: Pick<S3Spec, "endpoint" | "region">): string {
+  return s3.endpoint ?? `AWS ${s3.region}`;
+}
+
+export function contentType(role: string): string {
+  if (role === ROLES.record) return "application/json";
+  if (role === ROLES.seeds) return "application/gzip";
+  return "application/octet-stream";
+}
+
+/** A reference to a published image: NAME@VERSION, or NAME@latest. */
+export interface ImageRef {
+  name: string;
+  /** A version, or "latest". */
+  version: string;
+}
+
+export const LATEST = "latest";
+
+/** Parses NAME@VERSION; returns a message instead when the reference is malformed. */
+export function parseImageRef(text: string): ImageRef | { error: string } {
+  const at = text.lastIndexOf("@");
+  if (at <= 0 || at === text.length - 1) return { error: `"${text}" is not NAME@VERSION` };
+  const name = text.slice(0, at);
+  const version = text.slice(at + 1);
+  if (!IMAGE_NAME.test(name)) return { error: `"${name}" is not an image name (lowercase letters, digits, '.' and '-')` };
+  if (version !== LATEST && !IMAGE_VERSION.test(version)) {
+    return { error: `"${version}" is not a version like 0.1.0, nor "latest"` };
+  }
+  return { name, version };
+}

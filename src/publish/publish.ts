@@ -1,0 +1,259 @@
+// `k8s-ha publish` (and build-image --publish): the built image, its record and the seeds
+// bundle to <prefix><name>/<version>/, then the catalogue. The order is what keeps the bucket
+// consistent for the teams that pull from it:
+//   1. read the catalogue and HEAD every key: a published version is refused before any byte
+//      is sent (unless --force); objects also carry If-None-Match: * where the store supports it
+//   2. --force over a listed version: unlist it first, so the catalogue never lists bytes it
+//      does not describe while they are being replaced
+//   3. upload each file (multipart, hashed as read), then HEAD it: size and x-amz-meta-sha256
+//   4. only then add the version to the catalogue (a conditional write)
+// Publishing exactly the files already listed is a no-op that succeeds (a CI retry).
+// A failure or Ctrl-C in 1–3 aborts the upload in flight, removes the objects this run
+// completed, and leaves the catalogue as it was.
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ExternalError, InterruptedError } from "../cli/errors.js";
+import type { ImageSpec, S3Spec } from "../spec/schema.js";
+import { findVersion, readCatalogue, updateCatalogue, withoutVersion, withVersion, type CatalogueVersion } from "./catalogue.js";
+import { decide, exists, verifyObject, type Target } from "./checks.js";
+import { createS3Client } from "./client.js";
+import { attempt, localFailure, s3Failure, scrubSecrets, throwIfAborted } from "./errors.js";
+import { watchInterrupts } from "./interrupt.js";
+import { catalogueKey, contentType, objectKey, s3Url, storeName, versionPrefix, type Role } from "./layout.js";
+import { localImage } from "./local.js";
+import { createTransferProgress } from "./progress.js";
+import { transferOverrides, transferSettings, uploadFile, type TransferSettings } from "./upload.js";
+
+export interface PublishOptions {
+  /** The output folder of build-image (and seed --bundle): DIR of `-o DIR`. */
+  outDir: string;
+  s3: S3Spec;
+  /** metadata.name: names the seeds bundle. */
+  cluster: string;
+  image: Pick<ImageSpec, "name" | "version">;
+  /** Replace a version already published (or left half-published). */
+  force?: boolean;
+  /** Progress and logs (default process.stderr). */
+  stderr?: NodeJS.WritableStream;
+  /** Force the progress bar on or off (default: whether stderr is a TTY). */
+  tty?: boolean;
+  /** Acts as Ctrl-C. Without one, SIGINT and SIGTERM are watched while publishing. */
+  signal?: AbortSignal;
+  /** Tests and tools may bring their own client. */
+  client?: S3Client;
+  /** Part size and concurrency (default: transferSettings(), then K8S_HA_S3_* overrides). */
+  settings?: Partial<TransferSettings>;
+  /** The clock of publishedAt (tests). */
+  now?: () => Date;
+}
+
+export interface PublishedFile {
+  role: Role;
+  file: string;
+  key: string;
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export interface PublishResult {
+  name: string;
+  version: string;
+  bucket: string;
+  store: string;
+  catalogue: string;
+  /** True when --force replaced a version that was already listed or left behind. */
+  replaced: boolean;
+  /** True when the version was already published with exactly these files: nothing was sent. */
+  unchanged: boolean;
+  files: PublishedFile[];
+  /** The catalogue's versions afterwards, newest first. */
+  versions: string[];
+}
+
+export async function publishImage(options: PublishOptions): Promise<PublishResult> {
+  const stderr = options.stderr ?? process.stderr;
+  const watch = options.signal ? undefined : watchInterrupts(stderr, "aborting the upload");
+  try {
+    return await publish({ ...options, signal: options.signal ?? watch!.signal }, stderr);
+  } finally {
+    watch?.dispose();
+  }
+}
+
+async function publish(options: PublishOptions & { signal: AbortSignal }, stderr: NodeJS.WritableStream): Promise<PublishResult> {
+  const { s3, signal } = options;
+  const { name, version } = options.image;
+  const force = options.force ?? false;
+  const log = (line: string) => stderr.write(`${line}\n`);
+  const warn = (line: string) => stderr.write(`warning: ${scrubSecrets(line)}\n`);
+  const overrides = { ...transferOverrides(), ...options.settings };
+
+  const local = await localImage(options.outDir, options.cluster, options.image, signal).catch((error: unknown) => {
+    throw localFailure(error, signal);
+  });
+  const client = options.client ?? createS3Client(s3);
+  const indexUrl = s3Url(s3, catalogueKey(s3, name));
+  const targets: Target[] = local.files.map((f) => {
+    const key = objectKey(s3, name, version, f.file);
+    return { ...f, key, url: s3Url(s3, key) };
+  });
+  const where = `${s3Url(s3, versionPrefix(s3, name, version))} (${storeName(s3)})`;
+  const result = (fields: Pick<PublishResult, "replaced" | "unchanged" | "versions">): PublishResult => ({
+    name,
+    version,
+    bucket: s3.bucket,
+    store: storeName(s3),
+    catalogue: indexUrl,
+    ...fields,
+    files: targets.map(({ role, file, key, url, size, sha256 }) => ({ role, file, key, url, size, sha256 })),
+  });
+
+  // 1. refuse a published version before any byte is sent
+  const { catalogue } = await attempt(() => readCatalogue(client, s3, name, signal), `reading ${indexUrl}`, s3, signal);
+  const listed = findVersion(catalogue, version);
+  const present = await attempt(
+    async () => (await Promise.all(targets.map(async (t) => ((await exists(client, s3.bucket, t.key, signal)) ? [t.url] : [])))).flat(),
+    `checking ${where}`,
+    s3,
+    signal,
+  );
+  const label = `${name} ${version}`;
+  if (decide({ label, catalogueUrl: indexUrl, listed, targets, present, force }) === "unchanged") {
+    log(`${label} is already published in ${indexUrl} with the same files (sha256 ${targets[0]!.sha256.slice(0, 12)}…); nothing was sent`);
+    return result({ replaced: false, unchanged: true, versions: catalogue.versions.map((v) => v.version) });
+  }
+
+  log(`publishing ${label} to ${where}`);
+  // 2. --force over a listed version: unlist it while its files are replaced
+  if (listed) {
+    await attempt(() => updateCatalogue(client, s3, name, (c) => withoutVersion(c, version), { warn }), `updating ${indexUrl}`, s3, signal);
+    log(`--force: unlisted ${version} from ${indexUrl} while its files are replaced`);
+  }
+
+  // 3. upload and check each file; on failure, remove what this run completed
+  const created: Target[] = [];
+  try {
+    for (const target of targets) {
+      throwIfAborted(signal);
+      const settings = transferSettings(target.size, overrides);
+      await uploadAndCheck(client, s3, target, { force, signal, stderr, warn, settings, tty: options.tty, created });
+    }
+    throwIfAborted(signal);
+  } catch (error) {
+    await removeObjects(client, s3.bucket, created, log, warn);
+    const state = listed
+      ? `${version} stays unlisted from ${indexUrl} (--force unlisted it); run the command again`
+      : `the catalogue ${indexUrl} is unchanged`;
+    if (error instanceof InterruptedError) throw new InterruptedError(`interrupted: nothing was published; ${state}`);
+    log(`nothing was published: ${state}`);
+    throw error;
+  }
+
+  // 4. the catalogue, last
+  const entry: CatalogueVersion = {
+    version,
+    builtAt: local.builtAt,
+    publishedAt: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    specSha256: local.specSha256,
+    files: local.files.map((f) => ({ file: f.file, role: f.role, size: f.size, sha256: f.sha256 })),
+  };
+  let written;
+  try {
+    written = await updateCatalogue(
+      client,
+      s3,
+      name,
+      (current) => {
+        if (!force && findVersion(current, version)) {
+          throw new ExternalError(
+            `${label} was published by someone else while this upload ran`,
+            "check with `k8s-ha images list` and `k8s-ha images pull`; --force publishes this build over it",
+          );
+        }
+        return withVersion(current, entry);
+      },
+      { warn },
+    );
+  } catch (error) {
+    // The PUT may or may not have reached the store: the uploaded files stay (harmless if
+    // unlisted, needed if listed); a second run settles it.
+    log(`the files are uploaded, but ${indexUrl} may not list ${version}: check with \`k8s-ha images list\`, or publish again with --force`);
+    throw s3Failure(error, `updating ${indexUrl}`, s3);
+  }
+  log(`catalogue ${indexUrl}: ${written.versions.map((v) => v.version).join(", ")}`);
+  log(`teams can fetch it with: k8s-ha images pull <spec> ${name}@${version} -o DIR`);
+  return result({ replaced: force && (listed !== undefined || present.length > 0), unchanged: false, versions: written.versions.map((v) => v.version) });
+}
+
+async function uploadAndCheck(
+  client: S3Client,
+  s3: S3Spec,
+  target: Target,
+  options: {
+    force: boolean;
+    signal: AbortSignal;
+    stderr: NodeJS.WritableStream;
+    warn: (text: string) => void;
+    settings: TransferSettings;
+    tty: boolean | undefined;
+    /** Where a completed upload is recorded, before its HEAD: what to remove on failure. */
+    created: Target[];
+  },
+): Promise<void> {
+  const progress = createTransferProgress({
+    stream: options.stderr,
+    verb: "uploading",
+    label: target.file,
+    total: target.size,
+    ...(options.tty !== undefined ? { tty: options.tty } : {}),
+  });
+  try {
+    await attempt(
+      () =>
+        uploadFile({
+          client,
+          bucket: s3.bucket,
+          key: target.key,
+          path: target.path,
+          size: target.size,
+          sha256: target.sha256,
+          contentType: contentType(target.role),
+          ifNoneMatch: !options.force,
+          settings: options.settings,
+          signal: options.signal,
+          onProgress: (bytes) => progress.update(bytes),
+          warn: (text) => {
+            progress.close();
+            options.warn(text);
+          },
+        }),
+      `uploading ${target.path} to ${target.url}`,
+      s3,
+      options.signal,
+    );
+    options.created.push(target);
+    progress.update(target.size);
+    await attempt(() => verifyObject(client, s3.bucket, target, options.signal), `checking ${target.url} after its upload`, s3, options.signal);
+    progress.finish(`sha256 ${target.sha256.slice(0, 12)} checked by HEAD`);
+  } finally {
+    progress.close();
+  }
+}
+
+/** Best effort: objects this run wrote, so that a failed publish leaves the bucket as it was. */
+async function removeObjects(
+  client: S3Client,
+  bucket: string,
+  objects: readonly Target[],
+  log: (line: string) => void,
+  warn: (line: string) => void,
+): Promise<void> {
+  for (const object of objects) {
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }), { abortSignal: AbortSignal.timeout(30_000) });
+      log(`removed ${object.url} (uploaded by this run)`);
+    } catch (error) {
+      warn(`could not remove ${object.url} (uploaded by this run, not in the catalogue): ${scrubSecrets((error as Error).message)}`);
+    }
+  }
+}
