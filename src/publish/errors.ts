@@ -121,7 +121,7 @@ export function s3Failure(error: unknown, what: string, s3: S3Spec): ExitError {
     case "NoSuchBucket":
       return fail(
         `bucket "${s3.bucket}" does not exist at ${where} (NoSuchBucket)`,
-        `create it (\`aws s3 mb s3://${s3.bucket}\`${s3.endpoint ? ` --endpoint-url ${s3.endpoint}` : ""}) or fix spec.publish.s3.bucket`,
+        `create it (\`aws s3 mb s3://${s3.bucket}${s3.endpoint ? ` --endpoint-url ${s3.endpoint}` : ""}\`) or fix spec.publish.s3.bucket`,
       );
     case "AccessDenied":
     case "Forbidden":

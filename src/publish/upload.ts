@@ -1,8 +1,9 @@
 // One file to one key with lib-storage's multipart Upload, streamed from disk.
 //
 // Memory: Upload cuts the stream into parts by copying (Buffer.concat), so it holds about
-// (queueSize + 2) × partSize, plus whatever the garbage collector has not reclaimed yet;
-// measured at ~150 MiB RSS for 8 MiB × 4 whatever the file size (bench/publish.mjs).
+// (queueSize + 2) × partSize, plus what the garbage collector has not reclaimed yet (V8 lets
+// ~64 MB of freed buffers wait): ~80 MiB of code and SDK, ~55 MiB of parts, ~60–80 MiB of
+// garbage at 8 MiB × 4, whatever the file size (bench/publish.mjs).
 // The sha256 is not a ChecksumSHA256 of the Upload (a whole-file checksum there breaks
 // multipart): it is stored as x-amz-meta-sha256, and the file is hashed as it is read, so a
 // file that is not what its record says fails before the upload is completed.
@@ -33,12 +34,16 @@ export const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last) and its most parts per upload. */
 export const MIN_PART_SIZE = 5 * MIB;
 export const MAX_PARTS = 10_000;
+// 8 MiB parts, 4 at once: the AWS CLI's part size; fewer requests in flight than its 10, to
+// keep memory bounded (bench/publish.mjs measured 5 MiB × 8 and 16 MiB × 3 too: within the
+// noise of each other in time, 5 MiB × 8 costing the most CPU, 16 MiB × 3 the most memory).
 export const DEFAULT_PART_SIZE = 8 * MIB;
 export const DEFAULT_QUEUE_SIZE = 4;
 /** Parts in flight are kept under this, so memory stays bounded when parts must grow. */
 const IN_FLIGHT_BUDGET = 32 * MIB;
-/** Reads of 1 MiB: few chunks per part for Upload to concatenate. */
-const READ_CHUNK = MIB;
+/** Reads of 512 KiB: few chunks per part for Upload to concatenate, and a concatenation only
+ * a little larger than the part (it takes chunks until it has more than a part). */
+const READ_CHUNK = 512 * 1024;
 
 export interface TransferSettings {
   partSize: number;

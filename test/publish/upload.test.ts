@@ -141,10 +141,11 @@ describe("transfer settings", () => {
   it.each([
     [10 * MIB, {}, { partSize: 8 * MIB, queueSize: 4 }],
     [4 * 1024 * MIB, {}, { partSize: 8 * MIB, queueSize: 4 }],
+    [78 * 1024 * MIB, {}, { partSize: 8 * MIB, queueSize: 4 }],
     // over 78 GiB the parts must grow (at most 10,000), and fewer go at once
     [100 * 1024 * MIB, {}, { partSize: 11 * MIB, queueSize: 2 }],
     [1024 * 1024 * MIB, {}, { partSize: 105 * MIB, queueSize: 1 }],
-    [10 * MIB, { partSize: 5 * MIB, queueSize: 8 }, { partSize: 5 * MIB, queueSize: 8 }],
+    [10 * MIB, { partSize: 16 * MIB, queueSize: 2 }, { partSize: 16 * MIB, queueSize: 2 }],
     [100 * 1024 * MIB, { partSize: 5 * MIB }, { partSize: 11 * MIB, queueSize: 2 }],
   ])("%d bytes with %o → %o", (size, wanted, expected) => {
     expect(transferSettings(size, wanted)).toEqual(expected);
