@@ -6,10 +6,10 @@ import type { Env } from "../spec/check.js";
 import { hasErrors, type Finding } from "../spec/findings.js";
 import { loadSpec } from "../spec/index.js";
 import type { Spec } from "../spec/schema.js";
+import { DEFAULT_SPEC } from "./defaults.js";
 import { EXIT, ExitError } from "./errors.js";
 import { printFindings, summary, type Format } from "./report.js";
 
-export const DEFAULT_SPEC = "k8s-ha.yaml";
 
 export interface Compiled {
   file: string;

@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
 import { EXIT, ExitError, UsageError } from "./errors.js";
-import { DEFAULT_SPEC } from "./pipeline.js";
+import { DEFAULT_SPEC } from "./defaults.js";
 
 const SPEC_ARG = `cluster spec file (default: ./${DEFAULT_SPEC})`;
 

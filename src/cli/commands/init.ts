@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { STARTER_SPEC } from "../../spec/starter.js";
 import { UsageError } from "../errors.js";
-import { DEFAULT_SPEC } from "../pipeline.js";
+import { DEFAULT_SPEC } from "../defaults.js";
 
 export async function runInit(path: string | undefined, options: { force?: boolean }): Promise<void> {
   const target = path ?? DEFAULT_SPEC;

@@ -9,7 +9,7 @@ import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
 import { installHint } from "../../tools/run.js";
 import { clusterArtifacts } from "../artifacts.js";
 import { EXIT, ExitError } from "../errors.js";
-import { DEFAULT_SPEC } from "../pipeline.js";
+import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, formatFindingGithub, printFindings, summary, type Format } from "../report.js";
 
 export interface ValidateOptions {
