@@ -66,8 +66,10 @@ export function buildProgram(): Command {
     .argument("[spec]", SPEC_ARG)
     .option("-o, --output <dir>", "output directory", "out")
     .option("--dry-run", "print the Packer commands and exit")
-    .option("--force", "build even when an image with the same template fingerprint exists")
-    .action(async (spec: string | undefined, options: { output: string; dryRun?: boolean; force?: boolean }) => {
+    .option("--force", "build even when an image with the same template fingerprint exists (with --publish: and replace a published version)")
+    .option("--publish", "then upload it to spec.publish.s3 and list it in the catalogue, as `k8s-ha publish` does (the store is checked before the bake)")
+    .option("--json", "with --publish: print what was published as JSON on stdout")
+    .action(async (spec: string | undefined, options: { output: string; dryRun?: boolean; force?: boolean; publish?: boolean; json?: boolean }) => {
       const { runBuildImage } = await import("./commands/build-image.js");
       await runBuildImage(spec, options);
     });

@@ -132,7 +132,7 @@ export async function writeSpec(
 }
 
 /** A stand-in for what build-image leaves: DIR/images/<name>-<version>.ova (random) and .json. */
-export async function writeImage(outDir: string, version: string, sizeBytes: number): Promise<ImageRecord> {
+export async function writeImage(outDir: string, version: string, sizeBytes: number, templateFingerprint = "1".repeat(64)): Promise<ImageRecord> {
   const image = { name: IMAGE_NAME, version };
   const recordPath = imageRecordPath(outDir, image);
   await mkdir(join(outDir, "images"), { recursive: true });
@@ -146,7 +146,7 @@ export async function writeImage(outDir: string, version: string, sizeBytes: num
     size: sizeBytes,
     sha256: sha256(bytes),
     specSha256: "0".repeat(64),
-    templateFingerprint: "1".repeat(64),
+    templateFingerprint,
     packerVersion: "1.6.6",
     builtAt: "2026-01-02T03:04:05Z",
     buildSeconds: 1234,

@@ -1,24 +1,65 @@
-// build-image: bake the golden image with Packer from the spec's rendered template.
+// build-image: bake the golden image with Packer from the spec's rendered template; with
+// --publish, then share it like `k8s-ha publish` does. The store is asked before the bake (one
+// read of the catalogue), so a missing bucket, refused credentials or a version published already
+// stop the command before Packer runs, not half an hour later.
+import { relative } from "node:path";
 import { buildImage } from "../../packer/build-image.js";
+import { imageRecordPath } from "../../packer/record.js";
+import { EXIT, ExitError } from "../errors.js";
 import { compileSpec } from "../pipeline.js";
 
 export interface BuildImageCommandOptions {
   output: string;
   dryRun?: boolean;
   force?: boolean;
+  publish?: boolean;
+  json?: boolean;
 }
 
 export async function runBuildImage(specPath: string | undefined, options: BuildImageCommandOptions): Promise<void> {
   const compiled = await compileSpec(specPath);
+  const force = options.force ?? false;
+  let catalogueUrl: string | undefined;
+  if (options.publish) {
+    // imported only for --publish: the AWS SDK is large, and a plain bake never needs it
+    const { requirePublishTarget } = await import("../../publish/target.js");
+    const { preflightPublish } = await import("../../publish/preflight.js");
+    const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was baked or published");
+    catalogueUrl = await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force });
+  }
   const record = await buildImage({
     outDir: options.output,
     specSha256: compiled.sha256,
     clusterName: compiled.plan.name,
     image: compiled.plan.image,
     dryRun: options.dryRun ?? false,
-    force: options.force ?? false,
+    force,
     stderr: process.stderr,
     stdout: process.stdout,
   });
   if (record) process.stderr.write(`image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`);
+  if (!options.publish) return;
+  if (!record) {
+    process.stderr.write(`--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${catalogueUrl}\n`);
+    return;
+  }
+
+  const { publishImage } = await import("../../publish/publish.js");
+  try {
+    const result = await publishImage({
+      outDir: options.output,
+      s3: compiled.spec.spec.publish!.s3!,
+      cluster: compiled.spec.metadata.name,
+      image: compiled.plan.image,
+      force,
+    });
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } catch (error) {
+    // The bake is not lost: say where the image is and how to publish it alone.
+    if (error instanceof ExitError && error.code !== EXIT.interrupted) {
+      const where = relative(process.cwd(), imageRecordPath(options.output, compiled.plan.image));
+      process.stderr.write(`the image is baked and recorded in ${where}: \`k8s-ha publish ${compiled.file} -o ${options.output}\` publishes it without baking again\n`);
+    }
+    throw error;
+  }
 }
