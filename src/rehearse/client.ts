@@ -11,6 +11,9 @@ export interface ProbeResult {
   status: string;
 }
 
+/** The status of a request that got no answer within curl's --max-time. */
+export const TIMED_OUT = "timed out";
+
 export class VipClient {
   readonly url: string;
 
@@ -29,7 +32,7 @@ export class VipClient {
     const status = result.stdout.trim();
     if (result.code === 0) return { ok: status === "200", status: `HTTP ${status}` };
     // curl's exit codes that matter here: 7 refused/unreachable, 28 timeout, 35/56 TLS or connection reset
-    const reason: Record<number, string> = { 7: "connection refused or no route", 28: "timed out", 35: "connection closed in the TLS handshake", 52: "empty reply", 56: "connection reset" };
+    const reason: Record<number, string> = { 7: "connection refused or no route", 28: TIMED_OUT, 35: "connection closed in the TLS handshake", 52: "empty reply", 56: "connection reset" };
     return { ok: false, status: reason[result.code ?? -1] ?? `curl exited ${result.code}` };
   }
 

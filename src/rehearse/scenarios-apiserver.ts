@@ -1,6 +1,7 @@
 // The two ways a kube-apiserver goes away behind haproxy: stopped (connections refused) and failing
 // (it accepts connections but /healthz answers 500, as with a broken etcd). Clients ask the VIP
 // throughout; the verdicts are about what they saw.
+import { TIMED_OUT } from "./client.js";
 import type { ScenarioResult, Stage } from "./scenarios.js";
 import { sleep } from "./wait.js";
 
@@ -8,21 +9,36 @@ interface Probe {
   atMs: number;
   ok: boolean;
   status: string;
+  /** The first request got no answer in time; this is the answer to the one asked right after. */
+  askedAgain?: boolean;
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-/** Asks the VIP for `windowMs`, one request every ~100 ms. */
+/**
+ * Asks the VIP for `windowMs`, one request every ~100 ms. A request that got no answer within
+ * curl's 2 s is asked once more at once: on a saturated machine (a CI runner with both cores
+ * busy) a stall says nothing about haproxy's routing, while a server haproxy still sends requests
+ * to answers 500 or refuses again, so the second answer is the one that counts. How many were
+ * asked again is reported.
+ */
 async function probeFor(stage: Stage, windowMs: number): Promise<Probe[]> {
   const probes: Probe[] = [];
   const t0 = stage.observer.now();
   while (stage.observer.now() - t0 < windowMs) {
     const atMs = stage.observer.now() - t0;
-    const { ok, status } = await stage.client.probe();
-    probes.push({ atMs, ok, status });
+    const first = await stage.client.probe();
+    if (first.status === TIMED_OUT) probes.push({ atMs, ...(await stage.client.probe()), askedAgain: true });
+    else probes.push({ atMs, ...first });
     await sleep(100, stage.signal);
   }
   return probes;
+}
+
+/** "; 2 asked again after no answer in 2 s", or nothing. */
+function askedAgain(probes: readonly Probe[]): string {
+  const n = probes.filter((p) => p.askedAgain).length;
+  return n === 0 ? "" : `; ${n} asked again after no answer in 2 s`;
 }
 
 /** "3 × HTTP 500, 1 × timed out", most frequent first. */
@@ -47,7 +63,7 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
   const probes = await probeFor(stage, windowMs);
   await stage.start(node, "apiserver");
   const ok = probes.filter((p) => p.ok).length;
-  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s`;
+  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}`;
   if (ok === probes.length && ok > 0) return { id: "apiserver-down", title, verdict: "pass", seconds: 0, detail: `${detail}; longest outage 0 s` };
   let longest = 0;
   let since: number | undefined;
@@ -76,7 +92,7 @@ export async function apiserverFailing(stage: Stage, windowMs: number, settledMs
   const settled = probes.filter((p) => p.atMs >= windowMs - settledMs);
   const routedAround = settled.length > 0 && settled.every((p) => p.ok);
   const before = lastFailure ? `${failures(probes)}, the last at ${seconds(lastFailure.atMs)} s` : "none failed";
-  const detail = `${probes.length} requests over ${seconds(windowMs)} s: ${before}`;
+  const detail = `${probes.length} requests over ${seconds(windowMs)} s: ${before}${askedAgain(probes)}`;
   return routedAround
     ? { id: "apiserver-failing", title, verdict: "pass", seconds: seconds(lastFailure?.atMs ?? 0), detail: `${detail}; all answered 200 in the last ${seconds(settledMs)} s` }
     : { id: "apiserver-failing", title, verdict: "fail", ...(lastFailure ? { seconds: seconds(lastFailure.atMs) } : {}), detail: `${detail}; still failing in the last ${seconds(settledMs)} s` };
