@@ -2,29 +2,16 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeArtifacts } from "../../src/write/output.js";
-import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
+import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(async () => cleanup());
-
-async function tree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) await walk(p);
-      else files[relative(root, p)] = createHash("sha256").update(await readFile(p)).digest("hex");
-    }
-  };
-  await walk(root);
-  return files;
-}
 
 describe("k8s-ha", () => {
   it("prints its version and help", async () => {

@@ -1,8 +1,9 @@
 // Spawns the built CLI (dist/index.js, built by `npm test` before vitest runs) like a user would.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "dist/index.js");
@@ -44,4 +45,18 @@ export function parseFindings(stderr: string): { file: string; line: number; col
     if (m) found.push({ file: m[1]!, line: Number(m[2]), col: Number(m[3]), path: m[4]!, message: m[5]! });
   }
   return found;
+}
+
+/** Every file under `root`, by path relative to it, with its sha256: a folder compared whole. */
+export async function tree(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else files[relative(root, p)] = createHash("sha256").update(await readFile(p)).digest("hex");
+    }
+  };
+  await walk(root);
+  return files;
 }

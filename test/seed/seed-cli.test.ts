@@ -3,10 +3,10 @@
 // same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what docs/seed.md says.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
+import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
 import { haveTools } from "../helpers/tools.js";
 import { ok, readTree } from "../iso/helpers.js";
@@ -31,20 +31,6 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-seed-")));
 afterEach(async () => cleanup());
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
-
-/** sha256 of every file under root, by relative path. */
-async function tree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) await walk(p);
-      else files[relative(root, p)] = sha256(await readFile(p));
-    }
-  };
-  await walk(root);
-  return files;
-}
 
 async function seed(example: string, out: string, extra: string[] = [], env: Record<string, string> = {}) {
   const result = await runCli(["seed", join(EXAMPLES, example), "-o", out, ...extra], { env: { ...EXAMPLE_ENV, ...env } });
