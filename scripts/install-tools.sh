@@ -22,6 +22,12 @@ tools=(
   bsdtar:libarchive-tools
   7z:p7zip-full
   blkid:util-linux
+  # the first boot of a seeded node (test/seed/boot.test.ts, scripts/build-boot-rootfs.sh)
+  debootstrap:debootstrap
+  qemu-system-x86_64:qemu-system-x86
+  mkfs.ext4:e2fsprogs
+  setpriv:util-linux
+  flock:util-linux
 )
 
 missing=()
