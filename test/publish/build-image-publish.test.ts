@@ -4,40 +4,25 @@
 // before the bake: no packer/ folder is written and Packer is never looked for.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileSpec } from "../../src/cli/pipeline.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import { templateFingerprint } from "../../src/packer/fingerprint.js";
 import { renderPacker } from "../../src/packer/render.js";
-import { runCli, tempDir } from "../helpers/cli.js";
-import { catalogueKeyOf, IMAGE_NAME, objectKeyOf, s3Env, sha256, startStore, writeImage, writeSpec, type TestStore } from "./helpers.js";
+import { runCli } from "../helpers/cli.js";
+import { catalogueKeyOf, IMAGE_NAME, objectKeyOf, s3Env, sha256, useStoreAndTempDir, writeImage, writeSpec } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let store: TestStore;
-let storeCleanup: () => Promise<void>;
+const lab = useStoreAndTempDir("k8s-ha-build-publish-");
 let buckets = 0;
 
-beforeAll(async () => {
-  const storeDir = await tempDir("k8s-ha-s3rver-");
-  storeCleanup = storeDir.cleanup;
-  store = await startStore(storeDir.dir);
-});
-afterAll(async () => {
-  await store?.stop();
-  await storeCleanup?.();
-});
-beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-build-publish-")));
-afterEach(async () => cleanup());
-
 /** No Packer on PATH: a test that reached the bake would fail with "Packer not found". */
-const cli = (args: string[]) => runCli(args, { env: s3Env(dir, { PATH: "/nonexistent" }) });
+const cli = (args: string[]) => runCli(args, { env: s3Env(lab.dir, { PATH: "/nonexistent" }) });
 
 async function bucket(): Promise<string> {
   const name = `built-${++buckets}`;
-  await store.createBucket(name);
+  await lab.store.createBucket(name);
   return name;
 }
 
@@ -48,15 +33,15 @@ async function fingerprintOf(spec: string): Promise<string> {
 }
 
 async function catalogue(name: string): Promise<{ versions: { version: string; files: { role: string; sha256: string }[] }[] } | undefined> {
-  const bytes = await store.get(name, catalogueKeyOf());
+  const bytes = await lab.store.get(name, catalogueKeyOf());
   return bytes ? JSON.parse(bytes.toString("utf8")) : undefined;
 }
 
 describe("build-image --publish", () => {
   it("publishes the image it built (here: found up to date), lists it; a second run sends nothing", async () => {
     const name = await bucket();
-    const spec = await writeSpec(join(dir, "spec.yaml"), { endpoint: store.endpoint, bucket: name });
-    const out = join(dir, "out");
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: name });
+    const out = join(lab.dir, "out");
     const record = await writeImage(out, "0.1.0", 2 * MiB, await fingerprintOf(spec));
 
     const first = await cli(["build-image", spec, "-o", out, "--publish", "--json"]);
@@ -65,26 +50,26 @@ describe("build-image --publish", () => {
     expect(first.stderr).toContain(`${IMAGE_NAME}-0.1.0 is up to date`);
     expect(first.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 2\.0 MiB in .* checked by HEAD/);
     expect(JSON.parse(first.stdout)).toMatchObject({ name: IMAGE_NAME, version: "0.1.0", bucket: name, unchanged: false, versions: ["0.1.0"] });
-    expect(sha256((await store.get(name, objectKeyOf("0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!)).toBe(record.sha256);
+    expect(sha256((await lab.store.get(name, objectKeyOf("0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!)).toBe(record.sha256);
     expect((await catalogue(name))?.versions.map((v) => v.version)).toEqual(["0.1.0"]);
 
     // a CI retry: the same image is listed already; the preflight lets it through, nothing is sent
-    const puts = store.requests.filter((r) => r.method === "PUT").length;
+    const puts = lab.store.requests.filter((r) => r.method === "PUT").length;
     const second = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/already published .* with the same files .* nothing was sent/);
-    expect(store.requests.filter((r) => r.method === "PUT").length).toBe(puts);
+    expect(lab.store.requests.filter((r) => r.method === "PUT").length).toBe(puts);
   });
 
   it("a version published with another image is refused before the bake; --force gets past the check", async () => {
     const name = await bucket();
-    const spec = await writeSpec(join(dir, "spec.yaml"), { endpoint: store.endpoint, bucket: name });
-    const elsewhere = join(dir, "elsewhere");
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: name });
+    const elsewhere = join(lab.dir, "elsewhere");
     await writeImage(elsewhere, "0.1.0", MiB);
     expect((await cli(["publish", spec, "-o", elsewhere])).code).toBe(0);
     const before = await catalogue(name);
 
-    const out = join(dir, "out");
+    const out = join(lab.dir, "out");
     const refused = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in s3:\/\/built-\d+\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json .*nothing was baked/);
@@ -101,21 +86,21 @@ describe("build-image --publish", () => {
 
   it("--dry-run --publish checks the store, prints the commands and the destination, writes and sends nothing", async () => {
     const name = await bucket();
-    const spec = await writeSpec(join(dir, "spec.yaml"), { endpoint: store.endpoint, bucket: name });
-    const out = join(dir, "out");
-    const puts = store.requests.filter((r) => r.method === "PUT").length;
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: name });
+    const out = join(lab.dir, "out");
+    const puts = lab.store.requests.filter((r) => r.method === "PUT").length;
     const dry = await cli(["build-image", spec, "-o", out, "--publish", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^packer build /m);
     expect(dry.stderr).toContain(`would then publish ${IMAGE_NAME} 0.1.0 and list it in s3://${name}/k8s-ha/${IMAGE_NAME}/index.json`);
-    expect(store.requests.some((r) => r.method === "GET" && r.url.startsWith(`/${name}/k8s-ha/${IMAGE_NAME}/index.json`))).toBe(true);
-    expect(store.requests.filter((r) => r.method === "PUT").length).toBe(puts);
+    expect(lab.store.requests.some((r) => r.method === "GET" && r.url.startsWith(`/${name}/k8s-ha/${IMAGE_NAME}/index.json`))).toBe(true);
+    expect(lab.store.requests.filter((r) => r.method === "PUT").length).toBe(puts);
     expect(existsSync(out)).toBe(false);
   });
 
   it("a missing bucket or refused credentials stop it before the bake (exit 3)", async () => {
-    const spec = await writeSpec(join(dir, "spec.yaml"), { endpoint: store.endpoint, bucket: "no-such-bucket" });
-    const out = join(dir, "out");
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: "no-such-bucket" });
+    const out = join(lab.dir, "out");
     const missing = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/bucket "no-such-bucket" does not exist .*NoSuchBucket/);
@@ -123,9 +108,9 @@ describe("build-image --publish", () => {
     expect(existsSync(join(out, "packer"))).toBe(false);
 
     const name = await bucket();
-    const spec2 = await writeSpec(join(dir, "spec2.yaml"), { endpoint: store.endpoint, bucket: name });
+    const spec2 = await writeSpec(join(lab.dir, "spec2.yaml"), { endpoint: lab.store.endpoint, bucket: name });
     const denied = await runCli(["build-image", spec2, "-o", out, "--publish"], {
-      env: s3Env(dir, { PATH: "/nonexistent", AWS_ACCESS_KEY_ID: "WRONG-KEY-ID", AWS_SECRET_ACCESS_KEY: "wrong-secret-value" }),
+      env: s3Env(lab.dir, { PATH: "/nonexistent", AWS_ACCESS_KEY_ID: "WRONG-KEY-ID", AWS_SECRET_ACCESS_KEY: "wrong-secret-value" }),
     });
     expect(denied.code).toBe(3);
     expect(denied.stderr).not.toContain("wrong-secret-value");
@@ -133,8 +118,8 @@ describe("build-image --publish", () => {
   });
 
   it("a spec without spec.publish.s3 is a located finding (exit 1); nothing is baked", async () => {
-    const spec = await writeSpec(join(dir, "spec.yaml"), { endpoint: store.endpoint, publish: false });
-    const out = join(dir, "out");
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, publish: false });
+    const out = join(lab.dir, "out");
     const result = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/spec\.yaml:\d+:\d+\s+spec\.publish\.s3\s+not set/);

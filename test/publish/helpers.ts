@@ -17,7 +17,8 @@ import { join } from "node:path";
 import S3rver from "s3rver"; // no types: tests are not type-checked by tsc
 import { stringify } from "yaml";
 import { imageRecordPath, writeImageRecord, type ImageRecord } from "../../src/packer/record.js";
-import { BIN, ROOT } from "../helpers/cli.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { BIN, ROOT, tempDir } from "../helpers/cli.js";
 import { baseSpec } from "../helpers/specs.js";
 
 // the SDK's notice that its 2027 releases need Node 22 (src/publish/client.ts silences it too)
@@ -201,4 +202,30 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
 
 export async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, "utf8"));
+}
+
+/**
+ * The hooks of a publish test file: one server for the whole file (the tests share it, never their
+ * buckets), and a fresh temp folder per test. Read the fields inside tests: they are set by hooks.
+ */
+export function useStoreAndTempDir(prefix: string): { store: TestStore; dir: string } {
+  const context = {} as { store: TestStore; dir: string };
+  let storeCleanup: (() => Promise<void>) | undefined;
+  let dirCleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const storeDir = await tempDir("k8s-ha-s3rver-");
+    storeCleanup = storeDir.cleanup;
+    context.store = await startStore(storeDir.dir);
+  });
+  afterAll(async () => {
+    await context.store?.stop();
+    await storeCleanup?.();
+  });
+  beforeEach(async () => {
+    const temp = await tempDir(prefix);
+    context.dir = temp.dir;
+    dirCleanup = temp.cleanup;
+  });
+  afterEach(async () => dirCleanup?.());
+  return context;
 }

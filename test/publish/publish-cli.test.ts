@@ -5,7 +5,7 @@ import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BIN, parseFindings, runCli, tempDir } from "../helpers/cli.js";
 import {
   catalogueKeyOf,
@@ -19,52 +19,38 @@ import {
   writeImage,
   writeSpec,
   type TestStore,
+  useStoreAndTempDir,
 } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 const OVA = (version: string) => `${IMAGE_NAME}-${version}.ova`;
 const RECORD = (version: string) => `${IMAGE_NAME}-${version}.json`;
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let store: TestStore;
-let storeCleanup: () => Promise<void>;
+const lab = useStoreAndTempDir("k8s-ha-publish-");
 let bucketCount = 0;
 
-beforeAll(async () => {
-  const storeDir = await tempDir("k8s-ha-s3rver-");
-  storeCleanup = storeDir.cleanup;
-  store = await startStore(storeDir.dir);
-});
-afterAll(async () => {
-  await store?.stop();
-  await storeCleanup?.();
-});
-beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-publish-")));
-afterEach(async () => cleanup());
-
 /** A fresh bucket per test: the tests share the server, never their state. */
-async function freshBucket(target = store): Promise<string> {
+async function freshBucket(target = lab.store): Promise<string> {
   const bucket = `golden-${++bucketCount}`;
   await target.createBucket(bucket);
   return bucket;
 }
 
 async function setup(options: { version?: string; size?: number; bucket?: string; target?: TestStore } = {}) {
-  const target = options.target ?? store;
+  const target = options.target ?? lab.store;
   const bucket = options.bucket ?? (await freshBucket(target));
   const version = options.version ?? "0.1.0";
-  const out = join(dir, "out");
+  const out = join(lab.dir, "out");
   const record = await writeImage(out, version, options.size ?? 3 * MiB);
-  const spec = await writeSpec(join(dir, `spec-${version}.yaml`), { endpoint: target.endpoint, bucket, version });
+  const spec = await writeSpec(join(lab.dir, `spec-${version}.yaml`), { endpoint: target.endpoint, bucket, version });
   return { bucket, version, out, record, spec };
 }
 
-const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: s3Env(dir, extra) });
+const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: s3Env(lab.dir, extra) });
 /** sha256 of a file or of bytes: comparing MiB-sized buffers with toEqual takes vitest seconds. */
 const digest = async (what: string | Buffer | undefined) => (what === undefined ? undefined : sha256(typeof what === "string" ? await readFile(what) : what));
 
-async function catalogue(bucket: string, target = store): Promise<any> {
+async function catalogue(bucket: string, target = lab.store): Promise<any> {
   const bytes = await target.get(bucket, catalogueKeyOf());
   return bytes ? JSON.parse(bytes.toString("utf8")) : undefined;
 }
@@ -84,10 +70,10 @@ describe("publish, list, pull", () => {
     expect(published.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 3\.0 MiB in .* checked by HEAD/);
 
     // the layout of issue 5, and the sha256 as object metadata
-    const head = await store.client().send(new HeadObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")) }));
+    const head = await lab.store.client().send(new HeadObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")) }));
     expect(head.ContentLength).toBe(record.size);
     expect(head.Metadata?.sha256).toBe(record.sha256);
-    expect(await digest(await store.get(bucket, objectKeyOf("0.1.0", "lab-seeds.tar.gz")))).toBe(sha256(seeds));
+    expect(await digest(await lab.store.get(bucket, objectKeyOf("0.1.0", "lab-seeds.tar.gz")))).toBe(sha256(seeds));
     const index = await catalogue(bucket);
     expect(index).toMatchObject({ apiVersion: "k8s-ha/v1alpha1", kind: "ImageCatalogue", name: IMAGE_NAME });
     expect(index.versions).toHaveLength(1);
@@ -102,9 +88,9 @@ describe("publish, list, pull", () => {
     const listed = await cli(["images", "list", spec, "--json"]);
     expect(JSON.parse(listed.stdout)).toMatchObject({ name: IMAGE_NAME, latest: "0.1.0", versions: [{ version: "0.1.0" }] });
     // one GET of the catalogue, no bucket listing
-    expect(store.requests.filter((r) => r.method === "GET" && r.url.startsWith(`/${bucket}?`))).toEqual([]);
+    expect(lab.store.requests.filter((r) => r.method === "GET" && r.url.startsWith(`/${bucket}?`))).toEqual([]);
 
-    const pulled = join(dir, "pulled");
+    const pulled = join(lab.dir, "pulled");
     const pull = await cli(["images", "pull", spec, `${IMAGE_NAME}@latest`, "-o", pulled]);
     expect(pull.code).toBe(0);
     expect(pull.stderr).toMatch(/sha256 verified/);
@@ -120,18 +106,18 @@ describe("publish, list, pull", () => {
 
   it("uploads in parts (5 MiB) and keeps versions in order, latest first", async () => {
     const first = await setup({ version: "0.1.0", size: 12 * MiB + 123 });
-    const before = store.requests.length;
+    const before = lab.store.requests.length;
     const parts = await cli(["publish", first.spec, "-o", first.out], { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "2" });
     expect(parts.code).toBe(0);
-    const uploads = store.requests.slice(before).filter((r) => r.method === "PUT" && /[?&]partNumber=\d+/.test(r.url));
+    const uploads = lab.store.requests.slice(before).filter((r) => r.method === "PUT" && /[?&]partNumber=\d+/.test(r.url));
     expect(uploads.map((r) => Number(/partNumber=(\d+)/.exec(r.url)![1])).sort()).toEqual([1, 2, 3]);
     // parts are not hashed a second time for SigV4 (the file's own sha256 covers them); small
     // objects, the catalogue among them, keep a signed payload
     expect(uploads.every((r) => r.payloadHash === "UNSIGNED-PAYLOAD")).toBe(true);
-    const catalogueWrites = store.requests.slice(before).filter((r) => r.method === "PUT" && r.url.includes("index.json"));
+    const catalogueWrites = lab.store.requests.slice(before).filter((r) => r.method === "PUT" && r.url.includes("index.json"));
     expect(catalogueWrites.length).toBeGreaterThan(0);
     expect(catalogueWrites.every((r) => /^[0-9a-f]{64}$/.test(r.payloadHash ?? ""))).toBe(true);
-    expect(sha256((await store.get(first.bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
+    expect(sha256((await lab.store.get(first.bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
 
     for (const version of ["0.10.0", "0.2.0", "0.3.0-rc.1"]) {
       const next = await setup({ version, bucket: first.bucket, size: 1024 });
@@ -147,11 +133,11 @@ describe("refusals", () => {
   it("refuses a version already published with other files before any byte is sent; --force replaces it", async () => {
     const { bucket, out, spec } = await setup();
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
-    const index = await digest(await store.get(bucket, catalogueKeyOf()));
-    const writes = (from: number) => store.requests.slice(from).filter((r) => r.method !== "GET" && r.method !== "HEAD");
+    const index = await digest(await lab.store.get(bucket, catalogueKeyOf()));
+    const writes = (from: number) => lab.store.requests.slice(from).filter((r) => r.method !== "GET" && r.method !== "HEAD");
 
     // the same files again (a CI retry): nothing to do, nothing sent, success
-    let before = store.requests.length;
+    let before = lab.store.requests.length;
     const same = await cli(["publish", spec, "-o", out, "--json"]);
     expect(same.code).toBe(0);
     expect(same.stderr).toMatch(/already published .* with the same files .*nothing was sent/);
@@ -160,13 +146,13 @@ describe("refusals", () => {
 
     // a rebuilt image under the same version: refused
     const rebuilt = await writeImage(out, "0.1.0", 2 * MiB);
-    before = store.requests.length;
+    before = lab.store.requests.length;
     const again = await cli(["publish", spec, "-o", out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/k8s-ha-ubuntu-20\.04 0\.1\.0 is already published .* with other files; nothing was sent/);
     expect(again.stderr).toMatch(/hint: .*bump spec\.image\.version.*--force/);
     expect(writes(before)).toEqual([]);
-    expect(await digest(await store.get(bucket, catalogueKeyOf()))).toBe(index);
+    expect(await digest(await lab.store.get(bucket, catalogueKeyOf()))).toBe(index);
 
     // --force replaces the files and the catalogue entry
     const forced = await cli(["publish", spec, "-o", out, "--force", "--json"]);
@@ -174,23 +160,23 @@ describe("refusals", () => {
     expect(JSON.parse(forced.stdout).replaced).toBe(true);
     const entry = (await catalogue(bucket)).versions[0];
     expect(entry.files).toContainEqual({ file: OVA("0.1.0"), role: "image", size: rebuilt.size, sha256: rebuilt.sha256 });
-    expect(sha256((await store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(rebuilt.sha256);
+    expect(sha256((await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(rebuilt.sha256);
   });
 
   it("refuses files left by a publish that did not finish, unless --force", async () => {
     const { bucket, out, spec } = await setup();
-    await store.client().send(new PutObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")), Body: "half" }));
+    await lab.store.client().send(new PutObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")), Body: "half" }));
     const refused = await cli(["publish", spec, "-o", out]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/already exists but k8s-ha-ubuntu-20\.04 0\.1\.0 is not in the catalogue/);
-    expect(await store.get(bucket, catalogueKeyOf())).toBeUndefined();
+    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
     expect((await cli(["publish", spec, "-o", out, "--force"])).code).toBe(0);
   });
 
   it("a spec without spec.publish.s3 is a finding (exit 1) for publish, list and pull", async () => {
-    const out = join(dir, "out");
+    const out = join(lab.dir, "out");
     await writeImage(out, "0.1.0", 1024);
-    const spec = await writeSpec(join(dir, "k8s-ha.yaml"), { endpoint: store.endpoint, publish: false });
+    const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), { endpoint: lab.store.endpoint, publish: false });
     for (const args of [["publish", spec, "-o", out], ["images", "list", spec], ["images", "pull", spec, `${IMAGE_NAME}@latest`, "-o", out]]) {
       const result = await cli(args);
       expect(result.code).toBe(1);
@@ -203,8 +189,8 @@ describe("refusals", () => {
 
   it("no image built, or an OVA that is not the one recorded: exit 1 with a hint, nothing sent", async () => {
     const bucket = await freshBucket();
-    const spec = await writeSpec(join(dir, "k8s-ha.yaml"), { endpoint: store.endpoint, bucket });
-    const out = join(dir, "out");
+    const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), { endpoint: lab.store.endpoint, bucket });
+    const out = join(lab.dir, "out");
     const missing = await cli(["publish", spec, "-o", out]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no image record; nothing was published/);
@@ -215,7 +201,7 @@ describe("refusals", () => {
     const changed = await cli(["publish", spec, "-o", out]);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/is 100 bytes, its record says 4096/);
-    expect(await store.get(bucket, catalogueKeyOf())).toBeUndefined();
+    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 
   it("an OVA whose bytes are not the recorded ones fails during the upload: nothing is stored", async () => {
@@ -228,8 +214,8 @@ describe("refusals", () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/sha256 mismatch/);
     expect(result.stderr).toMatch(/the catalogue .* is unchanged/);
-    expect(await store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
-    expect(await store.get(bucket, catalogueKeyOf())).toBeUndefined();
+    expect(await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
+    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 
   it("--force that fails leaves the version unlisted, never listed with other bytes", async () => {
@@ -249,10 +235,10 @@ describe("refusals", () => {
   it("pull: unknown versions and malformed references are usage errors", async () => {
     const { out, spec } = await setup();
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
-    const unknown = await cli(["images", "pull", spec, `${IMAGE_NAME}@9.9.9`, "-o", join(dir, "p")]);
+    const unknown = await cli(["images", "pull", spec, `${IMAGE_NAME}@9.9.9`, "-o", join(lab.dir, "p")]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/is not published .*\n.*hint: published versions: 0\.1\.0/);
-    const malformed = await cli(["images", "pull", spec, IMAGE_NAME, "-o", join(dir, "p")]);
+    const malformed = await cli(["images", "pull", spec, IMAGE_NAME, "-o", join(lab.dir, "p")]);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/is not NAME@VERSION/);
   });
@@ -262,12 +248,12 @@ describe("failures leave the catalogue consistent", () => {
   it("pull of a corrupted object: sha256 mismatch, exit 3, no file written", async () => {
     const { bucket, out, spec } = await setup({ size: 2 * MiB });
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
-    const stored = storedObjectPath(store, bucket, objectKeyOf("0.1.0", OVA("0.1.0")));
+    const stored = storedObjectPath(lab.store, bucket, objectKeyOf("0.1.0", OVA("0.1.0")));
     const bytes = await readFile(stored);
     bytes[12345] ^= 0x01; // the store's copy rots; its size and metadata still look right
     await writeFile(stored, bytes);
 
-    const pulled = join(dir, "pulled");
+    const pulled = join(lab.dir, "pulled");
     const result = await cli(["images", "pull", spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
@@ -285,13 +271,13 @@ describe("failures leave the catalogue consistent", () => {
       expect(result.stderr).toMatch(/hint: credentials come from the standard AWS chain/);
       for (const secret of Object.values(env)) expect(result.stdout + result.stderr).not.toContain(secret);
     }
-    expect(await store.get(bucket, catalogueKeyOf())).toBeUndefined();
+    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 
   it("missing bucket: exit 3 naming the bucket, before anything is sent", async () => {
-    const out = join(dir, "out");
+    const out = join(lab.dir, "out");
     await writeImage(out, "0.1.0", 1024);
-    const spec = await writeSpec(join(dir, "k8s-ha.yaml"), { endpoint: store.endpoint, bucket: "no-such-bucket" });
+    const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), { endpoint: lab.store.endpoint, bucket: "no-such-bucket" });
     for (const args of [["publish", spec, "-o", out], ["images", "list", spec]]) {
       const result = await cli(args);
       expect(result.code).toBe(3);
@@ -336,9 +322,9 @@ describe("failures leave the catalogue consistent", () => {
 
   it("Ctrl-C mid-upload: the upload is aborted, exit 130, nothing published", async () => {
     const { bucket, out, spec } = await setup({ size: 24 * MiB });
-    const { child, done } = spawnCli(["publish", spec, "-o", out], s3Env(dir, { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "1" }));
+    const { child, done } = spawnCli(["publish", spec, "-o", out], s3Env(lab.dir, { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "1" }));
     let signalled = false;
-    store.onRequest((request) => {
+    lab.store.onRequest((request) => {
       if (!signalled && request.url?.startsWith(`/${bucket}/`) && /[?&]partNumber=2\b/.test(request.url)) {
         signalled = true;
         child.kill("SIGINT");
@@ -351,9 +337,9 @@ describe("failures leave the catalogue consistent", () => {
     expect(result.stderr).toMatch(/k8s-ha: interrupted: nothing was published; the catalogue s3:\/\/\S+ is unchanged/);
     // s3rver cannot abort a multipart upload (405): we say so, with the command for real S3
     expect(result.stderr).toMatch(/does not support aborting multipart uploads \(MethodNotAllowed\)/);
-    expect(store.requests.some((r) => r.method === "DELETE" && r.url.includes("uploadId="))).toBe(true);
-    expect(await store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
-    expect(await store.get(bucket, catalogueKeyOf())).toBeUndefined();
+    expect(lab.store.requests.some((r) => r.method === "DELETE" && r.url.includes("uploadId="))).toBe(true);
+    expect(await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
+    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 });
 
