@@ -21,6 +21,12 @@ export function createS3Client(s3: S3Spec): S3Client {
     forcePathStyle: s3.forcePathStyle,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
+    // The SDK sends `Expect: 100-continue` with every body over 2 MiB, and such a request gets a
+    // connection of its own, never reused: a new TCP (and TLS) handshake and a wait for the
+    // server's 100 for every part. What the header is for, a refusal before the body is sent,
+    // publish gets earlier: the catalogue GET and the HEADs fail first on a missing bucket or
+    // refused credentials. Without it the parts share kept-alive connections.
+    expectContinueHeader: false,
     ...(custom
       ? {
           endpoint: s3.endpoint,
