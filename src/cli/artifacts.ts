@@ -1,4 +1,6 @@
 // Everything `render` writes for a compiled spec (nodes, Packer template, manifest). Pure given its inputs.
+// The Packer template bakes the Ubuntu golden image, so only cloud-init (Ubuntu) targets get it:
+// Fedora CoreOS and Flatcar nodes boot their distribution's own image with a config.ign.
 import { renderPacker } from "../packer/render.js";
 import type { Artifact } from "../render/artifact.js";
 import { renderNodes } from "../render/index.js";
@@ -8,7 +10,7 @@ import type { Compiled } from "./pipeline.js";
 
 export function clusterArtifacts(compiled: Compiled, extra: readonly Artifact[] = []): Artifact[] {
   const { plan, assets } = compiled;
-  const packer = renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer });
+  const packer = plan.target.provisioning === "cloud-init" ? renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer }) : [];
   const artifacts = [...renderNodes(plan), ...packer, ...extra];
   return [...artifacts, manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, artifacts))];
 }

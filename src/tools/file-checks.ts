@@ -154,6 +154,7 @@ const packerTemplate: FileCheck = {
   scope: "cluster",
   program: "packer",
   file: PACKER_MAIN_FILE,
+  applies: cloudInitTarget, // the template bakes the Ubuntu golden image; Ignition targets get none
   async check(ctx) {
     // validate needs neither VirtualBox nor the network: the ISO checksum is pinned as sha256:<hex>
     const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS, env: packerEnv(process.env) });

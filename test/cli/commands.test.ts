@@ -124,6 +124,19 @@ describe("render", () => {
   });
 });
 
+describe("build-image", () => {
+  it("refuses a Fedora CoreOS or Flatcar spec (exit 2) before writing anything: it bakes Ubuntu only", async () => {
+    for (const example of ["fcos.yaml", "flatcar-static-pods.yaml"]) {
+      const out = join(dir, "out");
+      const result = await runCli(["build-image", join(EXAMPLES, example), "-o", out]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/targets (fcos|flatcar): build-image bakes the Ubuntu 20\.04 golden image only; nothing was written/);
+      expect(result.stderr).toMatch(/hint: .*config\.ign/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
 describe("validate", () => {
   const two = join(EXAMPLES, "two-masters.yaml");
 

@@ -88,7 +88,7 @@ describe("target findings", () => {
 });
 
 describe("validate --tools on each target", () => {
-  it("applies the cloud-init checks to Ubuntu and ignition-validate to Fedora CoreOS and Flatcar", () => {
+  it("applies the cloud-init and Packer checks to Ubuntu, ignition-validate to Fedora CoreOS and Flatcar", () => {
     const ubuntu = examplePlan("two-masters.yaml");
     const fcos = examplePlan("fcos.yaml");
     const tools = (plan: typeof ubuntu) => applicableChecks(plan, FILE_CHECKS).map((c) => `${c.tool} ${c.file}`);
@@ -104,7 +104,6 @@ describe("validate --tools on each target", () => {
       "haproxy files/haproxy.cfg",
       "keepalived files/keepalived.conf",
       "shellcheck files/check_apiserver.sh",
-      "packer packer/k8s-ha.pkr.hcl",
       "ignition-validate config.ign",
     ]);
   });

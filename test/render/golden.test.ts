@@ -1,7 +1,7 @@
 // Golden files: the whole rendered output of each example, byte for byte. Refresh deliberately
 // with `npx vitest run test/render/golden.test.ts -u` and review the diff; CI never writes them.
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXAMPLES } from "../helpers/cli.js";
 import { exampleArtifacts } from "../helpers/plan.js";
@@ -18,5 +18,12 @@ describe.each(examples)("golden output of examples/%s", (example) => {
       );
     }
     expect(artifacts.map((a) => a.path)).toContain("manifest.json");
+    // and nothing else: a golden file that is no longer rendered is a file users no longer get
+    const goldenDir = join(import.meta.dirname, "golden", name);
+    const golden = readdirSync(goldenDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(goldenDir, join(e.parentPath, e.name)))
+      .sort();
+    expect(golden).toEqual(artifacts.map((a) => a.path).sort());
   });
 });

@@ -1,6 +1,6 @@
 // `k8s-ha seed` as users run it (the built CLI): every node's ISO read back by every reader
 // equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
-// same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what docs/seed.md says.
+// same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what the README says.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";

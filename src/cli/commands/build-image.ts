@@ -5,7 +5,7 @@
 import { relative } from "node:path";
 import { buildImage } from "../../packer/build-image.js";
 import { imageRecordPath } from "../../packer/record.js";
-import { EXIT, ExitError } from "../errors.js";
+import { EXIT, ExitError, UsageError } from "../errors.js";
 import { compileSpec } from "../pipeline.js";
 
 export interface BuildImageCommandOptions {
@@ -18,6 +18,13 @@ export interface BuildImageCommandOptions {
 
 export async function runBuildImage(specPath: string | undefined, options: BuildImageCommandOptions): Promise<void> {
   const compiled = await compileSpec(specPath);
+  const { target } = compiled.plan;
+  if (target.provisioning !== "cloud-init") {
+    throw new UsageError(
+      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu 20.04 golden image only; nothing was written`,
+      "Fedora CoreOS and Flatcar nodes boot their distribution's own image with nodes/<node>/config.ign from `k8s-ha render`",
+    );
+  }
   const force = options.force ?? false;
   let catalogueUrl: string | undefined;
   if (options.publish) {
