@@ -8,8 +8,6 @@
 import { ExternalError } from "../cli/errors.js";
 import { describeExit, run } from "../tools/run.js";
 
-export type ApiserverMode = "ok" | "fail";
-
 export const STUB_FILE = "apiserver-stub.mjs";
 
 export const STUB_SOURCE = `// k8s-ha rehearsal: stand-in kube-apiserver (generated; removed with the lab)

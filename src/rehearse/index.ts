@@ -8,8 +8,8 @@ import type { ClusterPlan } from "../plan/plan.js";
 import { makeCertificate, STUB_FILE, STUB_SOURCE } from "./apiserver-stub.js";
 import { VipClient } from "./client.js";
 import { nodeFiles, writeNodeFiles, type Rewrite } from "./files.js";
-import { createNetwork, Ledger, teardown, writeCleanupScript } from "./lab.js";
-import { clientAddress, labNames, type LabNames } from "./names.js";
+import { cleanupScriptPath, createNetwork, Ledger, teardown, writeCleanupScript } from "./lab.js";
+import { clientAddress, labNames, labNamespaces } from "./names.js";
 import { type HolderChange, type Overlap, SAMPLE_INTERVAL_MS, VipObserver } from "./observe.js";
 import { checkPrerequisites } from "./prerequisites.js";
 import { startProgram, stopProgram, type LabContext, type LabNode } from "./processes.js";
@@ -93,7 +93,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       observer,
       client: vipClient,
       start: async (node, program) => void (await startProgram(ctx, node, program)),
-      stop: (node, program) => stopProgram(node, program),
+      stop: stopProgram,
       setApiserverFailing: (node, failing) => writeFile(node.files.apiserverMode, failing ? "fail\n" : "ok\n"),
       log,
       ...(signal ? { signal } : {}),
@@ -107,7 +107,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       rewrites,
       sampling: { intervalMs: SAMPLE_INTERVAL_MS, samples: observer.samples, maxGapMs: Math.round(observer.maxGapMs), overlaps: observer.overlaps },
       holders: observer.changes,
-      lab: { id: names.id, dir, namespaces: namespaces(names), client, url: vipClient.url, kept: keep, ...(keep ? { removeScript } : {}) },
+      lab: { id: names.id, dir, namespaces: labNamespaces(names), client, url: vipClient.url, kept: keep, ...(keep ? { removeScript } : {}) },
     };
     return result;
   } finally {
@@ -122,7 +122,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       } else {
         // keep the folder: its remove-lab.sh finishes the job
         const message = `the lab could not be removed completely: ${problems.join("; ")}`;
-        const hint = `run: sh ${join(dir, "remove-lab.sh")}`;
+        const hint = `run: sh ${cleanupScriptPath(dir)}`;
         log(`k8s-ha: ${message}; ${hint}`);
         // thrown only when nothing else was: it must not hide the error that brought us here
         if (result) throw new ExternalError(message, hint);
@@ -131,6 +131,3 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
   }
 }
 
-function namespaces(names: LabNames): string[] {
-  return [names.bridgeNetns, ...names.nodes.map((n) => n.netns)];
-}

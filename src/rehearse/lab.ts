@@ -8,7 +8,8 @@ import { ExternalError } from "../cli/errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { shellQuote } from "../render/quote.js";
 import { describeExit, run, type Daemon } from "../tools/run.js";
-import type { LabNames } from "./names.js";
+import { labNamespaces, type LabNames } from "./names.js";
+import { sleep } from "./wait.js";
 
 /** What this run created, in order: clean-up removes exactly this, and nothing else. */
 export class Ledger {
@@ -17,7 +18,7 @@ export class Ledger {
 }
 
 /** Runs `ip args…`; throws ExternalError with ip's own message when it fails. */
-export async function ip(ipPath: string, args: readonly string[]): Promise<string> {
+async function ip(ipPath: string, args: readonly string[]): Promise<string> {
   const result = await run(ipPath, args, { timeoutMs: 10_000 });
   if (result.code !== 0) {
     throw new ExternalError(`ip ${args.join(" ")}: ${describeExit("ip", result)}: ${result.stderr.trim()}`);
@@ -54,7 +55,7 @@ async function addNamespace(ipPath: string, netns: string, ledger: Ledger): Prom
 }
 
 /** Pids of every process inside a namespace, ours or their children (check scripts, curl). */
-export async function namespacePids(ipPath: string, netns: string): Promise<number[]> {
+async function namespacePids(ipPath: string, netns: string): Promise<number[]> {
   const result = await run(ipPath, ["netns", "pids", netns], { timeoutMs: 10_000 });
   if (result.code !== 0) return [];
   return result.stdout.split(/\s+/).filter(Boolean).map(Number);
@@ -79,7 +80,7 @@ export async function teardown(ipPath: string, ledger: Ledger): Promise<string[]
           // ended between the listing and the kill
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100); // no signal: teardown must finish
     }
     const left = await namespacePids(ipPath, netns);
     if (left.length > 0) problems.push(`processes ${left.join(", ")} survive in namespace ${netns}`);
@@ -92,9 +93,12 @@ export async function teardown(ipPath: string, ledger: Ledger): Promise<string[]
 }
 
 /** A script that removes the lab when we cannot (rehearse --keep, or this process was killed). */
+/** Where writeCleanupScript puts the script, in the lab folder. */
+export const cleanupScriptPath = (dir: string) => join(dir, "remove-lab.sh");
+
 export async function writeCleanupScript(dir: string, names: LabNames): Promise<string> {
-  const file = join(dir, "remove-lab.sh");
-  const namespaces = [names.bridgeNetns, ...names.nodes.map((n) => n.netns)].map(shellQuote).join(" ");
+  const file = cleanupScriptPath(dir);
+  const namespaces = labNamespaces(names).map(shellQuote).join(" ");
   const script = [
     "#!/bin/sh",
     `# Removes k8s-ha rehearsal lab ${names.id}: its processes, its namespaces (and with them its links),`,

@@ -6,7 +6,7 @@ import type { ClusterPlan } from "../plan/plan.js";
 import { ipv4ToNumber, networkOf, numberToIPv4 } from "../spec/ipv4.js";
 
 /** Every namespace of every lab starts with this, so `ip netns list | grep` finds leftovers. */
-export const NETNS_PREFIX = "k8s-ha-";
+const NETNS_PREFIX = "k8s-ha-";
 
 export interface NodeNames {
   name: string;
@@ -25,7 +25,7 @@ export interface LabNames {
 }
 
 /** 6 hex characters: short enough for 15-character link names, random enough for parallel labs. */
-export function newLabId(): string {
+function newLabId(): string {
   return randomBytes(3).toString("hex");
 }
 
@@ -54,4 +54,9 @@ export function clientAddress(plan: ClusterPlan): string {
     if (!used.has(network + offset)) return numberToIPv4(network + offset);
   }
   throw new ExitError(EXIT.invalid, `no free address left in ${plan.vip}/${prefix} for the lab's client`, "use a larger prefixLength");
+}
+
+/** Every namespace of the lab: the bridge's, then each node's (clean-up script and report). */
+export function labNamespaces(names: LabNames): string[] {
+  return [names.bridgeNetns, ...names.nodes.map((n) => n.netns)];
 }

@@ -4,7 +4,7 @@ import { ExternalError } from "../cli/errors.js";
 import { installHint, run, which } from "../tools/run.js";
 
 /** The programs a lab runs; `node` itself runs the stand-in kube-apiservers. */
-export const LAB_TOOLS = ["ip", "keepalived", "haproxy", "curl", "openssl"] as const;
+const LAB_TOOLS = ["ip", "keepalived", "haproxy", "curl", "openssl"] as const;
 export type LabTool = (typeof LAB_TOOLS)[number];
 export type ToolPaths = Record<LabTool, string>;
 

@@ -13,7 +13,8 @@ interface Probe {
   askedAgain?: boolean;
 }
 
-const seconds = (ms: number) => Math.round(ms / 100) / 10;
+/** Milliseconds as seconds with one decimal, as every result reports them. */
+export const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 /**
  * Asks the VIP for `windowMs`, one request every ~100 ms. A request that got no answer within

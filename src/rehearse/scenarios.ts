@@ -9,7 +9,7 @@ import type { VipClient } from "./client.js";
 import type { VipObserver } from "./observe.js";
 import { SAMPLE_INTERVAL_MS } from "./observe.js";
 import type { LabNode, Program } from "./processes.js";
-import { apiserverFailing, apiserverStopped } from "./scenarios-apiserver.js";
+import { apiserverFailing, apiserverStopped, seconds } from "./scenarios-apiserver.js";
 
 export type Verdict = "pass" | "fail" | "skip";
 export type ScenarioId =
@@ -46,7 +46,7 @@ export interface Stage {
 }
 
 /** Deadlines in ms, from the spec's timers. */
-export function budgets(plan: ClusterPlan) {
+function budgets(plan: ClusterPlan) {
   const advert = plan.vrrp.advertInterval * 1000;
   // a backup declares the master dead after 3 missed adverts plus a skew of up to one advert
   const masterDown = 4 * advert;
@@ -73,21 +73,20 @@ export function expectedHolder(plan: ClusterPlan): string {
   return [...plan.nodes].sort((a, b) => b.priority - a.priority || ipv4ToNumber(b.address) - ipv4ToNumber(a.address))[0]!.name;
 }
 
-const seconds = (ms: number) => Math.round(ms / 100) / 10;
 const only = (holders: readonly string[], name?: string) => holders.length === 1 && (name === undefined || holders[0] === name);
 const describe = (holders: readonly string[]) => (holders.length === 0 ? "nobody" : holders.join(" and "));
 
 export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
-  const results = [await startScenario(stage)];
+  const limit = budgets(stage.plan);
+  const results = [await startScenario(stage, limit)];
   if (stage.nodes.length < 2) {
     const why = "one node: there is nowhere for the VIP to move";
     for (const id of ["keepalived-stop", "keepalived-restore", "haproxy-stop", "haproxy-restore", "apiserver-down", "apiserver-failing"] as const) {
       results.push({ id, title: id, verdict: "skip", detail: why });
     }
   } else {
-    results.push(...(await stopAndRestore(stage, "keepalived")));
-    results.push(...(await stopAndRestore(stage, "haproxy")));
-    const limit = budgets(stage.plan);
+    results.push(...(await stopAndRestore(stage, "keepalived", limit)));
+    results.push(...(await stopAndRestore(stage, "haproxy", limit)));
     results.push(await apiserverStopped(stage, limit.apiserverDown));
     results.push(await apiserverFailing(stage, limit.apiserverFailing, limit.settled));
   }
@@ -95,9 +94,10 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
   return results;
 }
 
-async function startScenario(stage: Stage): Promise<ScenarioResult> {
+type Budgets = ReturnType<typeof budgets>;
+
+async function startScenario(stage: Stage, limit: Budgets): Promise<ScenarioResult> {
   const { plan, observer } = stage;
-  const limit = budgets(plan);
   const expected = plan.vrrp.preempt ? expectedHolder(plan) : undefined;
   const title = `start: ${expected ?? "one node"} holds the VIP, which answers`;
   const t0 = observer.now();
@@ -116,9 +116,8 @@ async function startScenario(stage: Stage): Promise<ScenarioResult> {
   return { id: "start", title, verdict: "pass", seconds: seconds(heldAt - t0), detail: `${detail}; ${stage.client.url} answers 200 through haproxy` };
 }
 
-async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy"): Promise<ScenarioResult[]> {
+async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy", limit: Budgets): Promise<ScenarioResult[]> {
   const { plan, observer } = stage;
-  const limit = budgets(plan);
   const stopId = `${program}-stop` as const;
   const restoreId = `${program}-restore` as const;
   const holder = observer.current.length === 1 ? observer.current[0] : undefined;
@@ -134,11 +133,11 @@ async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy"): 
   stage.log(`stopping ${program} on ${holder}`);
   const t0 = observer.now();
   await stage.stop(node, program);
-  const movedAt = await observer.waitFor((h) => only(h) && h[0] !== holder, program === "keepalived" ? limit.keepalivedStop : limit.haproxyStop, stage.signal, t0);
+  const waited = program === "keepalived" ? limit.keepalivedStop : limit.haproxyStop;
+  const movedAt = await observer.waitFor((h) => only(h) && h[0] !== holder, waited, stage.signal, t0);
   let stop: ScenarioResult;
   let newHolder: string | undefined;
   if (movedAt === undefined) {
-    const waited = program === "keepalived" ? limit.keepalivedStop : limit.haproxyStop;
     const why = program === "haproxy" ? weightProblem(plan.nodes.map((n) => n.priority), plan.healthCheck.weight, plan.vrrp.preempt) : undefined;
     stop = { id: stopId, title: stopTitle, verdict: "fail", detail: `after ${seconds(waited)} s the VIP is held by ${describe(observer.current)}${why ? `: ${why}` : ""}` };
   } else {

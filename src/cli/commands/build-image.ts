@@ -6,6 +6,7 @@ import { relative } from "node:path";
 import { buildImage } from "../../packer/build-image.js";
 import { imageRecordPath } from "../../packer/record.js";
 import { EXIT, ExitError, UsageError } from "../errors.js";
+import type { S3Spec } from "../../spec/schema.js";
 import { compileSpec } from "../pipeline.js";
 
 export interface BuildImageCommandOptions {
@@ -26,13 +27,13 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     );
   }
   const force = options.force ?? false;
-  let catalogueUrl: string | undefined;
+  let publishTo: { s3: S3Spec; catalogueUrl: string } | undefined;
   if (options.publish) {
     // imported only for --publish: the AWS SDK is large, and a plain bake never needs it
     const { requirePublishTarget } = await import("../../publish/target.js");
     const { preflightPublish } = await import("../../publish/preflight.js");
     const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was baked or published");
-    catalogueUrl = await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force });
+    publishTo = { s3, catalogueUrl: await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force }) };
   }
   const record = await buildImage({
     outDir: options.output,
@@ -45,9 +46,9 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     stdout: process.stdout,
   });
   if (record) process.stderr.write(`image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`);
-  if (!options.publish) return;
+  if (!publishTo) return;
   if (!record) {
-    process.stderr.write(`--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${catalogueUrl}\n`);
+    process.stderr.write(`--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${publishTo.catalogueUrl}\n`);
     return;
   }
 
@@ -55,7 +56,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
   try {
     const result = await publishImage({
       outDir: options.output,
-      s3: compiled.spec.spec.publish!.s3!,
+      s3: publishTo.s3,
       cluster: compiled.spec.metadata.name,
       image: compiled.plan.image,
       force,
