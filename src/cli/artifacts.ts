@@ -8,9 +8,10 @@ import { GENERATOR } from "../version.js";
 import { buildManifest, manifestArtifact } from "../write/manifest.js";
 import type { Compiled } from "./pipeline.js";
 
-export function clusterArtifacts(compiled: Compiled, extra: readonly Artifact[] = []): Artifact[] {
+/** `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
+export function clusterArtifacts(compiled: Pick<Compiled, "plan" | "assets" | "sha256">, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
   const { plan, assets } = compiled;
   const packer = plan.target.provisioning === "cloud-init" ? renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer }) : [];
-  const artifacts = [...renderNodes(plan), ...packer, ...extra];
+  const artifacts = [...nodes, ...packer, ...extra];
   return [...artifacts, manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, artifacts))];
 }

@@ -5,15 +5,15 @@
 // Packer writes into a staging folder inside DIR/images; only a finished, checksummed OVA is
 // moved into place, so a failure or a Ctrl-C leaves nothing half-written behind.
 import { mkdir, rm } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { ExternalError, InterruptedError } from "../cli/errors.js";
 import type { Artifact } from "../render/artifact.js";
 import type { ImageSpec } from "../spec/schema.js";
 import { loadPackerAssets } from "./assets.js";
-import { hashFile, moveFile, removeStaleStaging, writeTemplate } from "./files.js";
+import { hashFile } from "../write/hash.js";
+import { moveFile, removeStaleStaging, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
-import { locate, packerVersion, preflight, supportsPlugins } from "./preflight.js";
+import { locate, packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   IMAGES_DIR,
@@ -24,7 +24,7 @@ import {
   writeImageRecord,
   type ImageRecord,
 } from "./record.js";
-import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker } from "./render.js";
+import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
 import { InterruptWatch, packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
 
 export interface BuildImageOptions {
@@ -52,6 +52,8 @@ export interface BuildImageOptions {
   tty?: boolean;
   /** Build these files instead of the golden-image template (tests: null/file builders). Paths under packer/. */
   template?: { artifacts: Artifact[]; mainFile: string };
+  /** The template's static files, when the caller has read them already (default: read them). */
+  assets?: PackerAssets;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
       artifacts: renderPacker({
         clusterName: options.clusterName,
         image: options.image,
-        assets: await loadPackerAssets(),
+        assets: options.assets ?? (await loadPackerAssets()),
       }),
       mainFile: PACKER_MAIN_FILE,
     };
@@ -164,7 +166,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       );
     }
     progress.stage("sha256");
-    const { sha256, size } = await hashFile(ova, () => watch.interrupted);
+    const { sha256, size } = await hashFile(ova, { stop: () => watch.interrupted });
     if (watch.interrupted) throw interrupted();
 
     // From here on, finish: the old record goes first, so that no state pairs a record with
@@ -201,16 +203,6 @@ function packerFailed(what: string, result: PackerRunResult): ExternalError {
     `${what} failed (packer ${how})${errors.length ? `:\n  ${errors.join("\n  ")}` : ""}`,
     "Packer's full output is above; PACKER_LOG=1 adds its debug log",
   );
-}
-
-/** Packer's environment: no update check, and the ISO cache outside DIR (1.6 defaults to ./packer_cache). */
-export function packerEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...base };
-  env.CHECKPOINT_DISABLE ??= "1";
-  if (!env.PACKER_CACHE_DIR) {
-    env.PACKER_CACHE_DIR = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "packer");
-  }
-  return env;
 }
 
 async function printDryRun(

@@ -1,7 +1,5 @@
 // The file work of build-image, kept apart from its flow: writing the template folder,
 // staging folders, hashing and moving the OVA.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Artifact } from "../render/artifact.js";
@@ -57,17 +55,6 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-export async function hashFile(path: string, stop: () => boolean): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    if (stop()) break;
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 export async function moveFile(from: string, to: string): Promise<void> {

@@ -1,6 +1,8 @@
 // Finds Packer and VirtualBox before a build, and says what to install when one is missing:
 // a build that fails twenty minutes in for a missing tool is the failure we avoid here.
 import { access, constants } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { ExternalError } from "../cli/errors.js";
 import { run, which } from "../tools/run.js";
 
@@ -91,4 +93,14 @@ export async function preflight(options: {
     );
   }
   return { packer, packerVersion: version, virtualBoxVersion };
+}
+
+/** Packer's environment: no update check, and the ISO cache outside DIR (1.6 defaults to ./packer_cache). */
+export function packerEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...base };
+  env.CHECKPOINT_DISABLE ??= "1";
+  if (!env.PACKER_CACHE_DIR) {
+    env.PACKER_CACHE_DIR = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "packer");
+  }
+  return env;
 }

@@ -3,7 +3,6 @@
 // since its image record was written fails before the multipart upload is completed (nothing
 // is published). Download: the temp file is renamed into place only after this passes.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
 import { IntegrityError } from "./errors.js";
 
@@ -48,15 +47,4 @@ export class VerifyingHash extends Transform {
     }
     callback();
   }
-}
-
-/** sha256 and size of a file, streamed (bounded memory whatever its size). */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-  }
-  return { sha256: hash.digest("hex"), size };
 }

@@ -10,8 +10,7 @@ import { EXIT, ExitError } from "../cli/errors.js";
 import { imageRecordPath, readImageRecord } from "../packer/record.js";
 import { bundleName } from "../seed/bundle.js";
 import type { ImageSpec } from "../spec/schema.js";
-import { sha256 } from "../write/manifest.js";
-import { hashFile } from "./hashing.js";
+import { hashFile, sha256 } from "../write/hash.js";
 import { ROLES, type Role } from "./layout.js";
 
 export interface LocalFile {
@@ -64,7 +63,7 @@ export async function localImage(
   const files: LocalFile[] = [{ role: ROLES.image, file: record.file, path: ovaPath, size: record.size, sha256: record.sha256 }];
   const seedsPath = join(outDir, bundleName(cluster));
   if ((await stat(seedsPath).catch(() => undefined))?.isFile()) {
-    const { sha256: hash, size } = await hashFile(seedsPath, signal);
+    const { sha256: hash, size } = await hashFile(seedsPath, { signal });
     files.push({ role: ROLES.seeds, file: bundleName(cluster), path: seedsPath, size, sha256: hash });
   }
   const recordBytes = await readFile(recordPath);

@@ -12,6 +12,7 @@
 // completed, and leaves the catalogue as it was.
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ExternalError, InterruptedError } from "../cli/errors.js";
+import { formatTimestamp } from "../packer/progress.js";
 import type { ImageSpec, S3Spec } from "../spec/schema.js";
 import { findVersion, readCatalogue, updateCatalogue, withoutVersion, withVersion, type CatalogueVersion } from "./catalogue.js";
 import { decide, exists, verifyObject, type Target } from "./checks.js";
@@ -153,7 +154,7 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   const entry: CatalogueVersion = {
     version,
     builtAt: local.builtAt,
-    publishedAt: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    publishedAt: formatTimestamp((options.now?.() ?? new Date()).getTime()),
     specSha256: local.specSha256,
     files: local.files.map((f) => ({ file: f.file, role: f.role, size: f.size, sha256: f.sha256 })),
   };

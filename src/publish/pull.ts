@@ -13,7 +13,7 @@ import type { S3Spec } from "../spec/schema.js";
 import { findVersion, latestVersion, readCatalogue, type Catalogue, type CatalogueFile, type CatalogueVersion } from "./catalogue.js";
 import { createS3Client } from "./client.js";
 import { attempt, IntegrityError, localFailure, s3Failure, throwIfAborted } from "./errors.js";
-import { hashFile } from "./hashing.js";
+import { hashFile } from "../write/hash.js";
 import { commitDownload, downloadVerified } from "./download.js";
 import { watchInterrupts } from "./interrupt.js";
 import { catalogueKey, LATEST, objectKey, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
@@ -170,5 +170,5 @@ async function checkRecordFile(path: string, entry: CatalogueVersion, url: strin
 async function alreadyThere(dest: string, file: CatalogueFile, signal: AbortSignal): Promise<boolean> {
   const info = await stat(dest).catch(() => undefined);
   if (!info?.isFile() || info.size !== file.size) return false;
-  return (await hashFile(dest, signal)).sha256 === file.sha256;
+  return (await hashFile(dest, { signal })).sha256 === file.sha256;
 }

@@ -1,5 +1,5 @@
 // The spec stage as one call: load → shape (zod) → semantic checks. Collects every finding.
-import { createHash } from "node:crypto";
+import { sha256 } from "../write/hash.js";
 import { checkSpec, type Env } from "./check.js";
 import { hasErrors, type Finding } from "./findings.js";
 import { loadSpecFile, parseSpecText, type LoadedSpec } from "./load.js";
@@ -29,8 +29,7 @@ export function checkSpecText(file: string, text: string, env: Env): CheckedSpec
 }
 
 function checkLoaded(loaded: LoadedSpec, env: Env): CheckedSpec {
-  const sha256 = createHash("sha256").update(loaded.text).digest("hex");
-  const base = { file: loaded.file, sha256 };
+  const base = { file: loaded.file, sha256: sha256(loaded.text) };
   if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
   const parsed = specSchema.safeParse(loaded.value);
   if (!parsed.success) {

@@ -5,7 +5,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
-import { packerEnv } from "../packer/build-image.js";
+import { packerEnv } from "../packer/preflight.js";
 import { PACKER_MAIN_FILE } from "../packer/render.js";
 import { renderKeepalived } from "../render/keepalived.js";
 import { NODE_FILES } from "../render/paths.js";

@@ -1,6 +1,6 @@
 // manifest.json: every artifact with its sha256 and size, the spec's sha256 and the tool version.
 // No timestamps, sorted paths: the same spec gives the same manifest on every machine.
-import { createHash } from "node:crypto";
+import { sha256 } from "./hash.js";
 import type { Artifact } from "../render/artifact.js";
 
 export interface ManifestEntry {
@@ -15,10 +15,6 @@ export interface Manifest {
   cluster: string;
   specSha256: string;
   artifacts: ManifestEntry[];
-}
-
-export function sha256(contents: string | Uint8Array): string {
-  return createHash("sha256").update(contents).digest("hex");
 }
 
 export function byteLength(contents: string | Uint8Array): number {

@@ -40,6 +40,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     specSha256: compiled.sha256,
     clusterName: compiled.plan.name,
     image: compiled.plan.image,
+    assets: compiled.assets.packer,
     dryRun: options.dryRun ?? false,
     force,
     stderr: process.stderr,

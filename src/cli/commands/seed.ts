@@ -11,7 +11,8 @@ import { bundleArtifact, bundleName } from "../../seed/bundle.js";
 import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
 import { buildSeeds, seedArtifacts, SEED_VOLUME_ID } from "../../seed/seed-artifacts.js";
 import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
-import { byteLength, sha256 } from "../../write/manifest.js";
+import { sha256 } from "../../write/hash.js";
+import { byteLength } from "../../write/manifest.js";
 import { writeArtifacts } from "../../write/output.js";
 import { clusterArtifacts } from "../artifacts.js";
 import { compileSpec } from "../pipeline.js";
@@ -29,14 +30,16 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   const sourceDate = parseSourceDateEpoch(process.env.SOURCE_DATE_EPOCH);
   const compiled = await compileSpec(spec);
   const { plan } = compiled;
-  const seeds = buildSeeds(plan, renderNodes(plan), {
+  const nodes = renderNodes(plan);
+  const seeds = buildSeeds(plan, nodes, {
     ...(options.node !== undefined ? { nodes: [options.node] } : {}),
     ...(sourceDate ? { date: sourceDate } : {}),
   });
   const isos = seedArtifacts(seeds);
-  const artifacts = clusterArtifacts(compiled, isos);
+  const artifacts = clusterArtifacts(compiled, isos, nodes);
   const manifest = artifacts.find((a) => a.path === "manifest.json")!;
   const bundle = options.bundle ? bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+  const bundleSha256 = bundle ? sha256(bundle.contents) : undefined;
   await writeArtifacts(options.output, bundle ? [...artifacts, bundle] : artifacts);
   if (!bundle) await rm(join(options.output, bundleName(plan.name)), { force: true });
 
@@ -66,7 +69,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   for (const seed of report) {
     log(`  ${seed.path}  instance-id ${seed.instanceId}, UUID ${seed.blkidUuid}`);
   }
-  if (bundle) log(`  ${bundle.path}  sha256 ${sha256(bundle.contents)} (the manifest and ${seeds.length} seed(s))`);
+  if (bundle) log(`  ${bundle.path}  sha256 ${bundleSha256} (the manifest and ${seeds.length} seed(s))`);
   log("attach each seed to its VM (powered off) before its first boot:");
   for (const seed of report) log(`  ${commandLine(seed.attach)}`);
 
@@ -76,7 +79,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
       output: out,
       seeds: report,
       bundle: bundle
-        ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: sha256(bundle.contents), size: byteLength(bundle.contents) }
+        ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: bundleSha256, size: byteLength(bundle.contents) }
         : null,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -4,7 +4,6 @@ import { loadPackerAssets } from "../../packer/assets.js";
 import { planCluster } from "../../plan/plan.js";
 import { hasErrors } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
-import { FILE_CHECKS } from "../../tools/file-checks.js";
 import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
 import { installHint } from "../../tools/run.js";
 import { clusterArtifacts } from "../artifacts.js";
@@ -20,16 +19,15 @@ export interface ValidateOptions {
 export async function runValidate(specPath: string | undefined, options: ValidateOptions): Promise<void> {
   const file = specPath ?? DEFAULT_SPEC;
   const checked = await loadSpec(file, process.env);
+  const specValid = !hasErrors(checked.findings);
   let tools: ToolRun | undefined;
-  if (checked.spec && !hasErrors(checked.findings)) {
+  if (checked.spec && specValid) {
     const plan = planCluster(checked.spec, process.env);
     if (options.tools !== "off") {
-      const assets = { packer: await loadPackerAssets() };
-      const artifacts = clusterArtifacts({ file, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings, assets });
-      tools = await runFileChecks(plan, artifacts, FILE_CHECKS);
+      const artifacts = clusterArtifacts({ plan, sha256: checked.sha256, assets: { packer: await loadPackerAssets() } });
+      tools = await runFileChecks(plan, artifacts);
     }
   }
-  const specValid = !hasErrors(checked.findings);
   const toolsFailed = tools?.verdicts.some((v) => !v.ok) ?? false;
   const missingRequired = options.tools === "required" && (tools?.missing.length ?? 0) > 0;
 
