@@ -51,17 +51,22 @@ const two = (n: number): string => String(n).padStart(2, "0");
  * modification date in this format, so a fixed date gives a fixed UUID.
  */
 export function volumeDate(date: Date): Buffer {
-  const text =
-    String(date.getUTCFullYear()).padStart(4, "0") +
-    two(date.getUTCMonth() + 1) +
-    two(date.getUTCDate()) +
-    two(date.getUTCHours()) +
-    two(date.getUTCMinutes()) +
-    two(date.getUTCSeconds()) +
-    two(Math.floor(date.getUTCMilliseconds() / 10));
   const buf = Buffer.alloc(17);
-  buf.write(text, 0, "ascii");
+  buf.write(volumeDateFields(date).join(""), 0, "ascii");
   return buf;
+}
+
+/** The digits of a volume date: year, month, day, hours, minutes, seconds, hundredths (UTC). */
+export function volumeDateFields(date: Date): string[] {
+  return [
+    String(date.getUTCFullYear()).padStart(4, "0"),
+    two(date.getUTCMonth() + 1),
+    two(date.getUTCDate()),
+    two(date.getUTCHours()),
+    two(date.getUTCMinutes()),
+    two(date.getUTCSeconds()),
+    two(Math.floor(date.getUTCMilliseconds() / 10)),
+  ];
 }
 
 /** ECMA-119 §8.4.26.1: "not specified" is sixteen '0' digits and a zero offset. */

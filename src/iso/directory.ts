@@ -30,7 +30,7 @@ export function identifier(node: TreeNode, h: Hierarchy): string {
   return h === "primary" ? node.isoId : node.jolietId;
 }
 
-function idBytes(id: string, h: Hierarchy): Buffer {
+export function idBytes(id: string, h: Hierarchy): Buffer {
   return h === "primary" ? Buffer.from(id, "ascii") : jolietBytes(id);
 }
 

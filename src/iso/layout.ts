@@ -12,8 +12,7 @@
 // SUSP CE extension"). Sizes come from a first encoding pass with a dummy placement (lengths never depend on
 // positions); positions are then handed out in the order above.
 import { SECTOR, sectorsFor } from "./bytes.js";
-import { directoryOrder, encodeDirectory, type Hierarchy, type Placement } from "./directory.js";
-import { jolietBytes } from "./joliet.js";
+import { directoryOrder, encodeDirectory, identifier, idBytes, type Hierarchy, type Placement } from "./directory.js";
 import { pathTableSize } from "./pathtable.js";
 import { IsoError, type DirNode, type FileNode } from "./types.js";
 
@@ -32,7 +31,6 @@ export interface Layout {
   hierarchies: Record<Hierarchy, HierarchyLayout>;
   /** Continuation areas by record key. */
   continuations: Map<string, { block: number; offset: number }>;
-  continuationBlock: number;
   /** Files in data order, with their first block (0 for empty files: they have no extent). */
   files: { file: FileNode; block: number }[];
   /** First block after all metadata, where file data starts. */
@@ -42,8 +40,7 @@ export interface Layout {
 
 /** The id a directory has in a path table: 0x00 for the root (§9.4.5), else its identifier. */
 export function pathTableId(dir: DirNode, h: Hierarchy, isRoot: boolean): Buffer {
-  if (isRoot) return Buffer.from([0]);
-  return h === "primary" ? Buffer.from(dir.isoId, "ascii") : jolietBytes(dir.jolietId);
+  return isRoot ? Buffer.from([0]) : idBytes(identifier(dir, h), h);
 }
 
 /** Files in path order: what lands on disk first does not depend on the input order. */
@@ -111,8 +108,7 @@ export function computeLayout(root: DirNode, date: Date): Layout {
     });
     hierarchies[h] = { ...base, extents };
   }
-  const continuationBlock = block;
-  const packed = packContinuations(requests, continuationBlock);
+  const packed = packContinuations(requests, block);
   block += packed.blocks;
   const dataBlock = block;
   const files = filesInOrder(root).map((file) => {
@@ -123,5 +119,5 @@ export function computeLayout(root: DirNode, date: Date): Layout {
   });
   // §8.4.8: the volume space size is a 32-bit block count (8 TiB); checked for completeness.
   if (block > 0xffff_ffff) throw new IsoError([`image of ${block} blocks exceeds ECMA-119's 32-bit volume size`]);
-  return { hierarchies, continuations: packed.slots, continuationBlock, files, dataBlock, totalBlocks: block };
+  return { hierarchies, continuations: packed.slots, files, dataBlock, totalBlocks: block };
 }

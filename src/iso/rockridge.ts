@@ -87,8 +87,6 @@ export function rockRidgeFor(p: { mode: number; links: number; date: Date; name?
 }
 
 export interface PackedSystemUse {
-  /** Bytes in the record, CE included when needed (its position is filled in by `finish`). */
-  inlineLength: number;
   /** Bytes of the continuation area, 0 when everything fits. */
   continuationLength: number;
   /** Builds the final bytes once the continuation area has a place. */
@@ -104,7 +102,7 @@ export function packSystemUse(entries: RockRidgeEntries, room: number): PackedSy
   const total = entries.inline.reduce((n, e) => n + e.length, 0);
   if (entries.continued.length === 0 && total <= room) {
     const inline = Buffer.concat(entries.inline);
-    return { inlineLength: inline.length, continuationLength: 0, finish: () => ({ inline, continuation: Buffer.alloc(0) }) };
+    return { continuationLength: 0, finish: () => ({ inline, continuation: Buffer.alloc(0) }) };
   }
   const kept: Buffer[] = [];
   let used = CE_LENGTH;
@@ -117,7 +115,6 @@ export function packSystemUse(entries: RockRidgeEntries, room: number): PackedSy
   }
   const continuation = Buffer.concat([...entries.inline.slice(i), ...entries.continued]);
   return {
-    inlineLength: used,
     continuationLength: continuation.length,
     finish: (block, offset) => ({
       inline: Buffer.concat([...kept, ceEntry(block, offset, continuation.length)]),

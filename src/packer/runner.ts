@@ -1,5 +1,6 @@
 // Runs Packer: builds its command lines, streams its machine-readable output into the progress
 // display while collecting artifacts and errors, and forwards Ctrl-C to it.
+import { shellWord } from "../render/quote.js";
 import { startInterruptible, type InterruptibleRun } from "../tools/run.js";
 import {
   ArtifactCollector,
@@ -42,8 +43,7 @@ export function packerCommands(input: PackerCommandsInput): PackerCommands {
 
 /** A command line to paste into a POSIX shell. */
 export function shellQuote(args: readonly string[]): string {
-  const quote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-  return args.map(quote).join(" ");
+  return args.map(shellWord).join(" ");
 }
 
 /**

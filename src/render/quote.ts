@@ -48,11 +48,10 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Indents every non-empty line of a block by `spaces`. */
-export function indent(text: string, spaces: number): string {
-  const pad = " ".repeat(spaces);
-  return text
-    .split("\n")
-    .map((line) => (line ? pad + line : line))
-    .join("\n");
+/** Characters a shell reads as themselves: such a word needs no quotes on a command line. */
+export const PLAIN_SHELL_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** A word of a command line shown to users: bare when plain, else single-quoted. */
+export function shellWord(value: string): string {
+  return PLAIN_SHELL_WORD.test(value) ? value : shellQuote(value);
 }

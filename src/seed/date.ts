@@ -8,6 +8,7 @@
 //    stable date, and so its own stable blkid UUID.
 import { createHash } from "node:crypto";
 import { UsageError } from "../cli/errors.js";
+import { volumeDateFields } from "../iso/index.js";
 
 /** 2020-01-01T00:00:00Z: the base of derived dates, and the bundle's mtime without SOURCE_DATE_EPOCH. */
 export const DERIVED_DATE_BASE = Date.UTC(2020, 0, 1);
@@ -44,14 +45,5 @@ export function derivedSeedDate(instanceId: string): Date {
  * YYYY-MM-DD-HH-MM-SS-cc (libblkid probe_iso9660). Handy to find a seed by /dev/disk/by-uuid.
  */
 export function blkidUuid(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, "0");
-  return [
-    String(date.getUTCFullYear()).padStart(4, "0"),
-    two(date.getUTCMonth() + 1),
-    two(date.getUTCDate()),
-    two(date.getUTCHours()),
-    two(date.getUTCMinutes()),
-    two(date.getUTCSeconds()),
-    two(Math.floor(date.getUTCMilliseconds() / 10)),
-  ].join("-");
+  return volumeDateFields(date).join("-");
 }

@@ -3,6 +3,7 @@
 // (hard_drive_interface = "sata") and the installer ISO on the IDE controller Packer always adds;
 // Packer empties it when the build ends, and an exported OVA keeps the controller, so every VM
 // imported from it has "IDE Controller" port 0, device 0 free for the seed.
+import { PLAIN_SHELL_WORD, shellQuote } from "../render/quote.js";
 
 export const VBOX_CONTROLLER = "IDE Controller";
 export const VBOX_PORT = 0;
@@ -33,9 +34,9 @@ export function storageAttachArgs(vm: string, isoPath: string): string[] {
  * POSIX single quotes.
  */
 export function quoteArg(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  if (PLAIN_SHELL_WORD.test(arg)) return arg;
   if (!/[$`"!\n]/.test(arg) && !arg.endsWith("\\")) return `"${arg}"`;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
+  return shellQuote(arg);
 }
 
 export function commandLine(args: readonly string[]): string {

@@ -5,7 +5,7 @@ import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "../pla
 import { isIgnitionOs, OS_NAMES, runsContainers } from "../plan/target.js";
 import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
-import type { Spec } from "./schema.js";
+import { AUTH_PASS, type Spec } from "./schema.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -125,7 +125,7 @@ function checkPriorities(spec: Spec, at: Locator): Finding[] {
           ["spec", "healthCheck", "weight"],
           problem,
           vrrp.preempt
-            ? `use weight: auto (here ${autoWeight(priorities, true)}), or any weight from -253 to ${autoWeight(priorities, true)}`
+            ? `use weight: auto (here ${autoWeight(priorities, true)}), or any weight from ${MIN_WEIGHT} to ${autoWeight(priorities, true)}`
             : "use weight: auto (0: a failing check puts the node in FAULT and releases the VIP)",
         ),
       );
@@ -146,7 +146,7 @@ function checkVrrp(spec: Spec, at: Locator, env: Env): Finding[] {
       findings.push(at.error(["spec", "vrrp", "authPassEnv"], `environment variable ${vrrp.authPassEnv} is not set or empty`, `export ${vrrp.authPassEnv}=<at most 8 characters> before running k8s-ha`));
     } else if (value.length > 8) {
       findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds ${value.length} characters; keepalived silently uses only the first 8`, "use a password of at most 8 characters"));
-    } else if (!/^[A-Za-z0-9._~+=@%^-]+$/.test(value)) {
+    } else if (!AUTH_PASS.test(value)) {
       findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds characters keepalived's config cannot carry safely`, "use only A-Z a-z 0-9 . _ ~ + = @ % ^ -"));
     }
   }

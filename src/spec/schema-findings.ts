@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { Finding, Locator, SpecPath } from "./findings.js";
 import { parse } from "yaml";
+import { MIN_WEIGHT } from "../plan/failover.js";
 import { API_VERSION, KIND, specSchema } from "./schema.js";
 import { STARTER_SPEC } from "./starter.js";
 
@@ -76,7 +77,7 @@ function describeIssue(issue: Issue, locator: Locator, input: unknown): Finding[
     }
     case "invalid_union":
       // weight: "auto" or a number — the only union in the schema.
-      return [locator.error(path, `must be "auto" or an integer from -253 to 0 (got ${preview(valueAt(input, path))})`)];
+      return [locator.error(path, `must be "auto" or an integer from ${MIN_WEIGHT} to 0 (got ${preview(valueAt(input, path))})`)];
     default:
       return [locator.error(path, `${issue.message} (got ${preview(valueAt(input, path))})`)];
   }

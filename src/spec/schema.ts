@@ -7,6 +7,7 @@
 // the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
 // by the other.
 import { z } from "zod";
+import { MIN_WEIGHT } from "../plan/failover.js";
 import { isIPv4 } from "./ipv4.js";
 
 export const API_VERSION = "k8s-ha/v1alpha1";
@@ -72,7 +73,7 @@ const healthCheck = z
     interval: z.int().min(1).max(60).default(2),
     fall: z.int().min(1).max(30).default(3),
     rise: z.int().min(1).max(30).default(2),
-    weight: z.union([z.literal("auto"), z.int().min(-253).max(0)]).default("auto"),
+    weight: z.union([z.literal("auto"), z.int().min(MIN_WEIGHT).max(0)]).default("auto"),
   })
   .prefault({});
 
