@@ -2,7 +2,7 @@
 // staging folders, hashing and moving the OVA.
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Artifact } from "../render/artifact.js";
+import { artifactBytes, type Artifact } from "../render/artifact.js";
 import type { Progress } from "./progress.js";
 import { writeFileAtomic } from "./record.js";
 import { PACKER_DIR } from "./render.js";
@@ -16,7 +16,7 @@ export async function writeTemplate(outDir: string, artifacts: readonly Artifact
     }
     const path = join(outDir, artifact.path);
     wanted.add(path);
-    const bytes = typeof artifact.contents === "string" ? Buffer.from(artifact.contents, "utf8") : artifact.contents;
+    const bytes = artifactBytes(artifact.contents);
     try {
       const [current, info] = await Promise.all([readFile(path), stat(path)]);
       if (current.equals(bytes) && (info.mode & 0o777) === artifact.mode) continue;

@@ -8,7 +8,7 @@ import { renderHaproxy } from "./haproxy.js";
 import { renderKeepalived } from "./keepalived.js";
 import { renderMetaData } from "./meta-data.js";
 import { renderNetworkConfig } from "./network-config.js";
-import { NODE_FILES, nodeDir, VM_MODES } from "./paths.js";
+import { configFiles, NODE_FILES, nodeDir } from "./paths.js";
 import { renderIgnition } from "./ignition/config.js";
 import { renderHaproxyPod, renderKeepalivedPod } from "./static-pods.js";
 import { renderUserData, type NodeFiles, type StaticPods } from "./user-data.js";
@@ -37,15 +37,7 @@ export function renderNode(plan: ClusterPlan, node: NodePlan): Artifact[] {
       : cloudInit(plan, node, files, pods);
   return [
     ...provisioning,
-    { path: `${dir}/${NODE_FILES.keepalivedConf}`, contents: files.keepalivedConf, mode: VM_MODES.keepalivedConf },
-    { path: `${dir}/${NODE_FILES.checkScript}`, contents: files.checkScript, mode: VM_MODES.checkScript },
-    { path: `${dir}/${NODE_FILES.haproxyCfg}`, contents: files.haproxyCfg, mode: VM_MODES.haproxyCfg },
-    ...(pods
-      ? [
-          { path: `${dir}/${NODE_FILES.keepalivedManifest}`, contents: pods.keepalived, mode: VM_MODES.staticPod },
-          { path: `${dir}/${NODE_FILES.haproxyManifest}`, contents: pods.haproxy, mode: VM_MODES.staticPod },
-        ]
-      : []),
+    ...configFiles(files, pods).map((f) => ({ path: `${dir}/${NODE_FILES[f.key]}`, contents: f.contents, mode: f.mode })),
   ];
 }
 

@@ -1,4 +1,5 @@
 // Where the rendered files land on the VM (DESIGN.md) and in the output directory.
+import type { NodeFiles, StaticPods } from "./user-data.js";
 
 export const VM_PATHS = {
   keepalivedConf: "/etc/keepalived/keepalived.conf",
@@ -36,3 +37,23 @@ export const NODE_FILES = {
   keepalivedManifest: "files/manifests/keepalived.yaml",
   haproxyManifest: "files/manifests/haproxy.yaml",
 } as const;
+
+export type ConfigFileKey = "keepalivedConf" | "checkScript" | "haproxyCfg" | "keepalivedManifest" | "haproxyManifest";
+
+/**
+ * The configuration files a node gets (the static pods only with services: static-pods), in the
+ * order every renderer lists them; NODE_FILES and VM_PATHS name each by the same key.
+ */
+export function configFiles(files: NodeFiles, pods: StaticPods | undefined): { key: ConfigFileKey; contents: string; mode: number }[] {
+  return [
+    { key: "keepalivedConf", contents: files.keepalivedConf, mode: VM_MODES.keepalivedConf },
+    { key: "checkScript", contents: files.checkScript, mode: VM_MODES.checkScript },
+    { key: "haproxyCfg", contents: files.haproxyCfg, mode: VM_MODES.haproxyCfg },
+    ...(pods
+      ? [
+          { key: "keepalivedManifest" as const, contents: pods.keepalived, mode: VM_MODES.staticPod },
+          { key: "haproxyManifest" as const, contents: pods.haproxy, mode: VM_MODES.staticPod },
+        ]
+      : []),
+  ];
+}

@@ -4,7 +4,7 @@
 // allows SSH, the peers and the LB port before it is enabled, so nobody is locked out.
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { GENERATED_BANNER } from "./artifact.js";
-import { VM_MODES, VM_PATHS } from "./paths.js";
+import { configFiles, VM_PATHS } from "./paths.js";
 import { toCloudYaml, yamlComments } from "./yaml.js";
 
 export const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
@@ -89,14 +89,7 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
     defer: true,
     content,
   });
-  config.write_files = [
-    file(VM_PATHS.keepalivedConf, files.keepalivedConf, VM_MODES.keepalivedConf),
-    file(VM_PATHS.checkScript, files.checkScript, VM_MODES.checkScript),
-    file(VM_PATHS.haproxyCfg, files.haproxyCfg, VM_MODES.haproxyCfg),
-    ...(pods
-      ? [file(VM_PATHS.keepalivedManifest, pods.keepalived, VM_MODES.staticPod), file(VM_PATHS.haproxyManifest, pods.haproxy, VM_MODES.staticPod)]
-      : []),
-  ];
+  config.write_files = configFiles(files, pods).map((f) => file(VM_PATHS[f.key], f.contents, f.mode));
   const runcmd = [
     ...firewallCommands(plan, node),
     // static pods: the kubelet starts them; the packages' services must stay off

@@ -6,7 +6,7 @@
 // that output (it contains manifest.json) and so is not listed in it. The manifest inside the
 // bundle verifies every seed in it by sha256; the bundle's own sha256 is printed by `seed`.
 import { gzipSync } from "node:zlib";
-import type { Artifact } from "../render/artifact.js";
+import { artifactBytes, byPath, type Artifact } from "../render/artifact.js";
 import { DERIVED_DATE_BASE } from "./date.js";
 import { ustar, type TarEntry } from "./tar.js";
 
@@ -36,11 +36,11 @@ export function bundleArtifact(cluster: string, files: readonly Artifact[], date
       const dir = `${root}/${parts.slice(0, i).join("/")}/`;
       entries.set(dir, { path: dir, type: "dir", mode: 0o755 });
     }
-    const contents = typeof file.contents === "string" ? Buffer.from(file.contents, "utf8") : file.contents;
+    const contents = artifactBytes(file.contents);
     entries.set(`${root}/${file.path}`, { path: `${root}/${file.path}`, type: "file", mode: file.mode, contents });
   }
   // Code-unit order puts every directory before what it holds (a prefix sorts first).
-  const sorted = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = [...entries.values()].sort(byPath);
   const mtime = Math.floor((date?.getTime() ?? DERIVED_DATE_BASE) / 1000);
   const gz = gzipSync(ustar(sorted, mtime), { level: 9 });
   // zlib writes mtime 0 (bytes 4-7) already; the OS byte depends on the platform zlib targets.

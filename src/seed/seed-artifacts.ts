@@ -3,7 +3,7 @@
 // `cidata` (what cloud-init's NoCloud datasource looks for), dated by date.ts.
 import { isoToBuffer, type IsoFile } from "../iso/index.js";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
-import type { Artifact } from "../render/artifact.js";
+import { artifactBytes, type Artifact } from "../render/artifact.js";
 import { instanceId } from "../render/meta-data.js";
 import { NODE_FILES, nodeDir } from "../render/paths.js";
 import { UsageError } from "../cli/errors.js";
@@ -54,7 +54,7 @@ export function selectNodes(plan: ClusterPlan, names: readonly string[] | undefi
 function renderedText(rendered: ReadonlyMap<string, Artifact>, path: string): Uint8Array {
   const artifact = rendered.get(path);
   if (!artifact) throw new Error(`internal error: ${path} was not rendered`);
-  return typeof artifact.contents === "string" ? Buffer.from(artifact.contents, "utf8") : artifact.contents;
+  return artifactBytes(artifact.contents);
 }
 
 /** NoCloud is cloud-init's: Ignition targets (Fedora CoreOS, Flatcar) never read a cidata ISO. */

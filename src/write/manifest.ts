@@ -1,7 +1,7 @@
 // manifest.json: every artifact with its sha256 and size, the spec's sha256 and the tool version.
 // No timestamps, sorted paths: the same spec gives the same manifest on every machine.
 import { sha256 } from "./hash.js";
-import type { Artifact } from "../render/artifact.js";
+import { byPath, type Artifact } from "../render/artifact.js";
 
 export interface ManifestEntry {
   path: string;
@@ -24,7 +24,7 @@ export function byteLength(contents: string | Uint8Array): number {
 export function buildManifest(generator: string, cluster: string, specSha256: string, artifacts: readonly Artifact[]): Manifest {
   const entries = artifacts
     .map((a) => ({ path: a.path, sha256: sha256(a.contents), size: byteLength(a.contents), mode: `0${a.mode.toString(8)}` }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    .sort(byPath);
   return { generator, cluster, specSha256, artifacts: entries };
 }
 

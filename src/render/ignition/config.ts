@@ -3,7 +3,7 @@
 // the static network, the three config files, and keepalived and haproxy as container units or
 // static pods. Deterministic, pretty-printed JSON; keys in the order types.ts declares them.
 import type { ClusterPlan, NodePlan } from "../../plan/plan.js";
-import { VM_MODES, VM_PATHS } from "../paths.js";
+import { configFiles, VM_MODES, VM_PATHS } from "../paths.js";
 import type { NodeFiles, StaticPods } from "../user-data.js";
 import { renderNetworkFile } from "./network.js";
 import { IGNITION_VERSION, type IgnitionConfig, type IgnitionFile, type IgnitionUser } from "./types.js";
@@ -39,12 +39,7 @@ export function buildIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFile
   const storage: IgnitionFile[] = [
     file(VM_PATHS.hostname, `${node.name}\n`, VM_MODES.hostname),
     file(network.path, network.contents, network.mode),
-    file(VM_PATHS.keepalivedConf, files.keepalivedConf, VM_MODES.keepalivedConf),
-    file(VM_PATHS.checkScript, files.checkScript, VM_MODES.checkScript),
-    file(VM_PATHS.haproxyCfg, files.haproxyCfg, VM_MODES.haproxyCfg),
-    ...(pods
-      ? [file(VM_PATHS.keepalivedManifest, pods.keepalived, VM_MODES.staticPod), file(VM_PATHS.haproxyManifest, pods.haproxy, VM_MODES.staticPod)]
-      : []),
+    ...configFiles(files, pods).map((f) => file(VM_PATHS[f.key], f.contents, f.mode)),
   ];
   const userList = users(plan);
   const units = containerUnits(plan);
