@@ -11,9 +11,10 @@ import type { Artifact } from "../render/artifact.js";
 import type { ImageSpec } from "../spec/schema.js";
 import { loadPackerAssets } from "./assets.js";
 import { hashFile } from "../write/hash.js";
-import { moveFile, removeStaleStaging, writeTemplate } from "./files.js";
+import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
-import { locate, packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
+import { which } from "../tools/run.js";
+import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   IMAGES_DIR,
@@ -135,7 +136,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
   const imagesDir = join(outDir, IMAGES_DIR);
   await mkdir(imagesDir, { recursive: true });
   await removeStaleStaging(imagesDir, ctx.stem);
-  const staging = join(imagesDir, `.${ctx.stem}.partial-${process.pid}`);
+  const staging = stagingDir(imagesDir, ctx.stem);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging);
   try {
@@ -214,7 +215,7 @@ async function printDryRun(
   progress: Progress,
 ): Promise<void> {
   const packer = options.packer ?? "packer";
-  const located = await locate(packer);
+  const located = await which(packer);
   let plugins = true;
   if (located) {
     const version = await packerVersion(located, env).catch(() => undefined);
@@ -229,7 +230,7 @@ async function printDryRun(
     templateDir: join(outDir, PACKER_DIR),
     mainFile: join(outDir, template.mainFile),
     plugins,
-    outputDirectory: join(imagesDir, `.${stem}.partial-${process.pid}`, "output"),
+    outputDirectory: join(stagingDir(imagesDir, stem), "output"),
   });
   progress.info(
     `dry run: would write ${template.artifacts.length} files to ${join(outDir, PACKER_DIR)} ` +

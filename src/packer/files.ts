@@ -37,9 +37,16 @@ export async function writeTemplate(outDir: string, artifacts: readonly Artifact
   }
 }
 
+const stagingPrefix = (stem: string) => `.${stem}.partial-`;
+
+/** Where a build of this process writes before its OVA is checksummed and moved into place. */
+export function stagingDir(imagesDir: string, stem: string): string {
+  return join(imagesDir, `${stagingPrefix(stem)}${process.pid}`);
+}
+
 /** Staging folders of builds that died without cleaning up (SIGKILL, power loss). */
 export async function removeStaleStaging(imagesDir: string, stem: string): Promise<void> {
-  const prefix = `.${stem}.partial-`;
+  const prefix = stagingPrefix(stem);
   for (const name of await readdir(imagesDir)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));

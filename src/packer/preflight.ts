@@ -1,6 +1,5 @@
 // Finds Packer and VirtualBox before a build, and says what to install when one is missing:
 // a build that fails twenty minutes in for a missing tool is the failure we avoid here.
-import { access, constants } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ExternalError } from "../cli/errors.js";
@@ -39,19 +38,6 @@ export function supportsPlugins(version: PackerVersion): boolean {
   return version.major > 1 || (version.major === 1 && version.minor >= 7);
 }
 
-/** `program` as given when it is a path, else found on PATH; undefined when absent. */
-export async function locate(program: string): Promise<string | undefined> {
-  if (program.includes("/")) {
-    try {
-      await access(program, constants.X_OK);
-      return program;
-    } catch {
-      return undefined;
-    }
-  }
-  return which(program);
-}
-
 export async function packerVersion(packer: string, env: NodeJS.ProcessEnv): Promise<PackerVersion> {
   const result = await run(packer, ["version"], { env, timeoutMs: 30_000 });
   const version = result.code === 0 ? parsePackerVersion(result.stdout) : undefined;
@@ -73,14 +59,14 @@ export async function preflight(options: {
   requireVirtualBox: boolean;
   env: NodeJS.ProcessEnv;
 }): Promise<Toolchain> {
-  const packer = await locate(options.packer);
+  const packer = await which(options.packer);
   if (!packer) {
     throw new ExternalError(`Packer not found: '${options.packer}' is not an executable on PATH`, PACKER_INSTALL_HINT);
   }
   const version = await packerVersion(packer, options.env);
   if (!options.requireVirtualBox) return { packer, packerVersion: version };
 
-  const vboxmanage = await locate("VBoxManage");
+  const vboxmanage = await which("VBoxManage");
   if (!vboxmanage) {
     throw new ExternalError("VirtualBox not found: 'VBoxManage' is not on PATH", VIRTUALBOX_INSTALL_HINT);
   }

@@ -1,18 +1,15 @@
 // The one place that starts external programs. Argument arrays only, never a shell string:
 // no value from a spec can be read by a shell on its way to a tool.
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { access, constants } from "node:fs/promises";
+import { delimiter, join } from "node:path";
 import { ExternalError } from "../cli/errors.js";
 
 export interface RunOptions {
-  cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Kill the program (SIGTERM, then SIGKILL after 2 s) when it runs longer. */
   timeoutMs?: number;
-  input?: string | Uint8Array;
-  /** Called with each chunk as it arrives (for live progress). */
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -53,13 +50,7 @@ export function installHint(program: string): string {
  */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const spawnOptions: SpawnOptions = {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      signal: options.signal,
-    };
-    const child = spawn(program, args, spawnOptions);
+    const child = spawn(program, args, { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -72,52 +63,52 @@ export function run(program: string, args: readonly string[], options: RunOption
             child.kill("SIGTERM");
             killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
           }, options.timeoutMs);
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      options.onStdout?.(chunk);
-    });
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-      options.onStderr?.(chunk);
-    });
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
-      if (error.code === "ENOENT") {
-        reject(new ExternalError(`unable to execute '${program}' — is it installed?`, installHint(program)));
-      } else if (error.name === "AbortError") {
-        resolve({ code: null, signal: "SIGTERM", stdout, stderr, timedOut });
-      } else {
-        reject(new ExternalError(`unable to execute '${program}': ${error.message}`));
-      }
+      reject(spawnError(program, error));
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
-    if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/** A program that could not be started at all, as the error the user sees. */
+function spawnError(program: string, error: NodeJS.ErrnoException): ExternalError {
+  return error.code === "ENOENT"
+    ? new ExternalError(`unable to execute '${program}' — is it installed?`, installHint(program))
+    : new ExternalError(`unable to execute '${program}': ${error.message}`);
 }
 
 /** Daemons such as haproxy and keepalived live in sbin, which a user's PATH often lacks. */
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
-/** Where `program` is on PATH (or in the sbin folders), or undefined. */
+/**
+ * Where `program` is: itself when it is a path (it has a '/') and executable; else the first
+ * executable of that name on PATH or in the sbin folders; undefined when there is none.
+ */
 export async function which(program: string): Promise<string | undefined> {
-  const { access, constants } = await import("node:fs/promises");
-  const { delimiter, join } = await import("node:path");
+  if (program.includes("/")) return (await isExecutable(program)) ? program : undefined;
   for (const dir of [...(process.env.PATH ?? "").split(delimiter), ...SBIN]) {
     if (!dir) continue;
     const candidate = join(dir, program);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
+    if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A short, human explanation of how a program ended, for error messages. */
@@ -160,7 +151,6 @@ export interface DaemonOptions {
  * clean-up is planned. Rejects with ExternalError when the program cannot be started.
  */
 export async function startDaemon(program: string, args: readonly string[], options: DaemonOptions): Promise<Daemon> {
-  const { openSync, closeSync } = await import("node:fs");
   const fd = openSync(options.logFile, "a");
   try {
     const child = spawn(program, args, {
@@ -178,13 +168,7 @@ export async function startDaemon(program: string, args: readonly string[], opti
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", () => resolve());
-      child.once("error", (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === "ENOENT"
-            ? new ExternalError(`unable to execute '${program}' — is it installed?`, installHint(program))
-            : new ExternalError(`unable to execute '${program}': ${error.message}`),
-        );
-      });
+      child.once("error", (error: NodeJS.ErrnoException) => reject(spawnError(program, error)));
     });
     const pid = child.pid!;
     const signalGroup = (signal: NodeJS.Signals) => {
@@ -280,11 +264,7 @@ export function startInterruptible(
   const done = new Promise<RunResult & { interrupted: boolean }>((resolve, reject) => {
     child.on("error", (error: NodeJS.ErrnoException) => {
       exited = true;
-      if (error.code === "ENOENT") {
-        reject(new ExternalError(`unable to execute '${program}' — is it installed?`, installHint(program)));
-      } else {
-        reject(new ExternalError(`unable to execute '${program}': ${error.message}`));
-      }
+      reject(spawnError(program, error));
     });
     let drainTimer: NodeJS.Timeout | undefined;
     child.on("exit", () => {
