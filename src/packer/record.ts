@@ -47,6 +47,11 @@ export async function readImageRecord(path: string): Promise<ImageRecord | undef
   } catch {
     return undefined;
   }
+  return parseImageRecord(text);
+}
+
+/** The record in `text`, or undefined when it is not JSON or not one we wrote. */
+export function parseImageRecord(text: string): ImageRecord | undefined {
   try {
     const parsed = imageRecordSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;

@@ -15,7 +15,7 @@ import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
 import { isNotFound, isNotImplemented, isPreconditionFailure } from "./errors.js";
 import { catalogueKey, s3Url, type Bucket } from "./layout.js";
 
-export const CATALOGUE_KIND = "ImageCatalogue";
+const CATALOGUE_KIND = "ImageCatalogue";
 /** An index.json bigger than this is not ours. */
 const MAX_CATALOGUE_BYTES = 16 * 1024 * 1024;
 const UPDATE_ATTEMPTS = 5;
@@ -23,7 +23,7 @@ const UPDATE_ATTEMPTS = 5;
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 // Loose objects: a newer k8s-ha may add fields; an older one keeps them when it rewrites the file.
-export const catalogueFileSchema = z.looseObject({
+const catalogueFileSchema = z.looseObject({
   /** The file name, also the last segment of its key. */
   file: z.string().regex(/^[^/\\]+$/),
   /** "image", "record", "seeds"; unknown roles from newer versions are listed, not pulled. */
@@ -32,7 +32,7 @@ export const catalogueFileSchema = z.looseObject({
   sha256: hex64,
 });
 
-export const catalogueVersionSchema = z.looseObject({
+const catalogueVersionSchema = z.looseObject({
   version: z.string().regex(IMAGE_VERSION),
   /** From the image record: when the build finished. */
   builtAt: z.string(),
@@ -42,7 +42,7 @@ export const catalogueVersionSchema = z.looseObject({
   files: z.array(catalogueFileSchema).min(1),
 });
 
-export const catalogueSchema = z.looseObject({
+const catalogueSchema = z.looseObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(CATALOGUE_KIND),
   name: z.string(),
@@ -87,7 +87,7 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-export function sortVersions(versions: readonly CatalogueVersion[]): CatalogueVersion[] {
+function sortVersions(versions: readonly CatalogueVersion[]): CatalogueVersion[] {
   return [...versions].sort((a, b) => compareVersions(b.version, a.version));
 }
 

@@ -11,7 +11,7 @@ export interface Target extends LocalFile {
   url: string;
 }
 
-export type Decision = "upload" | "unchanged";
+type Decision = "upload" | "unchanged";
 
 /**
  * "upload" to go on, "unchanged" when exactly these files are published already (a re-run
@@ -53,7 +53,7 @@ export function decide(options: {
 }
 
 /** The listed version has exactly these files, byte for byte (by sha256 and size). */
-export function sameFiles(listed: CatalogueVersion, files: readonly LocalFile[]): boolean {
+function sameFiles(listed: CatalogueVersion, files: readonly LocalFile[]): boolean {
   const key = (f: { role: string; file: string; size: number; sha256: string }) => `${f.role} ${f.file} ${f.size} ${f.sha256}`;
   const a = listed.files.map(key).sort();
   const b = files.map(key).sort();

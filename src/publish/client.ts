@@ -8,8 +8,8 @@ import type { S3Spec } from "../spec/schema.js";
  * Idle time on a socket before a request fails. Generous: an S3-compatible store may say nothing
  * while it assembles a multi-GB multipart upload (s3rver and some on-premises stores do).
  */
-export const SOCKET_TIMEOUT_MS = 300_000;
-export const CONNECT_TIMEOUT_MS = 10_000;
+const SOCKET_TIMEOUT_MS = 300_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createS3Client(s3: S3Spec): S3Client {
   // The SDK warns on every run under Node < 22 that its releases after January 2027 will need

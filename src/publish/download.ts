@@ -26,7 +26,7 @@ const DAMAGED_HINT =
   "the object in the bucket is damaged, or was changed behind the catalogue: ask its publisher to publish it again (k8s-ha publish --force)";
 const REPLACED_HINT = "ask its publisher to publish it again with k8s-ha publish --force, which lists it anew";
 
-export function tempPathFor(dest: string): string {
+function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.partial-${process.pid}`);
 }
 

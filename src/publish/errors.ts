@@ -51,7 +51,7 @@ export function errorCode(error: unknown): string | undefined {
   return e.code;
 }
 
-export function httpStatus(error: unknown): number | undefined {
+function httpStatus(error: unknown): number | undefined {
   return (error as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
 }
 
@@ -152,7 +152,7 @@ export function s3Failure(error: unknown, what: string, s3: S3Spec): ExitError {
 }
 
 /** The error to throw once `signal` fired: its reason when that is ours, else a plain interruption. */
-export function interruption(signal: AbortSignal): InterruptedError {
+function interruption(signal: AbortSignal): InterruptedError {
   return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError();
 }
 

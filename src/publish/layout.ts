@@ -5,7 +5,7 @@
 import type { S3Spec } from "../spec/schema.js";
 import { IMAGE_NAME, IMAGE_VERSION } from "../spec/schema.js";
 
-export const CATALOGUE_FILE = "index.json";
+const CATALOGUE_FILE = "index.json";
 
 /** What a published file is; the catalogue names it so that `pull` knows where to put it. */
 export const ROLES = { image: "image", record: "record", seeds: "seeds" } as const;

@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { EXIT, ExitError } from "../cli/errors.js";
-import { imageRecordPath, readImageRecord } from "../packer/record.js";
+import { imageRecordPath, parseImageRecord } from "../packer/record.js";
 import { bundleName } from "../seed/bundle.js";
 import type { ImageSpec } from "../spec/schema.js";
 import { hashFile, sha256 } from "../write/hash.js";
@@ -38,9 +38,14 @@ export async function localImage(
 ): Promise<LocalImage> {
   const recordPath = imageRecordPath(outDir, image);
   const build = `run \`k8s-ha build-image <spec> -o ${outDir}\` first`;
-  const record = await readImageRecord(recordPath);
+  // read once: parsed here, uploaded as it is, its sha256 listed in the catalogue
+  const recordBytes = await readFile(recordPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  const record = recordBytes && parseImageRecord(recordBytes.toString("utf8"));
   if (!record) {
-    const there = (await stat(recordPath).catch(() => undefined)) !== undefined;
+    const there = recordBytes !== undefined;
     throw new ExitError(
       EXIT.invalid,
       there ? `${recordPath} is not an image record written by k8s-ha; nothing was published` : `${recordPath}: no image record; nothing was published`,
@@ -66,7 +71,6 @@ export async function localImage(
     const { sha256: hash, size } = await hashFile(seedsPath, { signal });
     files.push({ role: ROLES.seeds, file: bundleName(cluster), path: seedsPath, size, sha256: hash });
   }
-  const recordBytes = await readFile(recordPath);
   files.push({ role: ROLES.record, file: basename(recordPath), path: recordPath, size: recordBytes.byteLength, sha256: sha256(recordBytes) });
   return { files, builtAt: record.builtAt, specSha256: record.specSha256 };
 }

@@ -47,7 +47,7 @@ export interface PullResult {
 }
 
 /** Where each role goes under DIR; unknown roles (from a newer k8s-ha) are not pulled. */
-export function destinationOf(outDir: string, file: CatalogueFile): string | undefined {
+function destinationOf(outDir: string, file: CatalogueFile): string | undefined {
   if (file.role === ROLES.image || file.role === ROLES.record) return join(outDir, IMAGES_DIR, file.file);
   if (file.role === ROLES.seeds) return join(outDir, file.file);
   return undefined;

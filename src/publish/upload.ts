@@ -32,13 +32,13 @@ import { VerifyingHash } from "./hashing.js";
 
 export const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last) and its most parts per upload. */
-export const MIN_PART_SIZE = 5 * MIB;
-export const MAX_PARTS = 10_000;
+const MIN_PART_SIZE = 5 * MIB;
+const MAX_PARTS = 10_000;
 // 8 MiB parts, 4 at once: the AWS CLI's part size; fewer requests in flight than its 10, to
 // keep memory bounded (bench/publish.mjs measured 5 MiB × 8 and 16 MiB × 3 too: within the
 // noise of each other in time, 5 MiB × 8 costing the most CPU, 16 MiB × 3 the most memory).
-export const DEFAULT_PART_SIZE = 8 * MIB;
-export const DEFAULT_QUEUE_SIZE = 4;
+const DEFAULT_PART_SIZE = 8 * MIB;
+const DEFAULT_QUEUE_SIZE = 4;
 /** Parts in flight are kept under this, so memory stays bounded when parts must grow. */
 const IN_FLIGHT_BUDGET = 32 * MIB;
 /** Reads of 512 KiB: few chunks per part for Upload to concatenate, and a concatenation only

@@ -13,7 +13,7 @@ import { renderIgnition } from "./ignition/config.js";
 import { renderHaproxyPod, renderKeepalivedPod } from "./static-pods.js";
 import { renderUserData, type NodeFiles, type StaticPods } from "./user-data.js";
 
-export function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
+function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
   return {
     keepalivedConf: renderKeepalived(plan, node),
     checkScript: renderCheckScript(plan),
@@ -22,7 +22,7 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
 }
 
 /** The static pod manifests when the plan asks for them. */
-export function renderStaticPods(plan: ClusterPlan): StaticPods | undefined {
+function renderStaticPods(plan: ClusterPlan): StaticPods | undefined {
   if (plan.target.services !== "static-pods") return undefined;
   return { keepalived: renderKeepalivedPod(plan), haproxy: renderHaproxyPod(plan) };
 }

@@ -7,11 +7,11 @@ import { GENERATED_BANNER } from "./artifact.js";
 import { configFiles, VM_PATHS } from "./paths.js";
 import { toCloudYaml, yamlComments } from "./yaml.js";
 
-export const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
-export const SERVICES = ["keepalived.service", "haproxy.service"] as const;
+const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
+const SERVICES = ["keepalived.service", "haproxy.service"] as const;
 
 /** With static pods, keepalived and haproxy come from images: only the firewall needs a package. */
-export const STATIC_POD_PACKAGES = ["ufw"] as const;
+const STATIC_POD_PACKAGES = ["ufw"] as const;
 
 export interface NodeFiles {
   keepalivedConf: string;
@@ -30,7 +30,7 @@ function octal(mode: number): string {
   return `0${mode.toString(8)}`;
 }
 
-export function firewallCommands(plan: ClusterPlan, node: NodePlan): string[][] {
+function firewallCommands(plan: ClusterPlan, node: NodePlan): string[][] {
   const { firewall } = plan;
   if (!firewall.enabled) return [];
   const commands: string[][] = [];

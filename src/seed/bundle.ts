@@ -15,7 +15,7 @@ export function bundleName(cluster: string): string {
 }
 
 /** The folder every entry sits in, so that extracting never scatters files: `<cluster>-seeds/`. */
-export function bundleRoot(cluster: string): string {
+function bundleRoot(cluster: string): string {
   return `${cluster}-seeds`;
 }
 

@@ -33,12 +33,12 @@ export interface SeedOptions {
   date?: Date;
 }
 
-export function seedPath(node: string): string {
+function seedPath(node: string): string {
   return `${nodeDir(node)}/${NODE_FILES.seedIso}`;
 }
 
 /** The nodes to seed; throws UsageError naming the known nodes when a name is unknown. */
-export function selectNodes(plan: ClusterPlan, names: readonly string[] | undefined): NodePlan[] {
+function selectNodes(plan: ClusterPlan, names: readonly string[] | undefined): NodePlan[] {
   if (names === undefined) return plan.nodes;
   const known = plan.nodes.map((n) => n.name);
   const unknown = names.filter((name) => !known.includes(name));
@@ -58,7 +58,7 @@ function renderedText(rendered: ReadonlyMap<string, Artifact>, path: string): Ui
 }
 
 /** NoCloud is cloud-init's: Ignition targets (Fedora CoreOS, Flatcar) never read a cidata ISO. */
-export function assertCloudInitTarget(plan: ClusterPlan): void {
+function assertCloudInitTarget(plan: ClusterPlan): void {
   if (plan.target.provisioning === "cloud-init") return;
   throw new UsageError(
     `cluster ${plan.name} targets ${plan.target.os}, which is provisioned by Ignition and does not read NoCloud seed ISOs; nothing was written`,

@@ -34,7 +34,7 @@ function users(plan: ClusterPlan): IgnitionUser[] {
   }));
 }
 
-export function buildIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods: StaticPods | undefined): IgnitionConfig {
+function buildIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods: StaticPods | undefined): IgnitionConfig {
   const network = renderNetworkFile(plan, node);
   const storage: IgnitionFile[] = [
     file(VM_PATHS.hostname, `${node.name}\n`, VM_MODES.hostname),
