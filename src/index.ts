@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The entry point, and the only place that sets the exit code (STYLE.md 4).
-import { EXIT, ExitError } from "./cli/errors.js";
+import { EXIT, ExitError } from "./errors.js";
 import { buildProgram, commanderExit } from "./cli/program.js";
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
 // `k8s-ha render` never loads the AWS SDK, Packer runner or rehearsal lab (STYLE.md 5).
 import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
-import { EXIT, ExitError, UsageError } from "./errors.js";
+import { EXIT, ExitError, UsageError } from "../errors.js";
 import { DEFAULT_SPEC } from "./defaults.js";
 
 const SPEC_ARG = `cluster spec file (default: ./${DEFAULT_SPEC})`;

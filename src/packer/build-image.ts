@@ -6,7 +6,7 @@
 // moved into place, so a failure or a Ctrl-C leaves nothing half-written behind.
 import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { ExternalError, InterruptedError } from "../cli/errors.js";
+import { ExternalError, InterruptedError } from "../errors.js";
 import type { Artifact } from "../render/artifact.js";
 import type { ImageSpec } from "../spec/schema.js";
 import { loadPackerAssets } from "./assets.js";

@@ -2,7 +2,7 @@
 // a build that fails twenty minutes in for a missing tool is the failure we avoid here.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import { run, which } from "../tools/run.js";
 
 export const PACKER_INSTALL_HINT =

@@ -2,8 +2,9 @@
 // renderers only have to print. Every decision lives here, so renderers stay simple and pure.
 import type { Env } from "../spec/check.js";
 import type { ImageSpec, Spec } from "../spec/schema.js";
-import { autoWeight, resolvePriorities } from "./failover.js";
-import { isIgnitionOs, planTarget, type TargetPlan } from "./target.js";
+import { autoWeight, resolvePriorities } from "../spec/failover.js";
+import { isIgnitionOs } from "../spec/targets.js";
+import { planTarget, type TargetPlan } from "./target.js";
 
 export interface PeerPlan {
   name: string;

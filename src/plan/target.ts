@@ -2,9 +2,8 @@
 // who runs keepalived and haproxy, and which network configuration the OS reads. Every
 // per-OS decision lives here, so that renderers only print what the plan says.
 import type { TargetSpec } from "../spec/schema.js";
+import { isIgnitionOs, type ServiceMode, type TargetOs } from "../spec/targets.js";
 
-export type TargetOs = TargetSpec["os"];
-export type ServiceMode = TargetSpec["services"];
 
 export interface TargetPlan {
   os: TargetOs;
@@ -19,22 +18,6 @@ export interface TargetPlan {
   runner: "packages" | "podman" | "docker" | "kubelet";
   /** The static network configuration in the form the OS reads. */
   network: "netplan" | "networkmanager" | "networkd";
-}
-
-/** Human names, for messages and comments. */
-export const OS_NAMES: Record<TargetOs, string> = {
-  "ubuntu-20.04": "Ubuntu 20.04",
-  fcos: "Fedora CoreOS",
-  flatcar: "Flatcar Container Linux",
-};
-
-export function isIgnitionOs(os: TargetOs): boolean {
-  return os !== "ubuntu-20.04";
-}
-
-/** True when keepalived and haproxy run in containers (their images, not the OS packages). */
-export function runsContainers(target: Pick<TargetPlan, "os" | "services">): boolean {
-  return target.services === "static-pods" || isIgnitionOs(target.os);
 }
 
 export function planTarget(target: TargetSpec): TargetPlan {

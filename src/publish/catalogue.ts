@@ -10,7 +10,7 @@
 // unconditional PUT after a warning.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
 import { isNotFound, isNotImplemented, isPreconditionFailure } from "./errors.js";
 import { catalogueKey, s3Url, type Bucket } from "./layout.js";

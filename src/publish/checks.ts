@@ -1,7 +1,7 @@
 // The checks around an upload. Before: is this version published already, or are its keys
 // taken? (decided before any byte is sent). After: did the store keep what we sent?
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { ExternalError, UsageError } from "../cli/errors.js";
+import { ExternalError, UsageError } from "../errors.js";
 import type { CatalogueVersion } from "./catalogue.js";
 import { isNotFound } from "./errors.js";
 import type { LocalFile } from "./local.js";

@@ -1,7 +1,7 @@
 // S3 failures as messages a user can act on: ExternalError (exit 3) with a hint. Messages name
 // the bucket, key and store; they never carry credentials (scrubSecrets is a last guard: the
 // SDK's own messages do not include them either).
-import { ExitError, ExternalError, InterruptedError } from "../cli/errors.js";
+import { ExitError, ExternalError, InterruptedError } from "../errors.js";
 import type { S3Spec } from "../spec/schema.js";
 import { storeName } from "./layout.js";
 

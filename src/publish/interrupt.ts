@@ -1,7 +1,7 @@
 // Ctrl-C (SIGINT) and SIGTERM during a transfer: the first one aborts it cleanly (parts in
 // flight stop, the multipart upload is aborted, temp files go, the catalogue is not touched) and
 // the command exits 130. A second one while that clean-up runs ends the process at once.
-import { InterruptedError } from "../cli/errors.js";
+import { InterruptedError } from "../errors.js";
 
 export interface InterruptWatch {
   signal: AbortSignal;

@@ -6,7 +6,7 @@
 // the upload fails before it completes if the bytes are not the recorded ones.
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { EXIT, ExitError } from "../cli/errors.js";
+import { EXIT, ExitError } from "../errors.js";
 import { imageRecordPath, parseImageRecord } from "../packer/record.js";
 import { bundleName } from "../seed/bundle.js";
 import type { ImageSpec } from "../spec/schema.js";

@@ -3,7 +3,7 @@
 // the version was published already. One read of the catalogue answers all three. publishImage
 // decides again, exactly, once the image exists; this is only the early refusal.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import { imageRecordPath, readImageRecord } from "../packer/record.js";
 import type { ImageSpec, S3Spec } from "../spec/schema.js";
 import { findVersion, readCatalogue } from "./catalogue.js";

@@ -11,7 +11,7 @@
 // A failure or Ctrl-C in 1–3 aborts the upload in flight, removes the objects this run
 // completed, and leaves the catalogue as it was.
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { ExternalError, InterruptedError } from "../cli/errors.js";
+import { ExternalError, InterruptedError } from "../errors.js";
 import { formatTimestamp } from "../packer/progress.js";
 import type { ImageSpec, S3Spec } from "../spec/schema.js";
 import { findVersion, readCatalogue, updateCatalogue, withoutVersion, withVersion, type CatalogueVersion } from "./catalogue.js";

@@ -7,7 +7,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import { IMAGES_DIR, imageRecordSchema } from "../packer/record.js";
 import type { S3Spec } from "../spec/schema.js";
 import { findVersion, latestVersion, readCatalogue, type Catalogue, type CatalogueFile, type CatalogueVersion } from "./catalogue.js";

@@ -26,7 +26,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream";
-import { InterruptedError, UsageError } from "../cli/errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 import { errorCode, isAbort, scrubSecrets } from "./errors.js";
 import { VerifyingHash } from "./hashing.js";
 

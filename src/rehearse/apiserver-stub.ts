@@ -5,7 +5,7 @@
 // The stub is plain JavaScript written into the lab folder and run by this same `node` binary inside
 // the node's namespace: it works alike from dist/ and from the TypeScript sources under test, and a
 // --keep lab keeps everything it runs in one folder.
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import { describeExit, run } from "../tools/run.js";
 
 export const STUB_FILE = "apiserver-stub.mjs";

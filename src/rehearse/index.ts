@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { makeCertificate, STUB_FILE, STUB_SOURCE } from "./apiserver-stub.js";
 import { VipClient } from "./client.js";

@@ -4,7 +4,7 @@
 // so the namespaces recorded in the Ledger are everything clean-up has to remove.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { shellQuote } from "../render/quote.js";
 import { describeExit, run, type Daemon } from "../tools/run.js";

@@ -1,7 +1,7 @@
 // Names and addresses of one lab. Everything a lab creates carries its id, so clean-up removes
 // exactly that, and labs running side by side (parallel CI jobs, a --keep lab) never collide.
 import { randomBytes } from "node:crypto";
-import { EXIT, ExitError } from "../cli/errors.js";
+import { EXIT, ExitError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { ipv4ToNumber, networkOf, numberToIPv4 } from "../spec/ipv4.js";
 

@@ -6,7 +6,7 @@
 // sharing its event loop showed gaps of 190 ms.
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { InterruptedError } from "../cli/errors.js";
+import { InterruptedError } from "../errors.js";
 
 export const SAMPLE_INTERVAL_MS = 50;
 

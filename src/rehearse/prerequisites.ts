@@ -1,6 +1,6 @@
 // What a lab needs from the machine, checked before anything is created, so a missing piece is
 // one clear error rather than a half-built lab.
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import { installHint, run, which } from "../tools/run.js";
 
 /** The programs a lab runs; `node` itself runs the stand-in kube-apiservers. */

@@ -2,7 +2,7 @@
 // foreground (keepalived -n, haproxy -db) so its pid is the one we hold; every pid file lives in the
 // lab folder, so nothing competes with a keepalived or haproxy the host may run itself.
 import { readFile, rm } from "node:fs/promises";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 import { run, startDaemon, type Daemon } from "../tools/run.js";
 import { STUB_FILE } from "./apiserver-stub.js";
 import type { NodeFiles } from "./files.js";

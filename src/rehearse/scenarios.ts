@@ -3,7 +3,7 @@
 // (adverts, check interval, fall/rise) plus slack for a loaded CI machine: a verdict says whether
 // the VIP moves at all; the measured time says how fast.
 import type { ClusterPlan } from "../plan/plan.js";
-import { weightProblem } from "../plan/failover.js";
+import { weightProblem } from "../spec/failover.js";
 import { ipv4ToNumber } from "../spec/ipv4.js";
 import type { VipClient } from "./client.js";
 import type { VipObserver } from "./observe.js";

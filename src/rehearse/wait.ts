@@ -1,6 +1,6 @@
 // Waiting that a Ctrl-C can cut short: every pause of the rehearsal goes through here, so an
 // interrupt reaches clean-up within one step.
-import { InterruptedError } from "../cli/errors.js";
+import { InterruptedError } from "../errors.js";
 
 export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();

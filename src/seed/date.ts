@@ -7,7 +7,7 @@
 //    and network-config (render/meta-data.ts), so every version of a node's seed gets its own
 //    stable date, and so its own stable blkid UUID.
 import { createHash } from "node:crypto";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import { volumeDateFields } from "../iso/index.js";
 
 /** 2020-01-01T00:00:00Z: the base of derived dates, and the bundle's mtime without SOURCE_DATE_EPOCH. */

@@ -6,7 +6,7 @@ import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { artifactBytes, type Artifact } from "../render/artifact.js";
 import { instanceId } from "../render/meta-data.js";
 import { NODE_FILES, nodeDir } from "../render/paths.js";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import { derivedSeedDate } from "./date.js";
 
 /** NoCloud accepts `cidata` or `CIDATA`; cloud-localds writes the lower-case one. */

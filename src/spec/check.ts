@@ -1,11 +1,11 @@
 // Rules that relate fields to each other: one subnet, unique names/addresses/priorities, ports
 // that can both bind, a health-check weight that really fails the VIP over, and secrets that
 // keepalived would silently mangle. Each finding says where and what to change.
-import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "../plan/failover.js";
-import { isIgnitionOs, OS_NAMES, runsContainers } from "../plan/target.js";
+import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "./failover.js";
 import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
 import { AUTH_PASS, type Spec } from "./schema.js";
+import { isIgnitionOs, OS_NAMES, runsContainers } from "./targets.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

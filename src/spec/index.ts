@@ -4,7 +4,10 @@ import { checkSpec, type Env } from "./check.js";
 import { hasErrors, type Finding } from "./findings.js";
 import { loadSpecFile, parseSpecText, type LoadedSpec } from "./load.js";
 import { specSchema, type Spec } from "./schema.js";
+import { checkRequirements, type SpecRequirement } from "./requirements.js";
 import { schemaFindings } from "./schema-findings.js";
+
+export type { SpecRequirement } from "./requirements.js";
 
 export interface CheckedSpec {
   file: string;
@@ -20,22 +23,22 @@ export interface CheckedSpec {
   sha256: string;
 }
 
-export async function loadSpec(file: string, env: Env): Promise<CheckedSpec> {
-  return checkLoaded(await loadSpecFile(file), env);
+export async function loadSpec(file: string, env: Env, requires: readonly SpecRequirement[] = []): Promise<CheckedSpec> {
+  return checkLoaded(await loadSpecFile(file), env, requires);
 }
 
-export function checkSpecText(file: string, text: string, env: Env): CheckedSpec {
-  return checkLoaded(parseSpecText(file, text), env);
+export function checkSpecText(file: string, text: string, env: Env, requires: readonly SpecRequirement[] = []): CheckedSpec {
+  return checkLoaded(parseSpecText(file, text), env, requires);
 }
 
-function checkLoaded(loaded: LoadedSpec, env: Env): CheckedSpec {
+function checkLoaded(loaded: LoadedSpec, env: Env, requires: readonly SpecRequirement[]): CheckedSpec {
   const base = { file: loaded.file, sha256: sha256(loaded.text) };
   if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
   const parsed = specSchema.safeParse(loaded.value);
   if (!parsed.success) {
     return { ...base, findings: [...loaded.findings, ...schemaFindings(parsed.error.issues, loaded.locator, loaded.value)] };
   }
-  const findings = [...loaded.findings, ...checkSpec(parsed.data, loaded.locator, env)];
+  const findings = [...loaded.findings, ...checkSpec(parsed.data, loaded.locator, env), ...checkRequirements(parsed.data, loaded.locator, requires)];
   const shaped = { ...base, parsed: parsed.data, findings };
   return hasErrors(findings) ? shaped : { ...shaped, spec: parsed.data };
 }

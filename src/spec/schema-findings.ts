@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import type { Finding, Locator, SpecPath } from "./findings.js";
 import { parse } from "yaml";
-import { MIN_WEIGHT } from "../plan/failover.js";
+import { MIN_WEIGHT } from "./failover.js";
 import { API_VERSION, KIND, specSchema } from "./schema.js";
 import { STARTER_SPEC } from "./starter.js";
 

@@ -7,8 +7,9 @@
 // the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
 // by the other.
 import { z } from "zod";
-import { MIN_WEIGHT } from "../plan/failover.js";
+import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
+import { SERVICE_MODES, TARGET_OSES } from "./targets.js";
 
 export const API_VERSION = "k8s-ha/v1alpha1";
 export const KIND = "Cluster";
@@ -114,9 +115,7 @@ const image = z
   })
   .prefault({});
 
-/** Where the cluster runs, and who runs keepalived and haproxy there (see plan/target.ts). */
-export const TARGET_OSES = ["ubuntu-20.04", "fcos", "flatcar"] as const;
-export const SERVICE_MODES = ["systemd", "static-pods"] as const;
+export { SERVICE_MODES, TARGET_OSES } from "./targets.js";
 
 const target = z
   .strictObject({

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
-import { ExternalError } from "../cli/errors.js";
+import { ExternalError } from "../errors.js";
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;

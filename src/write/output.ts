@@ -5,7 +5,7 @@
 // `images/` from build-image) are never touched.
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import type { Artifact } from "../render/artifact.js";
 
 const STAGING = ".k8s-ha-staging-";

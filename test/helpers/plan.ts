@@ -1,7 +1,7 @@
 // Plans for renderer tests, compiled in-process from spec text.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { clusterArtifacts } from "../../src/cli/artifacts.js";
+import { clusterArtifacts } from "../../src/pipeline/artifacts.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import { planCluster, type ClusterPlan } from "../../src/plan/plan.js";
 import { checkSpecText, loadSpec } from "../../src/spec/index.js";

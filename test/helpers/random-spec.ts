@@ -1,6 +1,6 @@
 // Random valid specs from a seeded generator: the same seed gives the same specs on every run,
 // so a failure names a spec that can be reproduced. Every field the schema allows is exercised.
-import { resolvePriorities } from "../../src/plan/failover.js";
+import { resolvePriorities } from "../../src/spec/failover.js";
 import { numberToIPv4 } from "../../src/spec/ipv4.js";
 
 /** mulberry32: tiny, fast, good enough for test data. */

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ExternalError, InterruptedError } from "../../src/cli/errors.js";
+import { ExternalError, InterruptedError } from "../../src/errors.js";
 import { buildImage, type BuildImageOptions } from "../../src/packer/build-image.js";
 import { templateFingerprint } from "../../src/packer/fingerprint.js";
 import type { Artifact } from "../../src/render/artifact.js";

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileSpec } from "../../src/cli/pipeline.js";
+import { compileSpec } from "../../src/cli/compile.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import { templateFingerprint } from "../../src/packer/fingerprint.js";
 import { renderPacker } from "../../src/packer/render.js";

@@ -3,7 +3,7 @@
 // If-Match and If-None-Match): a fake store that honours them, races us, or answers 501.
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { ExternalError } from "../../src/cli/errors.js";
+import { ExternalError } from "../../src/errors.js";
 import {
   compareVersions,
   emptyCatalogue,

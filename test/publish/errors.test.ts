@@ -1,6 +1,6 @@
 // S3 failures become one line a user can act on, exit 3, and never show credentials.
 import { describe, expect, it } from "vitest";
-import { EXIT, UsageError } from "../../src/cli/errors.js";
+import { EXIT, UsageError } from "../../src/errors.js";
 import { errorCode, IntegrityError, s3Failure, scrubSecrets } from "../../src/publish/errors.js";
 
 const S3 = { bucket: "golden", prefix: "k8s-ha/", region: "us-east-1", endpoint: "http://127.0.0.1:9000", forcePathStyle: true };

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { InterruptedError, UsageError } from "../../src/cli/errors.js";
+import { InterruptedError, UsageError } from "../../src/errors.js";
 import { createS3Client } from "../../src/publish/client.js";
 import { IntegrityError } from "../../src/publish/errors.js";
 import { MIB, transferOverrides, transferSettings, uploadFile, type UploadFileOptions } from "../../src/publish/upload.js";

@@ -1,7 +1,7 @@
 // An interrupt (Ctrl-C reaches rehearse as an aborted signal) removes the whole lab, then
 // rejects with InterruptedError (exit 130).
 import { describe, expect, it } from "vitest";
-import { InterruptedError } from "../../src/cli/errors.js";
+import { InterruptedError } from "../../src/errors.js";
 import { rehearse } from "../../src/rehearse/index.js";
 import { canRehearse, expectNothingLeft, LAB_TIMEOUT, labFromLog, planOf } from "./helpers.js";
 

@@ -2,7 +2,7 @@
 // --accept-invalid, and the lab shows what the check says: haproxy dies, the VIP stays.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runRehearse } from "../../src/cli/commands/rehearse.js";
-import { ExitError } from "../../src/cli/errors.js";
+import { ExitError } from "../../src/errors.js";
 import { canRehearse, expectNothingLeft, LAB_TIMEOUT } from "./helpers.js";
 
 const ok = canRehearse();

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/errors.js";
+import { UsageError } from "../../src/errors.js";
 import { renderNodes } from "../../src/render/index.js";
 import { bundleArtifact } from "../../src/seed/bundle.js";
 import { blkidUuid, derivedSeedDate, MAX_EPOCH_SECONDS, parseSourceDateEpoch } from "../../src/seed/date.js";

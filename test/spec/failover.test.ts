@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { autoWeight, resolvePriorities, weightProblem } from "../../src/plan/failover.js";
+import { autoWeight, resolvePriorities, weightProblem } from "../../src/spec/failover.js";
 
 describe("priorities", () => {
   it("descend from the first node when none is given", () => {

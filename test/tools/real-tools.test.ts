@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterArtifacts } from "../../src/cli/artifacts.js";
+import { clusterArtifacts } from "../../src/pipeline/artifacts.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import type { PackerAssets } from "../../src/packer/render.js";
 import { planCluster } from "../../src/plan/plan.js";

@@ -5,9 +5,9 @@
 import { relative } from "node:path";
 import { buildImage } from "../../packer/build-image.js";
 import { imageRecordPath } from "../../packer/record.js";
-import { EXIT, ExitError, UsageError } from "../errors.js";
+import { EXIT, ExitError, UsageError } from "../../errors.js";
 import type { S3Spec } from "../../spec/schema.js";
-import { compileSpec } from "../pipeline.js";
+import { compileSpec, publishTarget } from "../compile.js";
 
 export interface BuildImageCommandOptions {
   output: string;
@@ -18,7 +18,10 @@ export interface BuildImageCommandOptions {
 }
 
 export async function runBuildImage(specPath: string | undefined, options: BuildImageCommandOptions): Promise<void> {
-  const compiled = await compileSpec(specPath);
+  const compiled = await compileSpec(specPath, {
+    requires: options.publish ? ["publish"] : [],
+    nothingDone: options.publish ? "nothing was baked or published" : "nothing was written",
+  });
   const { target } = compiled.plan;
   if (target.provisioning !== "cloud-init") {
     throw new UsageError(
@@ -30,9 +33,8 @@ export async function runBuildImage(specPath: string | undefined, options: Build
   let publishTo: { s3: S3Spec; catalogueUrl: string } | undefined;
   if (options.publish) {
     // imported only for --publish: the AWS SDK is large, and a plain bake never needs it
-    const { requirePublishTarget } = await import("../../publish/target.js");
     const { preflightPublish } = await import("../../publish/preflight.js");
-    const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was baked or published");
+    const s3 = publishTarget(compiled);
     publishTo = { s3, catalogueUrl: await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force }) };
   }
   const record = await buildImage({

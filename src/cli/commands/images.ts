@@ -7,10 +7,9 @@ import { attempt } from "../../publish/errors.js";
 import { catalogueKey, parseImageRef, ROLES, s3Url, storeName } from "../../publish/layout.js";
 import { formatBytes } from "../../publish/progress.js";
 import { pullImage } from "../../publish/pull.js";
-import { requirePublishTarget } from "../../publish/target.js";
 import { IMAGE_NAME } from "../../spec/schema.js";
-import { UsageError } from "../errors.js";
-import { compileSpec } from "../pipeline.js";
+import { UsageError } from "../../errors.js";
+import { compileSpec, publishTarget } from "../compile.js";
 
 export interface ImagesListOptions {
   json?: boolean;
@@ -22,8 +21,8 @@ export async function runImagesList(spec: string | undefined, options: ImagesLis
   if (options.name !== undefined && !IMAGE_NAME.test(options.name)) {
     throw new UsageError(`"${options.name}" is not an image name`, "lowercase letters, digits, '.' and '-', as in spec.image.name");
   }
-  const compiled = await compileSpec(spec);
-  const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was listed");
+  const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was listed" });
+  const s3 = publishTarget(compiled);
   const name = options.name ?? compiled.spec.spec.image.name;
   const url = s3Url(s3, catalogueKey(s3, name));
   const { catalogue } = await attempt(() => readCatalogue(createS3Client(s3), s3, name), `reading ${url}`, s3);
@@ -65,7 +64,7 @@ export interface ImagesPullOptions {
 export async function runImagesPull(spec: string | undefined, ref: string, options: ImagesPullOptions): Promise<void> {
   const parsed = parseImageRef(ref);
   if ("error" in parsed) throw new UsageError(parsed.error, "name an image as NAME@VERSION or NAME@latest, e.g. k8s-ha-ubuntu-20.04@0.1.0");
-  const compiled = await compileSpec(spec);
-  const s3 = await requirePublishTarget(compiled.file, compiled.spec, "nothing was pulled");
+  const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was pulled" });
+  const s3 = publishTarget(compiled);
   await pullImage({ outDir: options.output, s3, ref: parsed });
 }

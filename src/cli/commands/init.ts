@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import { STARTER_SPEC } from "../../spec/starter.js";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 
 export async function runInit(path: string | undefined, options: { force?: boolean }): Promise<void> {

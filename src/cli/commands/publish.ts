@@ -2,8 +2,7 @@
 // `seed --bundle`, when present) to spec.publish.s3, then the catalogue. src/publish/publish.ts
 // has the order of steps that keeps the bucket consistent.
 import { publishImage } from "../../publish/publish.js";
-import { requirePublishTarget } from "../../publish/target.js";
-import { compileSpec } from "../pipeline.js";
+import { compileSpec, publishTarget } from "../compile.js";
 
 export interface PublishCommandOptions {
   output: string;
@@ -12,8 +11,8 @@ export interface PublishCommandOptions {
 }
 
 export async function runPublish(spec: string | undefined, options: PublishCommandOptions): Promise<void> {
-  const compiled = await compileSpec(spec);
-  const s3 = await requirePublishTarget(compiled.file, compiled.spec);
+  const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was published" });
+  const s3 = publishTarget(compiled);
   const result = await publishImage({
     outDir: options.output,
     s3,

@@ -4,7 +4,7 @@
 import { planCluster, type ClusterPlan } from "../../plan/plan.js";
 import { hasErrors, type Finding } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
-import { EXIT, ExitError } from "../errors.js";
+import { EXIT, ExitError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, printFindings, summary } from "../report.js";
 

@@ -1,6 +1,6 @@
 import { writeArtifacts } from "../../write/output.js";
-import { clusterArtifacts } from "../artifacts.js";
-import { compileSpec } from "../pipeline.js";
+import { clusterArtifacts } from "../../pipeline/artifacts.js";
+import { compileSpec } from "../compile.js";
 
 export async function runRender(specPath: string | undefined, options: { output: string }): Promise<void> {
   const compiled = await compileSpec(specPath);

@@ -14,8 +14,8 @@ import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
 import { sha256 } from "../../write/hash.js";
 import { byteLength } from "../../write/manifest.js";
 import { writeArtifacts } from "../../write/output.js";
-import { clusterArtifacts } from "../artifacts.js";
-import { compileSpec } from "../pipeline.js";
+import { clusterArtifacts } from "../../pipeline/artifacts.js";
+import { compileSpec } from "../compile.js";
 
 export interface SeedCommandOptions {
   output: string;

@@ -6,8 +6,8 @@ import { hasErrors } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
 import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
 import { installHint } from "../../tools/run.js";
-import { clusterArtifacts } from "../artifacts.js";
-import { EXIT, ExitError } from "../errors.js";
+import { clusterArtifacts } from "../../pipeline/artifacts.js";
+import { EXIT, ExitError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, formatFindingGithub, printFindings, summary, type Format } from "../report.js";
 

@@ -6,7 +6,7 @@ import type { Artifact } from "../render/artifact.js";
 import { renderNodes } from "../render/index.js";
 import { GENERATOR } from "../version.js";
 import { buildManifest, manifestArtifact } from "../write/manifest.js";
-import type { Compiled } from "./pipeline.js";
+import type { Compiled } from "./compile.js";
 
 /** `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
 export function clusterArtifacts(compiled: Pick<Compiled, "plan" | "assets" | "sha256">, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
