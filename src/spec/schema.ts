@@ -122,7 +122,7 @@ const target = z
     os: z
       .enum(TARGET_OSES)
       .default("ubuntu-20.04")
-      .meta({ description: "ubuntu-20.04: cloud-init NoCloud files; fcos, flatcar: one Ignition config per node (nodes/<node>/config.ign)" }),
+      .meta({ description: "ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, debian-12: cloud-init NoCloud files; fcos, flatcar: one Ignition config per node (nodes/<node>/config.ign)" }),
     services: z
       .enum(SERVICE_MODES)
       .default("systemd")
