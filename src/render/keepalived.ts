@@ -2,6 +2,7 @@
 // (else keepalived warns or drops the check), a weight that really moves the VIP (plan/failover.ts),
 // VIP written with its prefix, and unicast peers for networks that drop VRRP multicast.
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
+import { vrrpVersion } from "../spec/schema.js";
 import { GENERATED_BANNER } from "./artifact.js";
 import { VM_PATHS } from "./paths.js";
 import { configWord, ipv4Word, keepalivedQuotedPath } from "./quote.js";
@@ -21,6 +22,7 @@ export function renderKeepalived(plan: ClusterPlan, node: NodePlan, scriptPath: 
     "",
     "global_defs {",
     `    router_id ${configWord(F, node.name)}`,
+    ...(vrrpVersion(vrrp.advertInterval) === 3 ? ["    # sub-second adverts (advert_int in hundredths of a second) need VRRP version 3", "    vrrp_version 3"] : []),
     "    # run the check as root, and refuse scripts that others could modify",
     "    script_user root",
     "    enable_script_security",

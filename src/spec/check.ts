@@ -4,7 +4,7 @@
 import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "./failover.js";
 import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
-import { AUTH_PASS, type Spec } from "./schema.js";
+import { AUTH_PASS, type Spec, vrrpVersion } from "./schema.js";
 import { isIgnitionOs, OS_NAMES, runsContainers } from "./targets.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -153,6 +153,16 @@ function checkVrrp(spec: Spec, at: Locator, env: Env): Finding[] {
   if (vrrp.authPass !== undefined || vrrp.authPassEnv !== undefined) {
     const key = vrrp.authPass !== undefined ? "authPass" : "authPassEnv";
     findings.push(at.warning(["spec", "vrrp", key], "VRRP PASS authentication sends the password in plain text in every advertisement", "it only guards against accidental clashes with other VRRP routers, not attackers"));
+  }
+  if (vrrpVersion(vrrp.advertInterval) === 3 && (vrrp.authPass !== undefined || vrrp.authPassEnv !== undefined)) {
+    const key = vrrp.authPass !== undefined ? "authPass" : "authPassEnv";
+    findings.push(
+      at.error(
+        ["spec", "vrrp", key],
+        `advertInterval ${vrrp.advertInterval} needs VRRP version 3, which has no authentication: keepalived would ignore the password`,
+        "remove the password (use a virtualRouterId no other router on the segment uses), or use whole-second adverts",
+      ),
+    );
   }
   if (vrrp.unicast && nodes.length < 2) {
     findings.push(at.error(["spec", "vrrp", "unicast"], "unicast needs at least 2 nodes: each node sends adverts to its peers", "add a node or set unicast: false"));

@@ -42,6 +42,14 @@ export const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const S3_PREFIX = /^((?!\.\.?\/)[A-Za-z0-9._-]+\/)*$/;
 export const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$|^[a-z0-9-]{1,32}$/;
 
+/** VRRP v3 counts the advert interval in centiseconds in 12 bits: at most 40.95 s. */
+export const MAX_V3_ADVERT = 40.95;
+
+/** keepalived's VRRP version for an advert interval: 3 only for a sub-second (fractional) one, so whole-second specs keep v2's bytes. */
+export function vrrpVersion(advertInterval: number): 2 | 3 {
+  return Number.isInteger(advertInterval) ? 2 : 3;
+}
+
 const ipv4 = z.string().refine(isIPv4, { message: "not an IPv4 address in dotted-quad form" });
 const port = z.int().min(1).max(65535);
 
@@ -63,7 +71,16 @@ const vrrp = z
       .regex(AUTH_PASS, { message: "must be 1 to 8 characters of A-Z a-z 0-9 . _ ~ + = @ % ^ -" })
       .optional(),
     authPassEnv: z.string().regex(ENV_NAME, { message: "must be an environment variable name" }).optional(),
-    advertInterval: z.int().min(1).max(255).default(1),
+    // whole seconds (VRRP v2, 1..255), or down to 0.01 s in centiseconds up to 40.95 s, which
+    // keepalived only does with VRRP version 3 (rendered as vrrp_version 3); see vrrpVersion()
+    advertInterval: z
+      .number()
+      .min(0.01)
+      .max(255)
+      .refine((s) => Number.isInteger(s) || (s <= MAX_V3_ADVERT && Number.isInteger(Math.round(s * 100)) && Math.abs(s * 100 - Math.round(s * 100)) < 1e-9), {
+        message: `must be whole seconds from 1 to 255, or a sub-second value in hundredths (e.g. 0.5) up to ${MAX_V3_ADVERT}`,
+      })
+      .default(1),
     unicast: z.boolean().default(false),
     preempt: z.boolean().default(true),
   })

@@ -57,6 +57,7 @@ export function randomSpec(seed: number): Record<string, any> {
   const authPass = Array.from({ length: int(1, 8) }, () => pick(authChars.split(""))).join("");
   const iface = pick(["eth0", "enp0s3", "enp0s8", "ens160", "bond0.100", "br-lan", "vlan_42", label(int(1, 15))]);
 
+  const subSecond = chance(0.2);
   return {
     apiVersion: "k8s-ha/v1alpha1",
     kind: "Cluster",
@@ -74,8 +75,8 @@ export function randomSpec(seed: number): Record<string, any> {
       nodes,
       vrrp: {
         virtualRouterId: int(1, 255),
-        ...(chance(0.6) ? { authPass } : {}),
-        advertInterval: int(1, 5),
+        // sub-second adverts are VRRP v3, which has no authentication
+        ...(subSecond ? { advertInterval: pick([0.5, 0.25, 0.1]) } : { advertInterval: int(1, 5), ...(chance(0.6) ? { authPass } : {}) }),
         unicast: nodeCount >= 2 && chance(0.4),
         preempt,
       },
