@@ -11,6 +11,8 @@ tools=(
   cloud-init:cloud-init
   curl:curl
   ip:iproute2
+  # the rehearsal's partition scenario drops VRRP inside a lab namespace
+  iptables:iptables
   openssl:openssl
   ufw:ufw
   packer:packer

@@ -81,7 +81,8 @@ export function buildProgram(): Command {
     .option("--json", "print the results as JSON on stdout")
     .option("--keep", "leave the lab running afterwards, and print how to remove it")
     .option("--accept-invalid", "rehearse a spec that the checks reject (findings become warnings)")
-    .action(async (spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean }) => {
+    .option("--runs <n>", "run every scenario N times, each in a fresh lab, and report p50, p95 and max per scenario", "1")
+    .action(async (spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean; runs: string }) => {
       const { runRehearse } = await import("./commands/rehearse.js");
       await runRehearse(spec, options);
     });

@@ -1,6 +1,6 @@
 // rehearse(): build a lab for one cluster plan, run the failover scenarios, and remove the lab
 // again — on success, on failure, and on an interrupt (options.signal). Only `keep` leaves it up.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExternalError } from "../errors.js";
@@ -8,17 +8,18 @@ import type { ClusterPlan } from "../plan/plan.js";
 import { makeCertificate, STUB_FILE, STUB_SOURCE } from "./apiserver-stub.js";
 import { VipClient } from "./client.js";
 import { nodeFiles, writeNodeFiles, type Rewrite } from "./files.js";
-import { cleanupScriptPath, createNetwork, Ledger, teardown, writeCleanupScript } from "./lab.js";
+import { cleanupScriptPath, createNetwork, LabFaults, Ledger, teardown, writeCleanupScript } from "./lab.js";
 import { clientAddress, labNames, labNamespaces } from "./names.js";
 import { type HolderChange, type Overlap, SAMPLE_INTERVAL_MS, VipObserver } from "./observe.js";
 import { checkPrerequisites } from "./prerequisites.js";
-import { startProgram, stopProgram, type LabContext, type LabNode } from "./processes.js";
-import { runScenarios, type ScenarioResult } from "./scenarios.js";
+import { killProgram, startProgram, stopProgram, type LabContext, type LabNode } from "./processes.js";
+import { expectedHolder, runScenarios, type ScenarioResult } from "./scenarios.js";
 import { checkAborted } from "./wait.js";
 
 export type { Rewrite } from "./files.js";
 export type { ScenarioResult, Verdict } from "./scenarios.js";
-export { formatTable, resultJson } from "./report.js";
+export { formatStats, formatTable, resultJson } from "./report.js";
+export { rehearseRuns, type RunsResult, type ScenarioStats } from "./statistics.js";
 
 export interface RehearseOptions {
   plan: ClusterPlan;
@@ -30,6 +31,8 @@ export interface RehearseOptions {
   log?: (line: string) => void;
   /** Parent of the lab folder (default: the OS temp folder). */
   tmpDir?: string;
+  /** Also the hard faults (SIGKILL, link cut, partition); default true. Tests of other behaviour leave them out. */
+  faults?: boolean;
 }
 
 export interface RehearseResult {
@@ -87,6 +90,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
     );
     await observer.start();
     const vipClient = new VipClient(tools, names.bridgeNetns, plan.vip, plan.lbPort);
+    const faults = new LabFaults(tools.ip, tools.iptables, names, plan.network.interface, plan.vip);
     const scenarios = await runScenarios({
       plan,
       nodes,
@@ -95,6 +99,14 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       start: async (node, program) => void (await startProgram(ctx, node, program)),
       stop: stopProgram,
       setApiserverFailing: (node, failing) => writeFile(node.files.apiserverMode, failing ? "fail\n" : "ok\n"),
+      kill: killProgram,
+      setLink: (node, up) => faults.setLink(node.name, up),
+      setVrrpBlocked: (node, blocked) => faults.setVrrpBlocked(node.name, blocked),
+      macOf: (node) => faults.macOf(node),
+      clientNeighbour: () => faults.clientNeighbour(),
+      expectedHolder: expectedHolder(plan),
+      faults: options.faults !== false,
+      haproxyLog: (node) => readFile(node.files.log("haproxy"), "utf8").catch(() => ""),
       log,
       ...(signal ? { signal } : {}),
     });

@@ -118,3 +118,46 @@ export async function writeCleanupScript(dir: string, names: LabNames): Promise<
   await writeFile(file, script, { mode: 0o755 });
   return file;
 }
+
+/** The faults the rehearsal injects into a running lab's network (scenarios-faults.ts). */
+export class LabFaults {
+  constructor(
+    private readonly ipPath: string,
+    private readonly iptablesPath: string,
+    private readonly names: LabNames,
+    private readonly iface: string,
+    private readonly vip: string,
+  ) {}
+
+  private node(name: string) {
+    const node = this.names.nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`no lab node ${name}`);
+    return node;
+  }
+
+  /** Cuts the node off the LAN at the bridge end of its veth, as a pulled cable would. */
+  async setLink(name: string, up: boolean): Promise<void> {
+    await ip(this.ipPath, ["-n", this.names.bridgeNetns, "link", "set", this.node(name).bridgePort, up ? "up" : "down"]);
+  }
+
+  /** Drops (or allows again) VRRP, IP protocol 112, in and out of the node: adverts only, nothing else. */
+  async setVrrpBlocked(name: string, blocked: boolean): Promise<void> {
+    const netns = this.node(name).netns;
+    for (const chain of ["INPUT", "OUTPUT"]) {
+      const args = ["netns", "exec", netns, this.iptablesPath, blocked ? "-I" : "-D", chain, "-p", "vrrp", "-j", "DROP"];
+      const result = await run(this.ipPath, args, { timeoutMs: 10_000 });
+      if (result.code !== 0) throw new ExternalError(`iptables in ${netns}: ${describeExit("iptables", result)}: ${result.stderr.trim()}`);
+    }
+  }
+
+  async macOf(name: string): Promise<string> {
+    const [link] = JSON.parse(await ip(this.ipPath, ["-n", this.node(name).netns, "-j", "link", "show", "dev", this.iface])) as { address?: string }[];
+    return link?.address ?? "";
+  }
+
+  /** The client's neighbour entry for the VIP: the MAC its packets to the VIP go to. */
+  async clientNeighbour(): Promise<string | undefined> {
+    const entries = JSON.parse(await ip(this.ipPath, ["-n", this.names.bridgeNetns, "-j", "neigh", "show", this.vip])) as { lladdr?: string }[];
+    return entries.find((e) => e.lladdr)?.lladdr;
+  }
+}

@@ -22,6 +22,8 @@ export interface Overlap {
   toMs: number;
   holders: string[];
   samples: number;
+  /** Inside a fault's window where two holders are expected (a partition, a cut or killed holder). */
+  expected: boolean;
 }
 
 export interface ObservedNode {
@@ -87,6 +89,8 @@ export class VipObserver {
   private worker: Worker | undefined;
   private lastAt: number | undefined;
   private waiters = new Set<Waiter>();
+  /** Windows [from, to] in which a fault makes two holders expected; `to` open while it lasts. */
+  private readonly expectedWindows: { fromMs: number; toMs?: number }[] = [];
 
   constructor(
     private readonly vip: string,
@@ -144,6 +148,20 @@ export class VipObserver {
     });
   }
 
+  /** From `fromMs` on, two holders are the fault's doing, not a split brain (until endExpectedOverlap). */
+  expectOverlap(fromMs: number): void {
+    this.expectedWindows.push({ fromMs });
+  }
+
+  endExpectedOverlap(toMs: number): void {
+    const open = this.expectedWindows.find((w) => w.toMs === undefined);
+    if (open) open.toMs = toMs;
+  }
+
+  private isExpected(at: number): boolean {
+    return this.expectedWindows.some((w) => at >= w.fromMs && (w.toMs === undefined || at <= w.toMs));
+  }
+
   private record(at: number, holders: string[]): void {
     this.samples++;
     const previous = this.lastAt;
@@ -152,11 +170,12 @@ export class VipObserver {
     if (holders.join() !== this.current.join()) this.changes.push({ atMs: at, holders });
     if (holders.length > 1) {
       const last = this.overlaps.at(-1);
-      if (last && last.toMs === previous) {
+      const expected = this.isExpected(at);
+      if (last && last.toMs === previous && last.expected === expected) {
         last.toMs = at;
         last.samples++;
       } else {
-        this.overlaps.push({ fromMs: at, toMs: at, holders, samples: 1 });
+        this.overlaps.push({ fromMs: at, toMs: at, holders, samples: 1, expected });
       }
     }
     this.current = holders;

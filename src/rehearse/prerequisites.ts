@@ -4,7 +4,8 @@ import { ExternalError } from "../errors.js";
 import { installHint, run, which } from "../tools/run.js";
 
 /** The programs a lab runs; `node` itself runs the stand-in kube-apiservers. */
-const LAB_TOOLS = ["ip", "keepalived", "haproxy", "curl", "openssl"] as const;
+// iptables drops VRRP in the partition scenario
+const LAB_TOOLS = ["ip", "keepalived", "haproxy", "curl", "openssl", "iptables"] as const;
 export type LabTool = (typeof LAB_TOOLS)[number];
 export type ToolPaths = Record<LabTool, string>;
 

@@ -80,6 +80,19 @@ export async function stopProgram(node: LabNode, program: Program): Promise<void
   delete node.running[program];
 }
 
+/** SIGKILL to the program's process group (keepalived's VRRP child too): it ends without a word. */
+export async function killProgram(node: LabNode, program: Program): Promise<void> {
+  const daemon = node.running[program];
+  if (!daemon) return;
+  try {
+    process.kill(-daemon.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  await daemon.exited;
+  delete node.running[program];
+}
+
 /** Waits until the program has written `file` (its sign of life); fails when it exits first. */
 async function waitFile(node: LabNode, daemon: Daemon, program: Program, file: string, what: string): Promise<void> {
   for (let waited = 0; waited < 10_000; waited += 50) {

@@ -50,22 +50,43 @@ function failures(probes: readonly Probe[]): string {
 }
 
 /**
- * The holder's apiserver stops: haproxy must send every request elsewhere at once. A refused
- * connection is only retried on another server with `option redispatch`; without it, haproxy
- * retries the dead server and the client's connection is closed until the health check has
- * failed `fall` times.
+ * Resolves with the ms (since `t0`) at which the holder's haproxy logged the server of `node` DOWN
+ * (haproxy -db writes "Server <backend>/<server> is DOWN" to its stderr, our log file), or
+ * undefined when it did not within windowMs.
+ */
+async function markedDown(stage: Stage, holder: Stage["nodes"][number], node: string, t0: number, windowMs: number): Promise<number | undefined> {
+  const line = new RegExp(`Server \\S+/${node} is DOWN`);
+  while (stage.observer.now() - t0 < windowMs) {
+    if (line.test(await stage.haproxyLog(holder))) return stage.observer.now() - t0;
+    await sleep(100, stage.signal);
+  }
+  return undefined;
+}
+
+/**
+ * The holder's apiserver stops (killed, crashed): haproxy must send every request elsewhere at
+ * once, mark the server down within its check window, and the VIP must stay where it is — the
+ * check script asks the local haproxy, which still has healthy apiservers behind it, so a dead
+ * local apiserver is no reason to fail over (OpenShift once moved its VIP for exactly this).
+ * A refused connection is only retried on another server with `option redispatch`; without it,
+ * haproxy retries the dead server and the client's connection is closed until the health check
+ * has failed `fall` times.
  */
 export async function apiserverStopped(stage: Stage, windowMs: number): Promise<ScenarioResult> {
   const holder = stage.observer.current.length === 1 ? stage.observer.current[0]! : stage.nodes[0]!.name;
   const node = stage.nodes.find((n) => n.name === holder)!;
-  const title = `apiserver stopped on ${holder}: requests through the VIP keep succeeding`;
+  const title = `apiserver killed on ${holder}: marked down, requests keep succeeding, VIP stays`;
   stage.log(`stopping the apiserver on ${holder}; asking the VIP for ${seconds(windowMs)} s`);
+  const t0 = stage.observer.now();
   await stage.stop(node, "apiserver");
-  const probes = await probeFor(stage, windowMs);
+  const [probes, downAt] = await Promise.all([probeFor(stage, windowMs), markedDown(stage, node, holder, t0, windowMs)]);
   await stage.start(node, "apiserver");
   const ok = probes.filter((p) => p.ok).length;
-  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}`;
-  if (ok === probes.length && ok > 0) return { id: "apiserver-down", title, verdict: "pass", seconds: 0, detail: `${detail}; longest outage 0 s` };
+  const moved = stage.observer.changes.some((c) => c.atMs >= t0 && !(c.holders.length === 1 && c.holders[0] === holder));
+  const down = downAt === undefined ? `haproxy on ${holder} did not mark it down within ${seconds(windowMs)} s` : `marked down by haproxy after ${seconds(downAt)} s`;
+  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}; ${down}; VIP ${moved ? `moved away (held by ${stage.observer.current.join(" and ") || "nobody"})` : `stayed on ${holder}`}`;
+  if (moved || downAt === undefined) return { id: "apiserver-down", title, verdict: "fail", ...(downAt !== undefined ? { seconds: seconds(downAt) } : {}), detail };
+  if (ok === probes.length && ok > 0) return { id: "apiserver-down", title, verdict: "pass", seconds: seconds(downAt), detail: `${detail}; longest outage 0 s` };
   let longest = 0;
   let since: number | undefined;
   for (const p of probes) {
@@ -73,7 +94,7 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
     else if (since !== undefined) [longest, since] = [Math.max(longest, p.atMs - since), undefined];
   }
   if (since !== undefined) longest = Math.max(longest, windowMs - since);
-  return { id: "apiserver-down", title, verdict: "fail", seconds: seconds(longest), detail: `${detail}; longest outage ${seconds(longest)} s; failed: ${failures(probes)}` };
+  return { id: "apiserver-down", title, verdict: "fail", seconds: seconds(downAt), detail: `${detail}; longest outage ${seconds(longest)} s; failed: ${failures(probes)}` };
 }
 
 /**

@@ -29,6 +29,7 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   "cloud-init": "cloud-init",
   packer: "packer",
   ip: "iproute2",
+  iptables: "iptables",
   curl: "curl",
   openssl: "openssl",
   xorriso: "xorriso",

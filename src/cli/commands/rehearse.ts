@@ -4,15 +4,28 @@
 import { planCluster, type ClusterPlan } from "../../plan/plan.js";
 import { hasErrors, type Finding } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
-import { EXIT, ExitError } from "../../errors.js";
+import { EXIT, ExitError, UsageError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, printFindings, summary } from "../report.js";
 
-export async function runRehearse(spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean }): Promise<void> {
+/** Enough for the statistics the README reports (30), bounded so a typo cannot run for days. */
+const MAX_RUNS = 200;
+
+function parseRuns(value: string | undefined, keep: boolean): number {
+  const runs = value === undefined ? 1 : Number(value);
+  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS || !/^[0-9]+$/.test(value ?? "1")) {
+    throw new UsageError(`--runs ${value}: not a whole number from 1 to ${MAX_RUNS}`, "e.g. --runs 30 for p95 figures");
+  }
+  if (runs > 1 && keep) throw new UsageError("--keep keeps one lab: it cannot go with --runs above 1", "drop --keep, or run once with --keep to look around");
+  return runs;
+}
+
+export async function runRehearse(spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean; runs?: string }): Promise<void> {
   const file = spec ?? DEFAULT_SPEC;
+  const runs = parseRuns(options.runs, options.keep === true);
   const { plan, findings } = await planForRehearsal(file, options.acceptInvalid === true);
   // the lab module is loaded only now: it is the heaviest part of the CLI (STYLE.md 5)
-  const { rehearse, formatTable, resultJson } = await import("../../rehearse/index.js");
+  const { rehearse, rehearseRuns, formatStats, formatTable, resultJson } = await import("../../rehearse/index.js");
 
   const controller = new AbortController();
   const interrupt = (signal: NodeJS.Signals) => {
@@ -22,16 +35,18 @@ export async function runRehearse(spec: string | undefined, options: { json?: bo
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   try {
-    const result = await rehearse({ plan, keep: options.keep === true, signal: controller.signal });
+    const all = await rehearseRuns(rehearse, { plan, keep: options.keep === true, signal: controller.signal }, runs);
+    const context = { file, findings: findings.map(findingJson), acceptedInvalid: hasErrors(findings) };
+    const result = all.runs[0]!;
     if (options.json) {
-      const document = resultJson(result, { file, findings: findings.map(findingJson), acceptedInvalid: hasErrors(findings) });
+      const document = runs === 1 ? resultJson(result, { ...context, retried: all.retried }) : { ...context, passed: all.passed, retried: all.retried, stats: all.stats, runs: all.runs };
       process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {
-      process.stdout.write(formatTable(result));
+      process.stdout.write(runs === 1 ? formatTable(result) : formatStats(all));
     }
-    if (!result.passed) {
-      const failed = result.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id);
-      throw new ExitError(EXIT.invalid, `${file}: failover rehearsal failed: ${failed.join(", ")}`);
+    if (!all.passed) {
+      const failed = [...new Set(all.runs.flatMap((r) => r.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id)))];
+      throw new ExitError(EXIT.invalid, `${file}: failover rehearsal failed: ${failed.join(", ")}${runs > 1 ? ` (in ${all.runs.filter((r) => !r.passed).length} of ${runs} runs)` : ""}`);
     }
   } finally {
     process.off("SIGINT", interrupt);
