@@ -36,9 +36,11 @@ export function renderHaproxy(plan: ClusterPlan): string {
     "",
     "frontend apiserver",
     `    bind *:${plan.lbPort}`,
-    "    default_backend apiserver",
+    "    default_backend apiserverbackend",
     "",
-    "backend apiserver",
+    // a backend named like its frontend: haproxy 3.2 warns, 3.3+ refuses the config (the recipe's
+    // naming); the kubeadm HA guide names it apiserverbackend
+    "backend apiserverbackend",
     "    option httpchk GET /healthz",
     "    http-check expect status 200",
     `    balance ${configWord(F, plan.balance)}`,
