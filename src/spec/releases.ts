@@ -23,10 +23,11 @@ export function targetReleases(target: { os: TargetOs; services: ServiceMode }):
 
 /**
  * haproxy.cfg keywords that not every release knows, with the first release that accepts them.
- * A keyword missing here is one that haproxy 2.0 (the oldest target) already reads. Add a row
+ * A keyword missing here is older than any release we meet. Add a row
  * before the renderer emits a newer keyword: renderHaproxy refuses a keyword its target lacks.
  */
 export const HAPROXY_KEYWORD_SINCE: Readonly<Record<string, string>> = {
+  "http-check expect": "1.5",
   "http-check send": "2.2",
   "http-check connect": "2.2",
   "http-check comment": "2.2",
