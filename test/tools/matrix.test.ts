@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { planCluster, type ClusterPlan } from "../../src/plan/plan.js";
 import type { Artifact } from "../../src/render/artifact.js";
 import { renderNodes } from "../../src/render/index.js";
-import { haproxyKeywordsBeyond } from "../../src/spec/releases.js";
+import { atLeast, haproxyKeywordsBeyond } from "../../src/spec/releases.js";
 import { checkSpecText } from "../../src/spec/index.js";
 import { UsageError } from "../../src/errors.js";
 import { findMatrix, matrixFor, runMatrixChecks, type MatrixBinary } from "../../src/tools/matrix.js";
@@ -126,6 +126,21 @@ describe.skipIf(!MATRIX)("version matrix", () => {
     expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(haproxies.filter((b) => b.version.startsWith("2.0.")).map((b) => `master01 ${b.version}`));
     expect(failed[0]!.command).toMatch(/^haproxy 2\.0\.\d+ -c -f files\/haproxy\.cfg$/);
     expect(failed[0]!.output).toMatch(/http-check/);
+  }, 120_000);
+
+  it("the recipe's backend named like its frontend fails haproxy 3.2 (a warning, -dW) and 3.3+ (refused), not older releases", async () => {
+    const plan = examplePlan("two-masters.yaml");
+    const target = "nodes/master02/files/haproxy.cfg";
+    const artifacts = (await exampleArtifacts("two-masters.yaml")).map((a): Artifact =>
+      a.path === target ? { ...a, contents: String(a.contents).replace(/apiserverbackend/g, "apiserver") } : a,
+    );
+    expect(String(artifacts.find((a) => a.path === target)!.contents)).toMatch(/^backend apiserver$/m);
+    const haproxies = matrix.filter((b) => b.tool === "haproxy");
+    const verdicts = await runMatrixChecks(plan, artifacts, haproxies);
+    const failed = verdicts.filter((v) => !v.ok);
+    expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(haproxies.filter((b) => atLeast(b.version, "3.2")).map((b) => `master02 ${b.version}`));
+    expect(failed.length).toBeGreaterThan(0);
+    for (const v of failed) expect(v.output, label(v)).toMatch(/same name as frontend/);
   }, 120_000);
 
   it("validate --matrix DIR checks with every release and names each; a missing DIR is a usage error (exit 2)", async () => {
