@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README: `npm test`). Installs the real tools the tests hand files to (root on
-# Debian, via apt-get, only those missing), builds the CLI the end-to-end tests spawn, runs every
+# Debian, via apt-get, only those missing) and the haproxy/keepalived version matrix, builds the CLI the end-to-end tests spawn, runs every
 # test, and ends with one plain "N passed, N failed, N skipped" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-tools.sh
+bash scripts/build-matrix.sh   # haproxy 2.0 → 3.5-dev, keepalived 2.0.19 → 2.3.4: cached, ~5 min the first time
 npm run --silent typecheck
 npm run --silent build
 

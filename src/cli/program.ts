@@ -31,7 +31,8 @@ export function buildProgram(): Command {
     .argument("[spec]", SPEC_ARG)
     .addOption(new Option("--tools <mode>", "also run haproxy, keepalived, shellcheck, cloud-init found on PATH").choices(["auto", "required", "off"]).default("off"))
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github" }) => {
+    .option("--matrix <dir>", "also check haproxy.cfg and keepalived.conf with every release in DIR (DIR/<tool>-<version>/bin/<tool>)")
+    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github"; matrix?: string }) => {
       const { runValidate } = await import("./commands/validate.js");
       await runValidate(spec, options);
     });

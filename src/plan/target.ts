@@ -2,6 +2,7 @@
 // who runs keepalived and haproxy, and which network configuration the OS reads. Every
 // per-OS decision lives here, so that renderers only print what the plan says.
 import type { TargetSpec } from "../spec/schema.js";
+import { targetReleases, type ToolReleases } from "../spec/releases.js";
 import { isIgnitionOs, type ServiceMode, type TargetOs } from "../spec/targets.js";
 
 
@@ -18,6 +19,8 @@ export interface TargetPlan {
   runner: "packages" | "podman" | "docker" | "kubelet";
   /** The static network configuration in the form the OS reads. */
   network: "netplan" | "networkmanager" | "networkd";
+  /** The haproxy and keepalived releases that read the configs there: what the renderers may emit. */
+  releases: ToolReleases;
 }
 
 export function planTarget(target: TargetSpec): TargetPlan {
@@ -25,5 +28,5 @@ export function planTarget(target: TargetSpec): TargetPlan {
   const runner: TargetPlan["runner"] =
     services === "static-pods" ? "kubelet" : os === "fcos" ? "podman" : os === "flatcar" ? "docker" : "packages";
   const network: TargetPlan["network"] = os === "fcos" ? "networkmanager" : os === "flatcar" ? "networkd" : "netplan";
-  return { os, services, provisioning: isIgnitionOs(os) ? "ignition" : "cloud-init", runner, network };
+  return { os, services, provisioning: isIgnitionOs(os) ? "ignition" : "cloud-init", runner, network, releases: targetReleases(target) };
 }

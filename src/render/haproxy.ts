@@ -4,12 +4,26 @@
 // verify none` on the servers is the form haproxy 2.0 (Ubuntu 20.04) accepts; `http-check connect
 // ssl` needs 2.2.
 import type { ClusterPlan } from "../plan/plan.js";
+import { haproxyKeywordsBeyond } from "../spec/releases.js";
 import { GENERATED_BANNER } from "./artifact.js";
 import { configWord, ipv4Word } from "./quote.js";
 
 const F = "haproxy.cfg";
 
 export function renderHaproxy(plan: ClusterPlan): string {
+  const config = haproxyConfig(plan);
+  // Only what the target's haproxy reads (spec/releases.ts): a keyword newer than its release is a
+  // bug here, caught before any file is written rather than by haproxy on the node.
+  const release = plan.target.releases.haproxy;
+  const beyond = haproxyKeywordsBeyond(config, release);
+  if (beyond.length > 0) {
+    const list = beyond.map((k) => `'${k.keyword}' (haproxy ${k.since}+, line ${k.line})`).join(", ");
+    throw new Error(`internal error: haproxy.cfg for ${plan.target.os} uses ${list}, but that target runs haproxy ${release}`);
+  }
+  return config;
+}
+
+function haproxyConfig(plan: ClusterPlan): string {
   const hc = plan.healthCheck;
   return [
     `# ${GENERATED_BANNER}`,
@@ -36,9 +50,11 @@ export function renderHaproxy(plan: ClusterPlan): string {
     "",
     "frontend apiserver",
     `    bind *:${plan.lbPort}`,
-    "    default_backend apiserver",
+    "    default_backend apiserverbackend",
     "",
-    "backend apiserver",
+    // a backend named like its frontend: haproxy 3.2 warns, 3.3+ refuses the config (the recipe's
+    // naming); the kubeadm HA guide names it apiserverbackend
+    "backend apiserverbackend",
     "    option httpchk GET /healthz",
     "    http-check expect status 200",
     `    balance ${configWord(F, plan.balance)}`,

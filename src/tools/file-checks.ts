@@ -9,6 +9,7 @@ import { packerEnv } from "../packer/preflight.js";
 import { PACKER_MAIN_FILE } from "../packer/render.js";
 import { renderKeepalived } from "../render/keepalived.js";
 import { NODE_FILES } from "../render/paths.js";
+import { atLeast, HAPROXY_ZERO_WARNING_SINCE } from "../spec/releases.js";
 import { describeExit, run, type RunResult } from "./run.js";
 
 export interface ToolVerdict {
@@ -17,6 +18,8 @@ export interface ToolVerdict {
   command: string;
   node: string;
   file: string;
+  /** The program's release when it came from a version matrix (validate --matrix), else absent. */
+  release?: string;
   ok: boolean;
   output: string;
 }
@@ -44,6 +47,8 @@ export interface CheckContext {
   dir: string;
   /** Absolute path of the program. */
   binary: string;
+  /** Its release, when known (a version-matrix binary): some flags depend on it. */
+  release?: string;
 }
 
 const TIMEOUT_MS = 60_000;
@@ -56,9 +61,15 @@ function verdict(check: FileCheck, ctx: CheckContext, command: string, result: R
     command,
     node: ctx.node?.name ?? "cluster",
     file: check.file,
+    ...(ctx.release === undefined ? {} : { release: ctx.release }),
     ok,
     output: ok ? "" : trimmed || describeExit(check.program, result),
   };
+}
+
+/** The program as the report names it: with its release when it came from a version matrix. */
+function named(check: FileCheck, ctx: CheckContext): string {
+  return ctx.release === undefined ? check.program : `${check.program} ${ctx.release}`;
 }
 
 const haproxy: FileCheck = {
@@ -67,10 +78,12 @@ const haproxy: FileCheck = {
   program: "haproxy",
   file: NODE_FILES.haproxyCfg,
   async check(ctx) {
-    const result = await run(ctx.binary, ["-c", "-dW", "-f", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    // -dW (warnings are errors) exists from 2.4; older releases print warnings, which count anyway
+    const flags = ctx.release === undefined || atLeast(ctx.release, HAPROXY_ZERO_WARNING_SINCE) ? ["-c", "-dW"] : ["-c"];
+    const result = await run(ctx.binary, [...flags, "-f", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
     // haproxy -c prints "Configuration file is valid" on success: that line is not a finding
     const output = (result.stdout + result.stderr).replace(/^Configuration file is valid\s*$/m, "");
-    return verdict(this, ctx, `haproxy -c -dW -f ${this.file}`, result, output);
+    return verdict(this, ctx, `${named(this, ctx)} ${flags.join(" ")} -f ${this.file}`, result, output);
   },
 };
 
@@ -99,7 +112,7 @@ const keepalived: FileCheck = {
     const conf = join(lab, "keepalived.conf");
     await writeFile(conf, renderKeepalived(plan, ctx.node!, script), { mode: 0o600 });
     const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: TIMEOUT_MS });
-    return verdict(this, ctx, `keepalived -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
+    return verdict(this, ctx, `${named(this, ctx)} -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
   },
 };
 

@@ -31,16 +31,28 @@ export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: numb
   return results;
 }
 
+/** A program given by path with its release (a version-matrix binary), instead of the one on PATH. */
+export interface ReleaseBinary {
+  path: string;
+  release: string;
+}
+
 /**
  * Runs the checks whose file the plan renders (no cloud-init checks for an Ignition target, no
  * ignition-validate for Ubuntu): a program that no file needs is neither looked for nor missing.
+ * `binaries` names programs to run from a given path instead of PATH (validate --matrix).
  */
-export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artifact[], requested: readonly FileCheck[] = FILE_CHECKS): Promise<ToolRun> {
+export async function runFileChecks(
+  plan: ClusterPlan,
+  artifacts: readonly Artifact[],
+  requested: readonly FileCheck[] = FILE_CHECKS,
+  binaries: Readonly<Record<string, ReleaseBinary>> = {},
+): Promise<ToolRun> {
   const checks = applicableChecks(plan, requested);
   const found: Record<string, string> = {};
   const missing: string[] = [];
   for (const program of [...new Set(checks.map((c) => c.program))]) {
-    const path = await which(program);
+    const path = await which(binaries[program]?.path ?? program);
     if (path) found[program] = path;
     else missing.push(program);
   }
@@ -60,7 +72,7 @@ export async function runFileChecks(plan: ClusterPlan, artifacts: readonly Artif
       await stage(dir, artifacts.filter((a) => a.path.startsWith(prefix)), prefix);
       for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
-        if (binary) jobs.push(() => check.check({ plan, node, dir, binary }));
+        if (binary) jobs.push(() => check.check({ plan, node, dir, binary, release: binaries[check.program]?.release }));
       }
     }
     const clusterChecks = checks.filter((c) => c.scope === "cluster");

@@ -17,7 +17,7 @@ describe("the default target", () => {
     const omitted = structuredClone(written);
     delete omitted.spec.target;
     expect(compile(written).artifacts).toEqual(compile(omitted).artifacts);
-    expect(compile(omitted).plan.target).toEqual({ os: "ubuntu-20.04", services: "systemd", provisioning: "cloud-init", runner: "packages", network: "netplan" });
+    expect(compile(omitted).plan.target).toEqual({ os: "ubuntu-20.04", services: "systemd", provisioning: "cloud-init", runner: "packages", network: "netplan", releases: { haproxy: "2.0", keepalived: "2.0.19" } });
   });
 });
 

@@ -5,6 +5,7 @@ import { planCluster } from "../../plan/plan.js";
 import { hasErrors } from "../../spec/findings.js";
 import { loadSpec } from "../../spec/index.js";
 import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
+import { findMatrix, matrixFor, runMatrixChecks, type MatrixBinary } from "../../tools/matrix.js";
 import { installHint } from "../../tools/run.js";
 import { clusterArtifacts } from "../../pipeline/artifacts.js";
 import { EXIT, ExitError } from "../../errors.js";
@@ -14,21 +15,40 @@ import { findingJson, formatFindingGithub, printFindings, summary, type Format }
 export interface ValidateOptions {
   tools: "auto" | "required" | "off";
   format: Format;
+  /** A folder of haproxy/keepalived releases (DIR/<tool>-<version>/bin/<tool>) to check the configs with too. */
+  matrix?: string;
+}
+
+/** What --matrix ran: the releases used, those skipped as older than the target's, their verdicts. */
+interface MatrixRun {
+  dir: string;
+  checked: MatrixBinary[];
+  older: MatrixBinary[];
+  /** The releases the target ships (older ones are skipped). */
+  shipped: Record<MatrixBinary["tool"], string>;
+  run: ToolRun;
 }
 
 export async function runValidate(specPath: string | undefined, options: ValidateOptions): Promise<void> {
   const file = specPath ?? DEFAULT_SPEC;
+  const binaries = options.matrix === undefined ? undefined : await findMatrix(options.matrix);
   const checked = await loadSpec(file, process.env);
   const specValid = !hasErrors(checked.findings);
   let tools: ToolRun | undefined;
+  let matrix: MatrixRun | undefined;
   if (checked.spec && specValid) {
     const plan = planCluster(checked.spec, process.env);
-    if (options.tools !== "off") {
+    if (options.tools !== "off" || binaries) {
       const artifacts = clusterArtifacts({ plan, sha256: checked.sha256, assets: { packer: await loadPackerAssets() } });
-      tools = await runFileChecks(plan, artifacts);
+      if (options.tools !== "off") tools = await runFileChecks(plan, artifacts);
+      if (binaries) {
+        const { applies, older } = matrixFor(plan, binaries);
+        const verdicts = await runMatrixChecks(plan, artifacts, applies);
+        matrix = { dir: options.matrix!, checked: applies, older, shipped: plan.target.releases, run: { verdicts, missing: [], found: {} } };
+      }
     }
   }
-  const toolsFailed = tools?.verdicts.some((v) => !v.ok) ?? false;
+  const toolsFailed = [...(tools?.verdicts ?? []), ...(matrix?.run.verdicts ?? [])].some((v) => !v.ok);
   const missingRequired = options.tools === "required" && (tools?.missing.length ?? 0) > 0;
 
   if (options.format === "json") {
@@ -40,11 +60,13 @@ export async function runValidate(specPath: string | undefined, options: Validat
         options.tools === "off" || !tools
           ? { mode: options.tools, ran: false }
           : { mode: options.tools, ran: true, missing: tools.missing, verdicts: tools.verdicts },
+      ...(matrix ? { matrix: { dir: matrix.dir, checked: matrix.checked, older: matrix.older, verdicts: matrix.run.verdicts } } : {}),
     };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else {
     printFindings(checked.findings, options.format, options.format === "github" ? process.stdout : process.stderr);
     if (tools) printToolRun(tools, options);
+    if (matrix) printMatrixRun(matrix, options);
   }
 
   if (!specValid) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: ${summary(checked.findings)}`);
@@ -55,7 +77,8 @@ export async function runValidate(specPath: string | undefined, options: Validat
   if (toolsFailed) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: a tool rejected a rendered file`);
   if (options.format === "text") {
     const ran = tools ? `; ${tools.verdicts.length} tool checks passed` : "";
-    process.stderr.write(`${file}: valid (${summary(checked.findings)}${ran})\n`);
+    const releases = matrix ? `; ${matrix.run.verdicts.length} checks with ${matrix.checked.length} releases passed` : "";
+    process.stderr.write(`${file}: valid (${summary(checked.findings)}${ran}${releases})\n`);
   }
 }
 
@@ -78,4 +101,11 @@ function printToolRun(tools: ToolRun, options: ValidateOptions): void {
     process.stdout.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
     if (!v.ok) process.stdout.write(`${v.output.replace(/^/gm, "        ")}\n`);
   }
+}
+
+function printMatrixRun(matrix: MatrixRun, options: ValidateOptions): void {
+  for (const b of matrix.older) {
+    process.stderr.write(`note: ${b.tool} ${b.version} (${matrix.dir}) skipped: older than the ${b.tool} ${matrix.shipped[b.tool]} the target ships\n`);
+  }
+  printToolRun(matrix.run, options);
 }
