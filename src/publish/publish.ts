@@ -241,6 +241,7 @@ async function uploadAndCheck(
           sha256: target.sha256,
           contentType: contentType(target.role),
           ifNoneMatch: true, // a key of this run's own: only a bug could find it taken
+          checksums: s3.endpoint === undefined, // AWS S3 checks a CRC32 per part; custom endpoints may not (client.ts)
           settings: options.settings,
           signal: options.signal,
           onProgress: (bytes) => progress.update(bytes),
