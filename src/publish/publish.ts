@@ -109,13 +109,14 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   });
   const where = `${s3Url(s3, objectKey(s3, name, version, "", revision))} (${storeName(s3)})`;
   const label = `${name} ${version}`;
-  const result = (fields: Pick<PublishResult, "replaced" | "unchanged" | "versions">, files: Target[] = targets): PublishResult => ({
+  /** `files` under `at`: this run's revision, or the listed one when nothing was sent. */
+  const result = (fields: Pick<PublishResult, "replaced" | "unchanged" | "versions">, at = revision, files = targets): PublishResult => ({
     name,
     version,
     bucket: s3.bucket,
     store: storeName(s3),
     catalogue: indexUrl,
-    revision: files === targets ? revision : (listedRevision ?? ""),
+    revision: at,
     ...fields,
     files: files.map(({ role, file, key, url, size, sha256 }) => ({ role, file, key, url, size, sha256 })),
   });
@@ -131,10 +132,11 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   });
   const missing = listed
     ? await attempt(
-        async () => (await Promise.all(listed.files.map(async (f) => {
-          const key = fileKey(s3, name, listed, f.file);
-          return (await exists(client, s3.bucket, key, signal)) ? [] : [s3Url(s3, key)];
-        }))).flat(),
+        async () => {
+          const keys = listed.files.map((f) => fileKey(s3, name, listed, f.file));
+          const found = await Promise.all(keys.map((key) => exists(client, s3.bucket, key, signal)));
+          return keys.filter((_, i) => !found[i]).map((key) => s3Url(s3, key));
+        },
         `checking the files of ${label} listed in ${indexUrl}`,
         s3,
         signal,
@@ -142,7 +144,7 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
     : [];
   if (decide({ label, catalogueUrl: indexUrl, listed, files: local.files, missing, force }) === "unchanged") {
     log(`${label} is already published in ${indexUrl} with the same files (sha256 ${targets[0]!.sha256.slice(0, 12)}…); nothing was sent`);
-    return result({ replaced: false, unchanged: true, versions: catalogue.versions.map((v) => v.version) }, listedTargets);
+    return result({ replaced: false, unchanged: true, versions: catalogue.versions.map((v) => v.version) }, listedRevision ?? "", listedTargets);
   }
 
   const conditional = await attempt(() => probeConditionalWrites(client, s3, name, revision, signal), `probing ${storeName(s3)}`, s3, signal);
