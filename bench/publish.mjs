@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Benchmark of issue 5: `k8s-ha publish` of a stand-in OVA to a local S3 server against
-// `aws s3 cp` of the same file to the same server, in one run, as a throughput ratio, with the
-// peak memory (VmHWM, the resident high-water mark from /proc) of each process.
-// Goals: ratio >= 1 (no slower than aws s3 cp); k8s-ha's peak under 256 MiB whatever the size.
+// Benchmark of issues 5 and 13: `k8s-ha publish` of a stand-in OVA to a local S3 server against
+// `aws s3 cp` of the same file to the same server, and `k8s-ha images pull` of it against
+// `aws s3 cp` back down, in one run, as throughput ratios, with the peak memory (VmHWM, the
+// resident high-water mark from /proc) of each process.
+// Goals: ratios >= 1 (no slower than aws s3 cp); k8s-ha's peak under 256 MiB whatever the size.
 //
 // The server is s3rver (the tests' server) in its own process on 127.0.0.1, so that its memory
 // and CPU are not counted for either client. It is single-threaded and writes every byte twice
@@ -170,37 +171,54 @@ try {
     const ova = writeStandIn(out, Math.round(gib * GiB));
     const ours = [];
     const theirs = [];
+    const oursDown = [];
+    const theirsDown = [];
+    const pulled = join(work, "pulled");
+    const downloaded = join(work, "downloaded.ova");
     for (let round = 0; round < rounds; round++) {
       const runOurs = async () => ours.push(await measure([process.execPath, bin, "publish", spec, "-o", out, "--force"], server.child.pid));
       const runTheirs = async () =>
         theirs.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", ova, `s3://${BUCKET}/aws/${NAME}.ova`, "--only-show-errors"], server.child.pid));
-      if (round % 2 === 0) {
-        await runOurs();
-        await runTheirs();
-      } else {
-        await runTheirs();
-        await runOurs();
-      }
+      const runOursDown = async () => {
+        rmSync(pulled, { recursive: true, force: true });
+        oursDown.push(await measure([process.execPath, bin, "images", "pull", spec, `${NAME}@${VERSION}`, "-o", pulled], server.child.pid));
+      };
+      const runTheirsDown = async () => {
+        rmSync(downloaded, { force: true });
+        theirsDown.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", `s3://${BUCKET}/aws/${NAME}.ova`, downloaded, "--only-show-errors"], server.child.pid));
+      };
+      const order = round % 2 === 0 ? [runOurs, runTheirs, runOursDown, runTheirsDown] : [runTheirs, runOurs, runTheirsDown, runOursDown];
+      for (const run of order) await run();
     }
+    rmSync(pulled, { recursive: true, force: true });
+    rmSync(downloaded, { force: true });
     /** The run of median time (the lower middle one for an even count). */
     const median = (runs) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)];
     const peak = (runs) => Math.max(...runs.map((r) => r.peakMiB));
     const o = median(ours);
     const t = median(theirs);
     const rate = (seconds) => (gib * 1024) / seconds;
-    rows.push({ gib, ours: o, theirs: t, ratio: rate(o.seconds) / rate(t.seconds), oursPeak: peak(ours), theirsPeak: peak(theirs) });
+    const od = median(oursDown);
+    const td = median(theirsDown);
+    rows.push({ gib, ours: o, theirs: t, ratio: rate(o.seconds) / rate(t.seconds), oursPeak: Math.max(peak(ours), peak(oursDown)), theirsPeak: peak(theirs), down: rate(od.seconds) / rate(td.seconds) });
     const row = rows.at(-1);
     console.log(
       `${String(gib).padStart(3)} GiB  k8s-ha publish ${o.seconds.toFixed(1).padStart(6)} s ${rate(o.seconds).toFixed(1).padStart(6)} MiB/s peak ${row.oursPeak.toFixed(0).padStart(4)} MiB cpu ${o.cpu.toFixed(1)} s (server ${o.serverCpu.toFixed(1)} s)` +
         `   aws s3 cp ${t.seconds.toFixed(1).padStart(6)} s ${rate(t.seconds).toFixed(1).padStart(6)} MiB/s peak ${row.theirsPeak.toFixed(0).padStart(4)} MiB cpu ${t.cpu.toFixed(1)} s (server ${t.serverCpu.toFixed(1)} s)` +
         `   throughput ratio ${row.ratio.toFixed(2)}x`,
     );
+    console.log(
+      `${String(gib).padStart(3)} GiB  k8s-ha images pull ${od.seconds.toFixed(1).padStart(6)} s ${rate(od.seconds).toFixed(1).padStart(6)} MiB/s peak ${peak(oursDown).toFixed(0).padStart(4)} MiB cpu ${od.cpu.toFixed(1)} s` +
+        `   aws s3 cp (download) ${td.seconds.toFixed(1).padStart(6)} s ${rate(td.seconds).toFixed(1).padStart(6)} MiB/s peak ${peak(theirsDown).toFixed(0).padStart(4)} MiB cpu ${td.cpu.toFixed(1)} s` +
+        `   throughput ratio ${row.down.toFixed(2)}x`,
+    );
     rmSync(ova, { force: true });
   }
   console.log();
   const worst = Math.min(...rows.map((r) => r.ratio));
   const peakAll = Math.max(...rows.map((r) => r.oursPeak));
-  console.log(`throughput vs aws s3 cp: worst ratio ${worst.toFixed(2)}x (goal >= 1.00, medians of ${rounds} round(s) each)`);
+  console.log(`upload throughput vs aws s3 cp: worst ratio ${worst.toFixed(2)}x (goal >= 1.00, medians of ${rounds} round(s) each)`);
+  console.log(`pull throughput vs aws s3 cp: worst ratio ${Math.min(...rows.map((r) => r.down)).toFixed(2)}x (goal >= 1.00)`);
   console.log(`k8s-ha peak memory: ${peakAll.toFixed(0)} MiB at up to ${Math.max(...sizes)} GiB (goal < 256 MiB) ${peakAll < 256 ? "ok" : "OVER"}`);
 } finally {
   server.child.kill("SIGTERM");

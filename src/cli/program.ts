@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   const images = program.command("images").description("browse and fetch the golden images published to spec.publish.s3");
   images
     .command("list")
-    .description("list the published versions of the spec's image (one GET of its catalogue)")
+    .description("list the published versions of the spec's image whose files are all in the bucket")
     .argument("[spec]", SPEC_ARG)
     .option("--name <image>", "another image in the same bucket and prefix (default: spec.image.name)")
     .option("--json", "print the catalogue as JSON on stdout")
@@ -127,6 +127,20 @@ export function buildProgram(): Command {
       if (ref === undefined) throw new UsageError("missing the image to pull, NAME@VERSION", "e.g. k8s-ha images pull k8s-ha.yaml k8s-ha-ubuntu-20.04@latest -o out");
       const { runImagesPull } = await import("./commands/images.js");
       await runImagesPull(spec, ref, options);
+    });
+
+  images
+    .command("gc")
+    .description("remove the objects of the spec's image that no published version names (race losers, files --force replaced)")
+    .argument("[spec]", SPEC_ARG)
+    .option("--name <image>", "another image in the same bucket and prefix (default: spec.image.name)")
+    .option("--min-age <hours>", "keep unlisted objects younger than this: a publish may be uploading them", "24")
+    .option("--dry-run", "list what would be removed, remove nothing")
+    .option("--json", "print what was removed as JSON on stdout")
+    .showHelpAfterError("    hint: run `k8s-ha images gc --help` for usage")
+    .action(async (spec: string | undefined, options: { name?: string; minAge: string; dryRun?: boolean; json?: boolean }) => {
+      const { runImagesGc } = await import("./commands/images.js");
+      await runImagesGc(spec, options);
     });
 
   program

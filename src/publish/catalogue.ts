@@ -1,24 +1,25 @@
 // <prefix><name>/index.json: the versions of one image, like a Vagrant box catalogue. `images
 // list` reads it with one GET (no bucket listing: paginated lists are slow on big buckets and
 // broken on some stores). It is the truth about what is published: a version is published once
-// it is in here, and only objects that were uploaded and checked by HEAD are ever added.
-//
-// Updates are read-modify-write with a conditional PUT: If-Match on the ETag we read (or
-// If-None-Match: * when there was no catalogue), so two publishers never clobber each other's
-// versions; on 412 we read again and re-apply our one change. Stores that ignore the headers
-// (s3rver, older MinIO/RGW) make this last-writer-wins; stores that reject them with 501 get an
-// unconditional PUT after a warning.
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+// it is in here, and only objects that were uploaded and checked by HEAD are ever added. Each
+// version names the revision (a folder of its own, layout.ts) its files were uploaded under.
+// Writing it is commit.ts's job: the one commit point of a publish.
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { ExternalError } from "../errors.js";
 import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
-import { isNotFound, isNotImplemented, isPreconditionFailure } from "./errors.js";
-import { catalogueKey, s3Url, type Bucket } from "./layout.js";
+import { isNotFound } from "./errors.js";
+import { catalogueKey, objectKey, REVISION, s3Url, type Bucket } from "./layout.js";
 
 const CATALOGUE_KIND = "ImageCatalogue";
 /** An index.json bigger than this is not ours. */
 const MAX_CATALOGUE_BYTES = 16 * 1024 * 1024;
-const UPDATE_ATTEMPTS = 5;
+/**
+ * Reads of a catalogue that is not JSON, or not whole, are tried this often: a store that writes
+ * objects in place (s3rver does) can hand out a catalogue half-written by a publisher.
+ */
+const READ_ATTEMPTS = 3;
+const TORN_READ_DELAY_MS = 200;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -39,6 +40,8 @@ const catalogueVersionSchema = z.looseObject({
   publishedAt: z.string(),
   /** sha256 of the spec file the image was built from. */
   specSha256: z.string(),
+  /** Where its files are: <version>/<revision>/<file>. Absent in catalogues from before issue 18. */
+  revision: z.string().regex(REVISION).optional(),
   files: z.array(catalogueFileSchema).min(1),
 });
 
@@ -106,8 +109,14 @@ export function withVersion(catalogue: Catalogue, entry: CatalogueVersion): Cata
   return { ...catalogue, versions: sortVersions([...catalogue.versions.filter((v) => v.version !== entry.version), entry]) };
 }
 
-export function withoutVersion(catalogue: Catalogue, version: string): Catalogue {
-  return { ...catalogue, versions: catalogue.versions.filter((v) => v.version !== version) };
+/** The key of one file of a listed version. */
+export function fileKey(s3: Bucket, name: string, entry: Pick<CatalogueVersion, "version" | "revision">, file: string): string {
+  return objectKey(s3, name, entry.version, file, entry.revision);
+}
+
+/** Every key the catalogue names (what gc keeps). */
+export function listedKeys(s3: Bucket, catalogue: Catalogue): Set<string> {
+  return new Set(catalogue.versions.flatMap((v) => v.files.map((f) => fileKey(s3, catalogue.name, v, f.file))));
 }
 
 export function serializeCatalogue(catalogue: Catalogue): string {
@@ -139,6 +148,24 @@ export interface ReadCatalogue {
 
 /** One GET. No catalogue yet → an empty one. S3 errors are thrown as they come (callers map them). */
 export async function readCatalogue(client: S3Client, s3: Bucket, name: string, signal?: AbortSignal): Promise<ReadCatalogue> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnce(client, s3, name, signal);
+    } catch (error) {
+      if (!(error instanceof TornRead) || attempt >= READ_ATTEMPTS) throw error instanceof TornRead ? error.reported : error;
+      await new Promise((resolve) => setTimeout(resolve, TORN_READ_DELAY_MS));
+    }
+  }
+}
+
+/** A catalogue that did not parse: maybe caught mid-write, so read again before reporting. */
+class TornRead extends Error {
+  constructor(readonly reported: ExternalError) {
+    super(reported.message);
+  }
+}
+
+async function readOnce(client: S3Client, s3: Bucket, name: string, signal?: AbortSignal): Promise<ReadCatalogue> {
   const key = catalogueKey(s3, name);
   let response;
   try {
@@ -154,68 +181,11 @@ export async function readCatalogue(client: S3Client, s3: Bucket, name: string, 
   const text = (await response.Body?.transformToString("utf8")) ?? "";
   const parsed = parseCatalogue(text, name);
   if ("error" in parsed) {
-    throw new ExternalError(`${s3Url(s3, key)} is ${parsed.error}; nothing was changed`, badCatalogueHint(s3, key));
+    throw new TornRead(new ExternalError(`${s3Url(s3, key)} is ${parsed.error}; nothing was changed`, badCatalogueHint(s3, key)));
   }
   return { catalogue: parsed, ...(response.ETag ? { etag: response.ETag } : {}) };
 }
 
 function badCatalogueHint(s3: Bucket, key: string): string {
   return `inspect it with \`aws s3 cp ${s3Url(s3, key)} -\`; move it aside if another tool wrote it, or use another spec.publish.s3.prefix`;
-}
-
-export interface UpdateOptions {
-  /** Warnings (a store without conditional writes). */
-  warn: (text: string) => void;
-}
-
-/**
- * Reads the catalogue, applies `change` and writes it back only if nobody wrote it in between;
- * retries on a lost race. `change` may throw to refuse (e.g. the version appeared meanwhile).
- * Returns what was written.
- */
-export async function updateCatalogue(
-  client: S3Client,
-  s3: Bucket,
-  name: string,
-  change: (current: Catalogue) => Catalogue,
-  options: UpdateOptions,
-): Promise<Catalogue> {
-  const key = catalogueKey(s3, name);
-  let conditional = true;
-  for (let attempt = 1; ; attempt++) {
-    const { catalogue, etag } = await readCatalogue(client, s3, name);
-    const next = change(catalogue);
-    const condition = !conditional ? {} : etag ? { IfMatch: etag } : { IfNoneMatch: "*" };
-    try {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: s3.bucket,
-          Key: key,
-          Body: serializeCatalogue(next),
-          ContentType: "application/json",
-          // caches and proxies between teams and the store must not serve an old catalogue
-          CacheControl: "no-cache",
-          ...condition,
-        }),
-      );
-      return next;
-    } catch (error) {
-      if (conditional && isNotImplemented(error)) {
-        options.warn(
-          `the store does not support conditional writes (501): ${s3Url(s3, key)} is written unconditionally; ` +
-            "two publishers of the same image at the same moment may lose one version",
-        );
-        conditional = false;
-        continue;
-      }
-      if (isPreconditionFailure(error) && attempt < UPDATE_ATTEMPTS) continue; // someone else wrote it: read again
-      if (isPreconditionFailure(error)) {
-        throw new ExternalError(
-          `${s3Url(s3, key)} kept changing while it was updated (${UPDATE_ATTEMPTS} attempts)`,
-          "another publisher is writing this image's catalogue; run the command again",
-        );
-      }
-      throw error;
-    }
-  }
 }

@@ -1,5 +1,6 @@
-// The checks around an upload. Before: is this version published already, or are its keys
-// taken? (decided before any byte is sent). After: did the store keep what we sent?
+// The checks around an upload. Before: is this version published already? (decided before any
+// byte is sent; keys are never taken, each run uploads under a revision of its own). After: did
+// the store keep what we sent?
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ExternalError, UsageError } from "../errors.js";
 import type { CatalogueVersion } from "./catalogue.js";
@@ -16,40 +17,29 @@ type Decision = "upload" | "unchanged";
 /**
  * "upload" to go on, "unchanged" when exactly these files are published already (a re-run
  * succeeds without sending anything); throws UsageError (exit 2) to refuse.
- * `present` are the URLs of the targets that exist in the bucket.
+ * `missing` are the URLs of the listed version's files that are not in the bucket.
  */
 export function decide(options: {
   label: string;
   catalogueUrl: string;
   listed: CatalogueVersion | undefined;
-  targets: readonly Target[];
-  present: readonly string[];
+  files: readonly LocalFile[];
+  missing: readonly string[];
   force: boolean;
 }): Decision {
-  const { label, catalogueUrl, listed, targets, present } = options;
-  if (options.force) return "upload";
-  if (listed && sameFiles(listed, targets)) {
-    const missing = targets.filter((t) => !present.includes(t.url)).map((t) => t.url);
+  const { label, catalogueUrl, listed, missing } = options;
+  if (options.force || !listed) return "upload";
+  if (sameFiles(listed, options.files)) {
     if (missing.length === 0) return "unchanged";
     throw new UsageError(
       `${label} is listed in ${catalogueUrl} but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing from the bucket; nothing was sent`,
       "pass --force to upload its files again",
     );
   }
-  if (listed) {
-    throw new UsageError(
-      `${label} is already published in ${catalogueUrl} (published ${listed.publishedAt}) with other files; nothing was sent`,
-      "its files differ from these: bump spec.image.version for a new image, or pass --force to replace this one",
-    );
-  }
-  if (present.length > 0) {
-    throw new UsageError(
-      `${present.join(", ")} already exist${present.length === 1 ? "s" : ""} but ${label} is not in the catalogue ` +
-        "(left by a publish that did not finish?); nothing was sent",
-      "pass --force to replace them",
-    );
-  }
-  return "upload";
+  throw new UsageError(
+    `${label} is already published in ${catalogueUrl} (published ${listed.publishedAt}) with other files; nothing was sent`,
+    "its files differ from these: bump spec.image.version for a new image, or pass --force to replace this one",
+  );
 }
 
 /** The listed version has exactly these files, byte for byte (by sha256 and size). */

@@ -1,7 +1,6 @@
 // A pass-through stream that hashes what flows through it and fails at the end when the bytes
-// are not the ones expected. Upload: the OVA is hashed as it is read, so a file that changed
-// since its image record was written fails before the multipart upload is completed (nothing
-// is published). Download: the temp file is renamed into place only after this passes.
+// are not the ones expected (pull: the temp file is renamed into place only after this passes).
+// The upload hashes its part buffers itself (upload.ts) and shares the verdict's wording.
 import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { IntegrityError } from "./errors.js";
@@ -40,11 +39,12 @@ export class VerifyingHash extends Transform {
       callback(new IntegrityError(`${this.bytes} bytes, expected ${this.expected.size}`, this.expected.hint));
       return;
     }
-    const actual = this.hash.digest("hex");
-    if (actual !== this.expected.sha256) {
-      callback(new IntegrityError(`sha256 mismatch: expected ${this.expected.sha256}, got ${actual}`, this.expected.hint));
-      return;
-    }
-    callback();
+    const problem = mismatch(this.expected.sha256, this.hash.digest("hex"));
+    callback(problem ? new IntegrityError(problem, this.expected.hint) : null);
   }
+}
+
+/** What to say when a sha256 is not the expected one; undefined when it is. */
+export function mismatch(expected: string, actual: string): string | undefined {
+  return actual === expected ? undefined : `sha256 mismatch: expected ${expected}, got ${actual}`;
 }

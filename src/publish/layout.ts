@@ -1,7 +1,12 @@
-// Where things live in the bucket, under spec.publish.s3.prefix (DESIGN.md, issue 5):
-//   <prefix><name>/index.json               the catalogue of published versions, read with one GET
-//   <prefix><name>/<version>/<file>         the OVA, its image record, optionally the seeds bundle
-// Keys are built here only, so that publish, list and pull can never disagree about them.
+// Where things live in the bucket, under spec.publish.s3.prefix (DESIGN.md, issues 5 and 18):
+//   <prefix><name>/index.json                      the catalogue of published versions
+//   <prefix><name>/<version>/<revision>/<file>     the OVA, its image record, optionally the seeds
+//                                                  bundle, as uploaded by one publish run
+// A revision is made by one run (the image's sha256 prefix and random bytes): no other build,
+// not even an identical one published at the same moment, ever writes under it, so objects are
+// never overwritten and a loser's clean-up cannot touch what the winner uploaded (issue 18).
+// Catalogues written before revisions existed list files at <prefix><name>/<version>/<file>.
+// Keys are built here only, so that publish, list, pull and gc can never disagree about them.
 import type { S3Spec } from "../spec/schema.js";
 import { IMAGE_NAME, IMAGE_VERSION } from "../spec/schema.js";
 
@@ -21,8 +26,22 @@ export function versionPrefix(s3: Bucket, name: string, version: string): string
   return `${s3.prefix}${name}/${version}/`;
 }
 
-export function objectKey(s3: Bucket, name: string, version: string, file: string): string {
-  return `${versionPrefix(s3, name, version)}${file}`;
+/** A revision: a folder of its own under the version. */
+export const REVISION = /^[0-9a-f]{12}-[0-9a-f]{16}$/;
+
+/** The key of `file` of `version` as uploaded by `revision` (none: the layout before issue 18). */
+export function objectKey(s3: Bucket, name: string, version: string, file: string, revision?: string): string {
+  return `${versionPrefix(s3, name, version)}${revision === undefined ? "" : `${revision}/`}${file}`;
+}
+
+/** Everything of one image lives under this (what gc lists). */
+export function imagePrefix(s3: Bucket, name: string): string {
+  return `${s3.prefix}${name}/`;
+}
+
+/** A key no other run uses, for the probe of conditional writes. */
+export function probeKey(s3: Bucket, name: string, revision: string): string {
+  return `${imagePrefix(s3, name)}.k8s-ha-probe-${revision}`;
 }
 
 export function s3Url(s3: Pick<S3Spec, "bucket">, key: string): string {

@@ -10,13 +10,13 @@ import { dirname, join, relative } from "node:path";
 import { UsageError } from "../errors.js";
 import { IMAGES_DIR, imageRecordSchema } from "../packer/record.js";
 import type { S3Spec } from "../spec/schema.js";
-import { findVersion, latestVersion, readCatalogue, type Catalogue, type CatalogueFile, type CatalogueVersion } from "./catalogue.js";
+import { fileKey, findVersion, latestVersion, readCatalogue, type Catalogue, type CatalogueFile, type CatalogueVersion } from "./catalogue.js";
 import { createS3Client } from "./client.js";
 import { attempt, IntegrityError, localFailure, s3Failure, throwIfAborted } from "./errors.js";
 import { hashFile } from "../write/hash.js";
 import { commitDownload, downloadVerified } from "./download.js";
 import { watchInterrupts } from "./interrupt.js";
-import { catalogueKey, LATEST, objectKey, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
+import { catalogueKey, LATEST, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
 import { createTransferProgress } from "./progress.js";
 
 export interface PullOptions {
@@ -76,7 +76,7 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
   const wanted = entry.files.flatMap((file) => {
     const dest = destinationOf(options.outDir, file);
     if (!dest) log(`  skipping ${file.file}: role "${file.role}" is unknown to this k8s-ha`);
-    return dest ? [{ ...file, dest, key: objectKey(s3, ref.name, version, file.file) }] : [];
+    return dest ? [{ ...file, dest, key: fileKey(s3, ref.name, entry, file.file) }] : [];
   });
   if (!entry.files.some((f) => f.role === ROLES.image)) {
     throw s3Failure(new IntegrityError(`${indexUrl} lists ${version} without an image file`), `pulling ${ref.name}@${version}`, s3);

@@ -1,49 +1,49 @@
-// One file to one key with lib-storage's multipart Upload, streamed from disk.
+// One file to one key with our own multipart loop (CreateMultipartUpload, UploadPart,
+// CompleteMultipartUpload, AbortMultipartUpload), issue 13.
 //
-// Memory: Upload cuts the stream into parts by copying (Buffer.concat), so it holds about
-// (queueSize + 2) × partSize, plus what the garbage collector has not reclaimed yet (V8 lets
-// ~64 MB of freed buffers wait): ~80 MiB of code and SDK, ~55 MiB of parts, ~60–80 MiB of
-// garbage at 8 MiB × 4, whatever the file size (bench/publish.mjs).
-// The sha256 is not a ChecksumSHA256 of the Upload (a whole-file checksum there breaks
-// multipart): it is stored as x-amz-meta-sha256, and the file is hashed as it is read, so a
-// file that is not what its record says fails before the upload is completed.
+// Memory: parts are read from the file straight into queueSize + 1 buffers that are reused for
+// the whole upload (one is read while queueSize are sent): 40 MiB at 8 MiB × 4, whatever the file
+// size, and no garbage per part (lib-storage's Upload copied every part with Buffer.concat).
+// The sha256 is not a ChecksumSHA256 of the upload (a whole-file checksum breaks multipart): it
+// is stored as x-amz-meta-sha256, and the file is hashed as it is read, so a file that is not
+// what its record says fails before the upload is completed. Against AWS (`checksums`) every
+// part also carries a CRC32 that S3 checks on arrival and again at completion; s3rver and other
+// custom endpoints get none (see client.ts).
 //
 // Failure and Ctrl-C: every part upload carries one AbortSignal, so the first failure (or the
-// signal) stops the parts in flight at once; then, once nothing is in flight,
-// the multipart upload is aborted with AbortMultipartUpload (lib-storage's own abort is turned
-// off: it would hide the first error behind the abort's, and it runs without waiting for the
-// parts in flight). A store that cannot abort (s3rver answers 405) leaves parts until a
-// lifecycle rule removes them: we say so, with the command to abort by hand.
+// signal) stops the parts in flight at once; then, once nothing is in flight, the multipart
+// upload is aborted with AbortMultipartUpload. A store that cannot abort (s3rver answers 405)
+// leaves parts until a lifecycle rule removes them: we say so, with the command to abort by hand.
+// The small requests that decide the upload's fate (create, complete, a single PUT) run to their
+// end: cut short, the store may have acted on them without our knowing.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
   UploadPartCommand,
-  type CreateMultipartUploadCommandOutput,
+  type CompletedPart,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { createReadStream } from "node:fs";
-import { pipeline } from "node:stream";
+import { createHash, type Hash } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { InterruptedError, UsageError } from "../errors.js";
-import { errorCode, isAbort, scrubSecrets } from "./errors.js";
-import { VerifyingHash } from "./hashing.js";
+import { errorCode, IntegrityError, isAbort, scrubSecrets } from "./errors.js";
+import { mismatch } from "./hashing.js";
 
 export const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last) and its most parts per upload. */
 const MIN_PART_SIZE = 5 * MIB;
 const MAX_PARTS = 10_000;
 // 8 MiB parts, 4 at once: the AWS CLI's part size; fewer requests in flight than its 10, to
-// keep memory bounded (bench/publish.mjs measured 5 MiB × 8 and 16 MiB × 3 too: within the
-// noise of each other in time, 5 MiB × 8 costing the most CPU, 16 MiB × 3 the most memory).
+// keep memory bounded: (4 + 1) buffers of 8 MiB, one being read while four are sent.
 const DEFAULT_PART_SIZE = 8 * MIB;
 const DEFAULT_QUEUE_SIZE = 4;
 /** Parts in flight are kept under this, so memory stays bounded when parts must grow. */
 const IN_FLIGHT_BUDGET = 32 * MIB;
-/** Reads of 512 KiB: few chunks per part for Upload to concatenate, and a concatenation only
- * a little larger than the part (it takes chunks until it has more than a part). */
-const READ_CHUNK = 512 * 1024;
+/** A part's body is handed to the socket in slices of this size: progress moves per slice. */
+const SEND_SLICE = 256 * 1024;
 
 export interface TransferSettings {
   partSize: number;
@@ -85,15 +85,18 @@ export interface UploadFileOptions {
   bucket: string;
   key: string;
   path: string;
-  /** Known up front (from the image record or a stat): Upload plans its parts from it. */
+  /** Known up front (from the image record or a stat): the parts are planned from it. */
   size: number;
   sha256: string;
   contentType: string;
   /** Refuse to replace an existing object (If-None-Match: *), on stores that support it. */
   ifNoneMatch: boolean;
   settings: TransferSettings;
+  /** A CRC32 per part (and per single PUT), checked by the store: AWS S3, not s3rver. */
+  checksums?: boolean;
   /** Ctrl-C: aborts the upload; the error thrown is then the signal's reason. */
   signal?: AbortSignal;
+  /** Bytes handed to the network so far (it may step back when a part is sent again). */
   onProgress?: (bytes: number) => void;
   warn: (text: string) => void;
 }
@@ -104,70 +107,224 @@ export interface UploadResult {
   uploadId?: string;
 }
 
+const WRONG_FILE_HINT = "the file is not the one its image record describes: rebuild it (k8s-ha build-image --force), then publish";
+
 /**
  * Uploads the file or throws; on a throw, nothing was stored under the key by this call
  * (the multipart upload is aborted, or we warn how to abort it).
  */
 export async function uploadFile(options: UploadFileOptions): Promise<UploadResult> {
-  const { client, bucket, key } = options;
-  const controller = new AbortController();
-  let firstError: unknown;
-  const fail = (error: unknown) => {
-    if (firstError === undefined) firstError = error;
-    if (!controller.signal.aborted) controller.abort();
-  };
-  const onInterrupt = () => fail(options.signal?.reason ?? new InterruptedError());
-  if (options.signal?.aborted) onInterrupt();
-  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+  throwIfInterrupted(options.signal);
+  const file = await open(options.path, "r");
+  try {
+    return options.size < options.settings.partSize ? await uploadSingle(file, options) : await uploadParts(file, options);
+  } finally {
+    await file.close();
+  }
+}
 
-  const requests = trackRequests(client, controller.signal, fail);
-  const source = createReadStream(options.path, { highWaterMark: READ_CHUNK });
-  const verify = new VerifyingHash({
-    sha256: options.sha256,
-    size: options.size,
-    hint: "the file is not the one its image record describes: rebuild it (k8s-ha build-image --force), then publish",
-  });
-  pipeline(source, verify, (error) => {
-    if (error) fail(error);
-  });
+function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new InterruptedError();
+}
 
-  const upload = new Upload({
-    client: requests.client,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: verify,
+/** A small file: read, checked, then one PUT. */
+async function uploadSingle(file: FileHandle, options: UploadFileOptions): Promise<UploadResult> {
+  const body = Buffer.allocUnsafe(options.size);
+  const hash = createHash("sha256");
+  await readPart(file, body, 0, options.size, options.size, hash);
+  await checkWhole(file, options, hash);
+  throwIfInterrupted(options.signal);
+  const result = await options.client.send(
+    new PutObjectCommand({
+      Bucket: options.bucket,
+      Key: options.key,
+      Body: body,
       ContentLength: options.size,
       ContentType: options.contentType,
       Metadata: { sha256: options.sha256 },
+      ...(options.checksums ? { ChecksumAlgorithm: "CRC32" as const } : {}),
       ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
-    },
-    partSize: options.settings.partSize,
-    queueSize: options.settings.queueSize,
-    leavePartsOnError: true, // we abort ourselves, after the parts in flight have stopped
-    abortController: controller,
-  });
-  upload.on("httpUploadProgress", (progress) => {
-    if (progress.loaded !== undefined) options.onProgress?.(progress.loaded);
-  });
+    }),
+  );
+  options.onProgress?.(options.size);
+  return result.ETag ? { etag: result.ETag } : {};
+}
 
+async function uploadParts(file: FileHandle, options: UploadFileOptions): Promise<UploadResult> {
+  const { client, bucket, key, size } = options;
+  const { partSize, queueSize } = options.settings;
+  const controller = new AbortController();
+  let firstError: unknown;
+  const fail = (error: unknown) => {
+    if (firstError === undefined) firstError = isAbort(error) ? new InterruptedError() : error;
+    if (!controller.signal.aborted) controller.abort();
+  };
+  const onInterrupt = () => fail(options.signal?.reason ?? new InterruptedError());
+  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+
+  const created = await client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: options.contentType,
+      Metadata: { sha256: options.sha256 },
+      ...(options.checksums ? { ChecksumAlgorithm: "CRC32" as const } : {}),
+    }),
+  );
+  const uploadId = created.UploadId!;
+  const sent = new Map<number, number>(); // part number → bytes handed to the network
+  const progress = (part: number, bytes: number) => {
+    sent.set(part, bytes);
+    let total = 0;
+    for (const n of sent.values()) total += n;
+    options.onProgress?.(total);
+  };
+  const buffers = new BufferPool(queueSize + 1, partSize);
+  const hash = createHash("sha256");
+  const parts: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
   try {
-    // Once done() resolves the object is complete, even if Ctrl-C came a moment later: the
-    // caller sees the signal and decides (publish removes what its run created).
-    const result = await upload.done();
-    return { ...(result.ETag ? { etag: result.ETag } : {}), ...(upload.uploadId ? { uploadId: upload.uploadId } : {}) };
+    const count = Math.ceil(size / partSize);
+    for (let number = 1; number <= count && !controller.signal.aborted; number++) {
+      const buffer = await buffers.take();
+      if (controller.signal.aborted) break;
+      const offset = (number - 1) * partSize;
+      const length = Math.min(partSize, size - offset);
+      try {
+        await readPart(file, buffer, offset, length, size, hash);
+      } catch (error) {
+        fail(error);
+        break;
+      }
+      // the next part is read while queueSize parts are sent, and sent once one of them is done
+      while (inFlight.size >= queueSize) await Promise.race(inFlight);
+      if (controller.signal.aborted) {
+        buffers.give(buffer);
+        break;
+      }
+      const body = buffer.subarray(0, length);
+      const request = sendPart(client, { bucket, key, uploadId, number, body, checksums: options.checksums ?? false }, controller.signal, (bytes) =>
+        progress(number, bytes),
+      ).then(
+        (part) => void parts.push(part),
+        (error: unknown) => fail(error),
+      );
+      const tracked = request.finally(() => {
+        inFlight.delete(tracked);
+        buffers.give(buffer);
+      });
+      inFlight.add(tracked);
+    }
+    if (!controller.signal.aborted) await checkWhole(file, options, hash).catch(fail);
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+    if (firstError !== undefined) throw firstError;
+    parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+    // Not cancellable: once the store has it, the object exists; the caller sees the signal
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+      }),
+    );
+    options.onProgress?.(size);
+    return { ...(done.ETag ? { etag: done.ETag } : {}), uploadId };
   } catch (error) {
-    fail(isAbort(error) && firstError === undefined ? new InterruptedError() : error);
-    source.destroy();
-    verify.destroy();
-    await requests.settled();
-    // Ctrl-C while the store completed the object: it exists, and the caller decides about it
-    if (requests.completed()) return { ...(upload.uploadId ? { uploadId: upload.uploadId } : {}) };
-    const uploadId = upload.uploadId ?? requests.uploadId();
-    if (uploadId) await abortMultipart(client, bucket, key, uploadId, options.warn);
+    fail(error);
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+    await abortMultipart(client, bucket, key, uploadId, options.warn);
     throw firstError;
   } finally {
     options.signal?.removeEventListener("abort", onInterrupt);
+  }
+}
+
+/** Reads `length` bytes at `offset` into `buffer` and hashes them; a file shorter than `size` is an IntegrityError. */
+async function readPart(file: FileHandle, buffer: Buffer, offset: number, length: number, size: number, hash: Hash): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, done, length - done, offset + done);
+    if (bytesRead === 0) throw new IntegrityError(`${offset + done} bytes, expected ${size}`, WRONG_FILE_HINT);
+    done += bytesRead;
+  }
+  hash.update(buffer.subarray(0, length));
+}
+
+/** After the last part: nothing beyond the size, and the sha256 of the record. */
+async function checkWhole(file: FileHandle, options: UploadFileOptions, hash: Hash): Promise<void> {
+  const { bytesRead } = await file.read(Buffer.alloc(1), 0, 1, options.size);
+  const problem = bytesRead > 0 ? `more than the ${options.size} bytes expected` : mismatch(options.sha256, hash.digest("hex"));
+  if (problem) throw new IntegrityError(problem, WRONG_FILE_HINT);
+}
+
+async function sendPart(
+  client: S3Client,
+  part: { bucket: string; key: string; uploadId: string; number: number; body: Buffer; checksums: boolean },
+  signal: AbortSignal,
+  onSent: (bytes: number) => void,
+): Promise<CompletedPart> {
+  const command = new UploadPartCommand({
+    Bucket: part.bucket,
+    Key: part.key,
+    UploadId: part.uploadId,
+    PartNumber: part.number,
+    Body: part.body,
+    ContentLength: part.body.length,
+    ...(part.checksums ? { ChecksumAlgorithm: "CRC32" as const } : {}),
+  });
+  // Each attempt (the SDK retries a failed part) sends the buffer afresh as a stream of slices,
+  // so that progress follows the bytes handed to the socket, not whole parts.
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { body?: unknown };
+      request.body = slices(part.body, onSent);
+      return next(args);
+    },
+    { step: "deserialize", name: "k8sHaPartProgress" },
+  );
+  const result = await client.send(command, { abortSignal: signal });
+  return { PartNumber: part.number, ETag: result.ETag!, ...(result.ChecksumCRC32 ? { ChecksumCRC32: result.ChecksumCRC32 } : {}) };
+}
+
+function slices(buffer: Buffer, onSent: (bytes: number) => void): Readable {
+  let offset = 0;
+  onSent(0);
+  return new Readable({
+    read() {
+      if (offset > 0) onSent(offset); // the slice before has been taken
+      if (offset >= buffer.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(offset + SEND_SLICE, buffer.length);
+      this.push(buffer.subarray(offset, end));
+      offset = end;
+    },
+  });
+}
+
+/** Part buffers, allocated once and handed back when their part is sent (or failed). */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((buffer: Buffer) => void)[] = [];
+  private made = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly size: number,
+  ) {}
+
+  take(): Promise<Buffer> {
+    const buffer = this.free.pop() ?? (this.made < this.max ? (this.made++, Buffer.allocUnsafeSlow(this.size)) : undefined);
+    return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(buffer: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(buffer);
+    else this.free.push(buffer);
   }
 }
 
@@ -189,47 +346,4 @@ async function abortMultipart(client: S3Client, bucket: string, key: string, upl
         `aws s3api abort-multipart-upload --bucket ${bucket} --key ${key} --upload-id ${uploadId}`,
     );
   }
-}
-
-/**
- * The client as Upload sees it. Part uploads carry `signal`, so that the first failure (or
- * Ctrl-C) stops the parts in flight at once; every request is tracked, so that the caller can
- * wait until none is in flight. A request that fails for its own reason (not the signal)
- * reports the failure: the other parts stop too.
- * The small requests that decide the upload's fate run to their end: cut short, the store may
- * have acted on them without our knowing — an upload created whose id we never learn, an object
- * completed that we believe failed.
- */
-function trackRequests(client: S3Client, signal: AbortSignal, onFailure: (error: unknown) => void) {
-  const inFlight = new Set<Promise<void>>();
-  let uploadId: string | undefined;
-  let completed = false;
-  const send = (command: Parameters<S3Client["send"]>[0], options?: object) => {
-    const cancellable = command instanceof UploadPartCommand;
-    const request = client.send(command, cancellable ? { ...options, abortSignal: signal } : options);
-    const tracked = request.then(
-      (response) => {
-        if (command instanceof CreateMultipartUploadCommand) uploadId = (response as CreateMultipartUploadCommandOutput).UploadId;
-        if (command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand) completed = true;
-      },
-      (error: unknown) => {
-        if (!signal.aborted) onFailure(error);
-      },
-    );
-    inFlight.add(tracked);
-    void tracked.finally(() => inFlight.delete(tracked));
-    return request;
-  };
-  const proxy = new Proxy(client, {
-    get: (target, property) => (property === "send" ? send : Reflect.get(target, property, target)),
-  });
-  return {
-    client: proxy,
-    uploadId: () => uploadId,
-    /** The object exists: CompleteMultipartUpload (or the single PutObject) succeeded. */
-    completed: () => completed,
-    async settled(): Promise<void> {
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
-    },
-  };
 }

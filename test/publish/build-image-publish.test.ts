@@ -10,7 +10,7 @@ import { loadPackerAssets } from "../../src/packer/assets.js";
 import { templateFingerprint } from "../../src/packer/fingerprint.js";
 import { renderPacker } from "../../src/packer/render.js";
 import { runCli } from "../helpers/cli.js";
-import { catalogueKeyOf, IMAGE_NAME, objectKeyOf, s3Env, sha256, useStoreAndTempDir, writeImage, writeSpec } from "./helpers.js";
+import { catalogueKeyOf, IMAGE_NAME, listedKeyOf, s3Env, sha256, useStoreAndTempDir, writeImage, writeSpec } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 
@@ -50,7 +50,7 @@ describe("build-image --publish", () => {
     expect(first.stderr).toContain(`${IMAGE_NAME}-0.1.0 is up to date`);
     expect(first.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 2\.0 MiB in .* checked by HEAD/);
     expect(JSON.parse(first.stdout)).toMatchObject({ name: IMAGE_NAME, version: "0.1.0", bucket: name, unchanged: false, versions: ["0.1.0"] });
-    expect(sha256((await lab.store.get(name, objectKeyOf("0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!)).toBe(record.sha256);
+    expect(sha256((await lab.store.get(name, await listedKeyOf(lab.store, name, "0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!)).toBe(record.sha256);
     expect((await catalogue(name))?.versions.map((v) => v.version)).toEqual(["0.1.0"]);
 
     // a CI retry: the same image is listed already; the preflight lets it through, nothing is sent

@@ -1,6 +1,8 @@
 // The catalogue (index.json): version order, "latest", parsing what another tool or a newer
-// k8s-ha wrote, and the conditional read-modify-write that s3rver cannot exercise (it ignores
-// If-Match and If-None-Match): a fake store that honours them, races us, or answers 501.
+// k8s-ha wrote, and the commit point (commit.ts) in each of its modes against an in-memory store
+// that honours If-Match / If-None-Match, ignores them, or answers 501, with a racer that writes
+// between our GET and our PUT or during the read-back wait. Real races against s3rver and against
+// a conditional front over it: race.test.ts.
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { ExternalError } from "../../src/errors.js";
@@ -10,21 +12,21 @@ import {
   latestVersion,
   parseCatalogue,
   serializeCatalogue,
-  updateCatalogue,
-  withoutVersion,
   withVersion,
   type Catalogue,
   type CatalogueVersion,
 } from "../../src/publish/catalogue.js";
+import { commitVersion } from "../../src/publish/commit.js";
 import { catalogueKey, parseImageRef } from "../../src/publish/layout.js";
 
 const NAME = "k8s-ha-ubuntu-20.04";
 const S3 = { bucket: "golden", prefix: "k8s-ha/" };
 const KEY = catalogueKey(S3, NAME);
 
-function entry(version: string): CatalogueVersion {
+function entry(version: string, revision = `${"0".repeat(12)}-${"1".repeat(16)}`): CatalogueVersion {
   return {
     version,
+    revision,
     builtAt: "2026-01-02T03:04:05Z",
     publishedAt: "2026-01-03T00:00:00Z",
     specSha256: "0".repeat(64),
@@ -60,7 +62,6 @@ describe("versions", () => {
     expect(catalogue.versions.map((v) => v.version)).toEqual(["0.10.0", "0.2.0", "0.1.0"]);
     catalogue = withVersion(catalogue, { ...entry("0.2.0"), publishedAt: "later" });
     expect(catalogue.versions.map((v) => v.publishedAt)).toEqual(["2026-01-03T00:00:00Z", "later", "2026-01-03T00:00:00Z"]);
-    expect(withoutVersion(catalogue, "0.2.0").versions.map((v) => v.version)).toEqual(["0.10.0", "0.1.0"]);
   });
 });
 
@@ -94,19 +95,25 @@ describe("parseImageRef", () => {
   });
 });
 
-/** An S3 that honours If-Match / If-None-Match on PUT (as AWS does since 2024), or not. */
+/** An S3 that honours If-Match / If-None-Match on PUT (as AWS does since 2024), ignores them (s3rver), or answers 501. */
 class FakeStore {
   body: string | undefined;
   etag = 0;
   puts: Record<string, unknown>[] = [];
   /** Runs between our GET and our PUT: another publisher. */
   racer: (() => void) | undefined;
+  /** Runs while commitVersion waits before its read-back. */
+  settle: (() => void) | undefined;
 
-  constructor(private readonly mode: "conditional" | "501" = "conditional") {}
+  constructor(private readonly mode: "conditional" | "ignores" | "501" = "conditional") {}
 
   write(catalogue: Catalogue): void {
     this.body = serializeCatalogue(catalogue);
     this.etag++;
+  }
+
+  current(): Catalogue {
+    return JSON.parse(this.body!);
   }
 
   async send(command: unknown): Promise<unknown> {
@@ -125,7 +132,8 @@ class FakeStore {
       }
       this.racer?.();
       const failed =
-        (input.IfNoneMatch === "*" && this.body !== undefined) || (input.IfMatch !== undefined && input.IfMatch !== `"${this.etag}"`);
+        this.mode === "conditional" &&
+        ((input.IfNoneMatch === "*" && this.body !== undefined) || (input.IfMatch !== undefined && input.IfMatch !== `"${this.etag}"`));
       if (failed) throw Object.assign(new Error("precondition"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
       this.body = String(input.Body);
       this.etag++;
@@ -136,61 +144,116 @@ class FakeStore {
   }
 }
 
-const update = (store: FakeStore, version: string, warnings: string[] = []) =>
-  updateCatalogue(store as never, S3, NAME, (c) => withVersion(c, entry(version)), { warn: (w) => warnings.push(w) });
+const OTHER = `${"9".repeat(12)}-${"8".repeat(16)}`;
 
-describe("updateCatalogue", () => {
+const commit = (store: FakeStore, version: string, options: { conditional?: boolean; replacing?: string; warnings?: string[] } = {}) =>
+  commitVersion({
+    client: store as never,
+    s3: S3,
+    name: NAME,
+    entry: entry(version),
+    replacing: options.replacing,
+    conditional: options.conditional ?? true,
+    warn: (w) => options.warnings?.push(w),
+    sleep: async () => store.settle?.(),
+  });
+
+const versions = (store: FakeStore) => store.current().versions.map((v) => `${v.version} ${v.revision?.slice(0, 1)}`);
+
+describe("commitVersion on a store that honours conditional writes", () => {
   it("creates with If-None-Match: *, then updates with If-Match on the ETag read", async () => {
     const store = new FakeStore();
-    await update(store, "0.1.0");
-    await update(store, "0.2.0");
+    expect(await commit(store, "0.1.0")).toMatchObject({ won: true });
+    expect(await commit(store, "0.2.0")).toMatchObject({ won: true });
     expect(store.puts).toEqual([
       { IfMatch: undefined, IfNoneMatch: "*" },
       { IfMatch: '"1"', IfNoneMatch: undefined },
     ]);
-    expect(JSON.parse(store.body!).versions.map((v: CatalogueVersion) => v.version)).toEqual(["0.2.0", "0.1.0"]);
+    expect(versions(store)).toEqual(["0.2.0 0", "0.1.0 0"]);
   });
 
-  it("loses a race to another publisher, reads again, and keeps both versions", async () => {
+  it("loses a race to a publisher of another version, reads again, and keeps both versions", async () => {
     const store = new FakeStore();
     store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0")));
     store.racer = () => {
       store.racer = undefined;
-      store.write(withVersion(JSON.parse(store.body!), entry("0.1.5")));
+      store.write(withVersion(store.current(), entry("0.1.5")));
     };
-    await update(store, "0.2.0");
+    expect(await commit(store, "0.2.0")).toMatchObject({ won: true });
     expect(store.puts).toHaveLength(2);
-    expect(JSON.parse(store.body!).versions.map((v: CatalogueVersion) => v.version)).toEqual(["0.2.0", "0.1.5", "0.1.0"]);
+    expect(versions(store)).toEqual(["0.2.0 0", "0.1.5 0", "0.1.0 0"]);
+  });
+
+  it("loses a race for the same version: the winner stays, and the loser knows it was never listed", async () => {
+    const store = new FakeStore();
+    store.racer = () => {
+      store.racer = undefined;
+      store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
+    };
+    expect(await commit(store, "0.1.0")).toMatchObject({ won: false, certain: true, holder: { revision: OTHER } });
+    expect(versions(store)).toEqual(["0.1.0 9"]);
+  });
+
+  it("--force replaces the revision it saw listed, not one published meanwhile", async () => {
+    const store = new FakeStore();
+    store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
+    expect(await commit(store, "0.1.0", { replacing: OTHER })).toMatchObject({ won: true });
+    expect(versions(store)).toEqual(["0.1.0 0"]);
+    store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
+    expect(await commit(store, "0.1.0", { replacing: `${"7".repeat(12)}-${"7".repeat(16)}` })).toMatchObject({ won: false });
   });
 
   it("gives up after 5 lost races with a clear error", async () => {
     const store = new FakeStore();
     store.write(emptyCatalogue(NAME));
     const racer = () => {
-      store.write(JSON.parse(store.body!));
+      store.write(store.current());
       store.racer = racer;
     };
     store.racer = racer;
-    await expect(update(store, "0.2.0")).rejects.toThrow(ExternalError);
-    await expect(update(store, "0.2.0")).rejects.toThrow(/kept changing while it was updated/);
-  });
-
-  it("a store that rejects conditional writes (501) gets an unconditional PUT and a warning", async () => {
-    const store = new FakeStore("501");
-    const warnings: string[] = [];
-    await update(store, "0.1.0", warnings);
-    expect(store.puts).toEqual([
-      { IfMatch: undefined, IfNoneMatch: "*" },
-      { IfMatch: undefined, IfNoneMatch: undefined },
-    ]);
-    expect(warnings).toEqual([expect.stringMatching(/does not support conditional writes \(501\)/)]);
-    expect(JSON.parse(store.body!).versions).toHaveLength(1);
+    await expect(commit(store, "0.2.0")).rejects.toThrow(ExternalError);
+    await expect(commit(store, "0.2.0")).rejects.toThrow(/kept changing while it was updated/);
   });
 
   it("refuses to overwrite an index.json that is not a catalogue", async () => {
     const store = new FakeStore();
     store.body = '{"hello": "world"}';
-    await expect(update(store, "0.1.0")).rejects.toThrow(/s3:\/\/golden\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json is not a k8s-ha image catalogue.*nothing was changed/);
+    await expect(commit(store, "0.1.0")).rejects.toThrow(/s3:\/\/golden\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json is not a k8s-ha image catalogue.*nothing was changed/);
     expect(store.puts).toEqual([]);
+  });
+});
+
+describe("commitVersion on a store without conditional writes: write, wait, read back", () => {
+  it("a store that rejects them (501) gets an unconditional PUT and a warning", async () => {
+    const store = new FakeStore("501");
+    const warnings: string[] = [];
+    expect(await commit(store, "0.1.0", { warnings })).toMatchObject({ won: true });
+    expect(store.puts).toEqual([
+      { IfMatch: undefined, IfNoneMatch: "*" },
+      { IfMatch: undefined, IfNoneMatch: undefined },
+    ]);
+    expect(warnings).toEqual([expect.stringMatching(/rejects conditional writes \(501\)/)]);
+    expect(store.current().versions).toHaveLength(1);
+  });
+
+  it("another publisher of the version overwrites ours before the read-back: we lose, unsure whether we were read", async () => {
+    const store = new FakeStore("ignores");
+    store.settle = () => {
+      store.settle = undefined;
+      store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
+    };
+    expect(await commit(store, "0.1.0", { conditional: false })).toMatchObject({ won: false, certain: false, holder: { revision: OTHER } });
+    expect(store.puts).toEqual([{ IfMatch: undefined, IfNoneMatch: undefined }]);
+  });
+
+  it("a stale write of another version drops ours: we write it again", async () => {
+    const store = new FakeStore("ignores");
+    store.settle = () => {
+      store.settle = undefined;
+      store.write(withVersion(emptyCatalogue(NAME), entry("0.2.0", OTHER)));
+    };
+    expect(await commit(store, "0.1.0", { conditional: false })).toMatchObject({ won: true });
+    expect(store.puts).toHaveLength(2);
+    expect(versions(store)).toEqual(["0.2.0 9", "0.1.0 0"]);
   });
 });

@@ -7,7 +7,7 @@
 //   - AbortMultipartUpload answers 405 MethodNotAllowed (parts stay in ._S3rver_uploads)
 //   - SigV4 signatures are not verified: a wrong secret passes, only a wrong access key fails
 //   - paginated lists fail on Node 20 without --openssl-legacy-provider (we never list)
-import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -160,8 +160,19 @@ export function catalogueKeyOf(name = IMAGE_NAME): string {
   return `${PREFIX}${name}/index.json`;
 }
 
-export function objectKeyOf(version: string, file: string): string {
-  return `${PREFIX}${IMAGE_NAME}/${version}/${file}`;
+/** The key of `file` of `version` as the bucket's catalogue lists it (under its revision). */
+export async function listedKeyOf(store: TestStore, bucket: string, version: string, file: string): Promise<string> {
+  const catalogue = JSON.parse((await store.get(bucket, catalogueKeyOf()))!.toString("utf8"));
+  const entry = catalogue.versions.find((v: { version: string }) => v.version === version);
+  if (!entry) throw new Error(`${version} is not listed in ${bucket}`);
+  return `${PREFIX}${IMAGE_NAME}/${version}/${entry.revision}/${file}`;
+}
+
+/** Every key under the image's prefix (ListObjects v1: s3rver's v2 pagination fails on Node 20). */
+export async function keysOf(store: TestStore, bucket: string): Promise<string[]> {
+  const page = await store.client().send(new ListObjectsCommand({ Bucket: bucket, Prefix: `${PREFIX}${IMAGE_NAME}/` }));
+  if (page.IsTruncated) throw new Error("more than one page of keys");
+  return (page.Contents ?? []).map((o) => o.Key!).sort();
 }
 
 /** Where s3rver keeps an object's bytes on disk (to corrupt it behind the server's back). */

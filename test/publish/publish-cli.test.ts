@@ -1,7 +1,7 @@
 // `k8s-ha publish`, `images list` and `images pull` as users run them (the built CLI), against a
 // real S3 protocol server (s3rver, in this process, 127.0.0.1, ephemeral port). A stand-in OVA
 // of random bytes and its image record take the place of a Packer build.
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,7 +10,9 @@ import { BIN, parseFindings, runCli, tempDir } from "../helpers/cli.js";
 import {
   catalogueKeyOf,
   IMAGE_NAME,
-  objectKeyOf,
+  PREFIX,
+  keysOf,
+  listedKeyOf,
   s3Env,
   sha256,
   spawnCli,
@@ -70,10 +72,10 @@ describe("publish, list, pull", () => {
     expect(published.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 3\.0 MiB in .* checked by HEAD/);
 
     // the layout of issue 5, and the sha256 as object metadata
-    const head = await lab.store.client().send(new HeadObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")) }));
+    const head = await lab.store.client().send(new HeadObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")) }));
     expect(head.ContentLength).toBe(record.size);
     expect(head.Metadata?.sha256).toBe(record.sha256);
-    expect(await digest(await lab.store.get(bucket, objectKeyOf("0.1.0", "lab-seeds.tar.gz")))).toBe(sha256(seeds));
+    expect(await digest(await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", "lab-seeds.tar.gz")))).toBe(sha256(seeds));
     const index = await catalogue(bucket);
     expect(index).toMatchObject({ apiVersion: "k8s-ha/v1alpha1", kind: "ImageCatalogue", name: IMAGE_NAME });
     expect(index.versions).toHaveLength(1);
@@ -117,7 +119,7 @@ describe("publish, list, pull", () => {
     const catalogueWrites = lab.store.requests.slice(before).filter((r) => r.method === "PUT" && r.url.includes("index.json"));
     expect(catalogueWrites.length).toBeGreaterThan(0);
     expect(catalogueWrites.every((r) => /^[0-9a-f]{64}$/.test(r.payloadHash ?? ""))).toBe(true);
-    expect(sha256((await lab.store.get(first.bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
+    expect(sha256((await lab.store.get(first.bucket, await listedKeyOf(lab.store, first.bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
 
     for (const version of ["0.10.0", "0.2.0", "0.3.0-rc.1"]) {
       const next = await setup({ version, bucket: first.bucket, size: 1024 });
@@ -160,17 +162,49 @@ describe("refusals", () => {
     expect(JSON.parse(forced.stdout).replaced).toBe(true);
     const entry = (await catalogue(bucket)).versions[0];
     expect(entry.files).toContainEqual({ file: OVA("0.1.0"), role: "image", size: rebuilt.size, sha256: rebuilt.sha256 });
-    expect(sha256((await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0"))))!)).toBe(rebuilt.sha256);
+    expect(sha256((await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(rebuilt.sha256);
   });
 
-  it("refuses files left by a publish that did not finish, unless --force", async () => {
+  it("objects left by a publish that did not finish block nothing and are never listed; images gc removes them", async () => {
+    const { bucket, out, spec, record } = await setup();
+    const leftovers = [`${PREFIX}${IMAGE_NAME}/0.1.0/${"a".repeat(12)}-${"b".repeat(16)}/${OVA("0.1.0")}`, `${PREFIX}${IMAGE_NAME}/0.1.0/${OVA("0.1.0")}`];
+    for (const Key of leftovers) await lab.store.client().send(new PutObjectCommand({ Bucket: bucket, Key, Body: "half" }));
+    expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
+    const listed = [await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")), await listedKeyOf(lab.store, bucket, "0.1.0", RECORD("0.1.0"))];
+    expect(listed.some((k) => leftovers.includes(k))).toBe(false);
+    for (const key of leftovers) expect((await lab.store.get(bucket, key))?.toString()).toBe("half"); // untouched
+
+    const dry = await cli(["images", "gc", spec, "--min-age", "0", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    for (const key of leftovers) expect(dry.stderr).toContain(`would remove s3://${bucket}/${key}`);
+    const young = await cli(["images", "gc", spec]); // default --min-age 24: a publish may be uploading them
+    expect(young.code).toBe(0);
+    expect(young.stderr).toMatch(/kept 2 unlisted object\(s\) younger than 24 h/);
+    expect((await keysOf(lab.store, bucket)).sort()).toEqual([...leftovers, ...listed, catalogueKeyOf()].sort());
+
+    const gc = await cli(["images", "gc", spec, "--min-age", "0", "--json"]);
+    expect(gc.code).toBe(0);
+    expect(JSON.parse(gc.stdout).removed.sort()).toEqual(leftovers.map((k) => `s3://${bucket}/${k}`).sort());
+    expect(await keysOf(lab.store, bucket)).toEqual([...listed, catalogueKeyOf()].sort());
+    const pulled = join(lab.dir, "pulled");
+    expect((await cli(["images", "pull", spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled])).code).toBe(0);
+    expect(await digest(join(pulled, "images", OVA("0.1.0")))).toBe(record.sha256);
+
+    const bad = await cli(["images", "gc", spec, "--min-age", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--min-age soon is not a number of hours/);
+  });
+
+  it("images list hides a listed version whose objects are gone, and says so", async () => {
     const { bucket, out, spec } = await setup();
-    await lab.store.client().send(new PutObjectCommand({ Bucket: bucket, Key: objectKeyOf("0.1.0", OVA("0.1.0")), Body: "half" }));
-    const refused = await cli(["publish", spec, "-o", out]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/already exists but k8s-ha-ubuntu-20\.04 0\.1\.0 is not in the catalogue/);
-    expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
-    expect((await cli(["publish", spec, "-o", out, "--force"])).code).toBe(0);
+    expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
+    const second = await setup({ version: "0.2.0", bucket, size: 1024 });
+    expect((await cli(["publish", second.spec, "-o", second.out])).code).toBe(0);
+    await lab.store.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.2.0", OVA("0.2.0")) }));
+    const listed = await cli(["images", "list", spec, "--json"]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ latest: "0.1.0", versions: [{ version: "0.1.0" }], damaged: ["0.2.0"] });
+    expect(listed.stderr).toMatch(/warning: k8s-ha-ubuntu-20\.04 0\.2\.0 is listed in \S+ but not shown: \S+ is missing/);
   });
 
   it("a spec without spec.publish.s3 is a finding (exit 1) for publish, list and pull", async () => {
@@ -214,22 +248,25 @@ describe("refusals", () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/sha256 mismatch/);
     expect(result.stderr).toMatch(/the catalogue .* is unchanged/);
-    expect(await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
+    expect(await keysOf(lab.store, bucket)).toEqual([]);
     expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 
-  it("--force that fails leaves the version unlisted, never listed with other bytes", async () => {
-    const { bucket, out, spec } = await setup({ size: 6 * MiB });
+  it("--force that fails leaves the published version listed and intact: nothing is overwritten in place", async () => {
+    const { bucket, out, spec, record } = await setup({ size: 6 * MiB });
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
+    const index = await digest(await lab.store.get(bucket, catalogueKeyOf()));
     const path = join(out, "images", OVA("0.1.0"));
     const bytes = await readFile(path);
     bytes[MiB] ^= 0xff; // not the recorded image any more
     await writeFile(path, bytes);
     const result = await cli(["publish", spec, "-o", out, "--force"], { K8S_HA_S3_PART_SIZE_MIB: "5" });
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/--force: unlisted 0\.1\.0/);
-    expect(result.stderr).toMatch(/nothing was published: 0\.1\.0 stays unlisted from s3:\/\/\S+ \(--force unlisted it\)/);
-    expect((await catalogue(bucket)).versions).toEqual([]);
+    expect(result.stderr).toMatch(/nothing was published: the catalogue s3:\/\/\S+ is unchanged/);
+    expect(await digest(await lab.store.get(bucket, catalogueKeyOf()))).toBe(index);
+    const pulled = join(lab.dir, "pulled");
+    expect((await cli(["images", "pull", spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled])).code).toBe(0);
+    expect(await digest(join(pulled, "images", OVA("0.1.0")))).toBe(record.sha256);
   });
 
   it("pull: unknown versions and malformed references are usage errors", async () => {
@@ -248,7 +285,7 @@ describe("failures leave the catalogue consistent", () => {
   it("pull of a corrupted object: sha256 mismatch, exit 3, no file written", async () => {
     const { bucket, out, spec } = await setup({ size: 2 * MiB });
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
-    const stored = storedObjectPath(lab.store, bucket, objectKeyOf("0.1.0", OVA("0.1.0")));
+    const stored = storedObjectPath(lab.store, bucket, await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")));
     const bytes = await readFile(stored);
     bytes[12345] ^= 0x01; // the store's copy rots; its size and metadata still look right
     await writeFile(stored, bytes);
@@ -312,7 +349,7 @@ describe("failures leave the catalogue consistent", () => {
       dying = undefined;
       revived = await startStore(own.dir); // same files, new port
       expect(await digest(await revived.get(first.bucket, catalogueKeyOf()))).toBe(index);
-      expect(await revived.get(first.bucket, objectKeyOf("0.2.0", OVA("0.2.0")))).toBeUndefined();
+      expect((await keysOf(revived, first.bucket)).filter((k) => k.includes("/0.2.0/"))).toEqual([]);
     } finally {
       await dying?.stop();
       await revived?.stop();
@@ -338,7 +375,7 @@ describe("failures leave the catalogue consistent", () => {
     // s3rver cannot abort a multipart upload (405): we say so, with the command for real S3
     expect(result.stderr).toMatch(/does not support aborting multipart uploads \(MethodNotAllowed\)/);
     expect(lab.store.requests.some((r) => r.method === "DELETE" && r.url.includes("uploadId="))).toBe(true);
-    expect(await lab.store.get(bucket, objectKeyOf("0.1.0", OVA("0.1.0")))).toBeUndefined();
+    expect(await keysOf(lab.store, bucket)).toEqual([]);
     expect(await lab.store.get(bucket, catalogueKeyOf())).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
-// uploadFile against s3rver in this process: parts, metadata, progress; a file that is not what
-// its sha256 says never becomes an object; the signal stops parts in flight and aborts the
+// uploadFile (our multipart loop) against s3rver in this process: parts, metadata, progress
+// within parts, bounded concurrency; a file that is not what its sha256 or size says never
+// becomes an object; the signal stops parts in flight and aborts the
 // multipart upload (s3rver answers 405 to the abort: we warn with the command for real S3).
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
@@ -79,6 +80,32 @@ describe("uploadFile", () => {
     expect(sha256((await store.get("golden", "u/parts.ova"))!)).toBe(sha256(bytes));
     expect(seen.at(-1)).toBe(bytes.length);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+
+  it("progress moves within a part, and no more parts are in flight than the concurrency", async () => {
+    const { path, bytes } = await file(21 * MIB + 3);
+    const seen: number[] = [];
+    let inFlight = 0;
+    let most = 0;
+    store.onRequest((request) => {
+      if (!request.url?.includes("/u/bounded.ova?") || !/partNumber=/.test(request.url)) return;
+      most = Math.max(most, ++inFlight);
+      request.on("end", () => inFlight--);
+    });
+    await uploadFile(options(path, bytes, "u/bounded.ova", { settings: { partSize: 5 * MIB, queueSize: 2 }, onProgress: (b) => seen.push(b) }));
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    // slices of 256 KiB, not whole parts: values between part boundaries
+    expect(seen.filter((b) => b % (5 * MIB) !== 0 && b !== bytes.length).length).toBeGreaterThan(10);
+    expect(seen.at(-1)).toBe(bytes.length);
+    expect(sha256((await store.get("golden", "u/bounded.ova"))!)).toBe(sha256(bytes));
+  });
+
+  it("a file longer than its record fails before the upload is completed", async () => {
+    const { path, bytes } = await file(11 * MIB);
+    const upload = uploadFile(options(path, bytes, "u/long.ova", { size: 10 * MIB, sha256: sha256(bytes.subarray(0, 10 * MIB)) }));
+    await expect(upload).rejects.toThrow(/more than the 10485760 bytes expected/);
+    expect(await store.get("golden", "u/long.ova")).toBeUndefined();
   });
 
   it("a small file goes up in one PUT", async () => {

@@ -1,10 +1,13 @@
 // `k8s-ha images list [spec]` and `k8s-ha images pull [spec] NAME@VERSION -o DIR`: browse and
-// fetch the images other teams published to spec.publish.s3. list reads one object, the
-// image's catalogue (src/publish/catalogue.ts); pull verifies every byte (src/publish/pull.ts).
+// fetch the images other teams published to spec.publish.s3. list reads the image's catalogue
+// (src/publish/catalogue.ts) and shows the versions whose files are all there (src/publish/list.ts);
+// pull verifies every byte (src/publish/pull.ts); gc removes what no catalogue names (src/publish/gc.ts).
 import { latestVersion, readCatalogue, type Catalogue } from "../../publish/catalogue.js";
 import { createS3Client } from "../../publish/client.js";
 import { attempt } from "../../publish/errors.js";
 import { catalogueKey, parseImageRef, ROLES, s3Url, storeName } from "../../publish/layout.js";
+import { collectGarbage } from "../../publish/gc.js";
+import { checkVersions } from "../../publish/list.js";
 import { formatBytes } from "../../publish/progress.js";
 import { pullImage } from "../../publish/pull.js";
 import { IMAGE_NAME } from "../../spec/schema.js";
@@ -25,10 +28,25 @@ export async function runImagesList(spec: string | undefined, options: ImagesLis
   const s3 = publishTarget(compiled);
   const name = options.name ?? compiled.spec.spec.image.name;
   const url = s3Url(s3, catalogueKey(s3, name));
-  const { catalogue } = await attempt(() => readCatalogue(createS3Client(s3), s3, name), `reading ${url}`, s3);
+  const client = createS3Client(s3);
+  const { catalogue: listed } = await attempt(() => readCatalogue(client, s3, name), `reading ${url}`, s3);
+  const { complete, damaged } = await attempt(() => checkVersions(client, s3, listed), `checking the files ${url} lists`, s3);
+  for (const { version, problems } of damaged) {
+    process.stderr.write(`warning: ${name} ${version} is listed in ${url} but not shown: ${problems.join("; ")}\n`);
+  }
+  const catalogue = { ...listed, versions: complete };
   const latest = latestVersion(catalogue)?.version ?? null;
   if (options.json) {
-    const result = { name, bucket: s3.bucket, prefix: s3.prefix, store: storeName(s3), catalogue: url, latest, versions: catalogue.versions };
+    const result = {
+      name,
+      bucket: s3.bucket,
+      prefix: s3.prefix,
+      store: storeName(s3),
+      catalogue: url,
+      latest,
+      versions: catalogue.versions,
+      damaged: damaged.map((d) => d.version),
+    };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
@@ -67,4 +85,36 @@ export async function runImagesPull(spec: string | undefined, ref: string, optio
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was pulled" });
   const s3 = publishTarget(compiled);
   await pullImage({ outDir: options.output, s3, ref: parsed });
+}
+
+export interface ImagesGcOptions {
+  name?: string;
+  /** Hours; unlisted objects younger than this stay (a publish may be uploading them). */
+  minAge: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export async function runImagesGc(spec: string | undefined, options: ImagesGcOptions): Promise<void> {
+  if (options.name !== undefined && !IMAGE_NAME.test(options.name)) {
+    throw new UsageError(`"${options.name}" is not an image name`, "lowercase letters, digits, '.' and '-', as in spec.image.name");
+  }
+  const hours = Number(options.minAge);
+  if (options.minAge.trim() === "" || !Number.isFinite(hours) || hours < 0) {
+    throw new UsageError(`--min-age ${options.minAge} is not a number of hours`, "e.g. --min-age 24 (the default), or 0 when no publish is running");
+  }
+  const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was removed" });
+  const s3 = publishTarget(compiled);
+  const name = options.name ?? compiled.spec.spec.image.name;
+  const where = s3Url(s3, `${s3.prefix}${name}/`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const result = await attempt(
+    () => collectGarbage({ client: createS3Client(s3), s3, name, minAgeSeconds: hours * 3600, dryRun: options.dryRun ?? false, log }),
+    `collecting garbage under ${where}`,
+    s3,
+  );
+  if (options.dryRun) for (const url of result.removed) log(`would remove ${url}`);
+  if (result.young.length > 0) log(`kept ${result.young.length} unlisted object(s) younger than ${hours} h (a publish may still be uploading them)`);
+  log(`${options.dryRun ? "would remove" : "removed"} ${result.removed.length} object(s), ${formatBytes(result.bytes)}, named by no version in ${s3Url(s3, catalogueKey(s3, name))}`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ name, dryRun: options.dryRun ?? false, ...result }, null, 2)}\n`);
 }
