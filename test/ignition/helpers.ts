@@ -1,5 +1,6 @@
 // Every example under every target: the spec as written, with target set and what an Ignition
 // OS needs (no ufw to enable) changed, compiled in-process.
+import { isIgnitionOs } from "../../src/spec/targets.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -22,7 +23,7 @@ export const EXAMPLE_FILES = ["two-masters.yaml", "three-node-unicast.yaml", "fc
 export function retarget(example: string, os: Os, services: Services): Record<string, any> {
   const spec = parse(readFileSync(join(EXAMPLES, example), "utf8"));
   spec.spec.target = { os, services };
-  if (os !== "ubuntu-20.04") {
+  if (isIgnitionOs(os)) {
     spec.spec.firewall = { enabled: false };
     delete spec.spec.installPackages;
   }

@@ -1,6 +1,7 @@
 // spec.target: the default changes nothing, each target renders its own files, the combinations
 // that cannot work are findings with a hint, and validate --tools looks only for the programs
 // whose files the target renders.
+import { isIgnitionOs } from "../../src/spec/targets.js";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { renderNodes } from "../../src/render/index.js";
@@ -27,10 +28,10 @@ describe("each target renders its own files", () => {
       for (const example of EXAMPLE_FILES) {
         const { plan, artifacts } = compile(retarget(example, os, services));
         const names = artifacts.filter((a) => a.path.startsWith(`nodes/${plan.nodes[0]!.name}/`)).map((a) => a.path.split("/").slice(2).join("/"));
-        const provisioning = os === "ubuntu-20.04" ? ["user-data", "meta-data", "network-config"] : ["config.ign"];
+        const provisioning = !isIgnitionOs(os) ? ["user-data", "meta-data", "network-config"] : ["config.ign"];
         const pods = services === "static-pods" ? ["files/manifests/keepalived.yaml", "files/manifests/haproxy.yaml"] : [];
         expect(names).toEqual([...provisioning, "files/keepalived.conf", "files/check_apiserver.sh", "files/haproxy.cfg", ...pods]);
-        expect(plan.installPackages).toBe(os === "ubuntu-20.04" ? plan.installPackages : false);
+        expect(plan.installPackages).toBe(!isIgnitionOs(os) ? plan.installPackages : false);
       }
     });
   }
@@ -51,7 +52,7 @@ describe("target findings", () => {
   it("accepts every OS with either service mode when nothing asks for the impossible", () => {
     for (const { os, services } of TARGETS) {
       const findings = check((s) => {
-        if (os !== "ubuntu-20.04") ignitionBase(os)(s);
+        if (isIgnitionOs(os)) ignitionBase(os)(s);
         s.spec.target = { os, services };
       });
       expect(findings, `${os} ${services}`).toEqual([]);
@@ -77,11 +78,11 @@ describe("target findings", () => {
   it("refuses an LB port below 1024 wherever haproxy runs in its unprivileged container", () => {
     for (const { os, services } of TARGETS) {
       const findings = check((s) => {
-        if (os !== "ubuntu-20.04") ignitionBase(os)(s);
+        if (isIgnitionOs(os)) ignitionBase(os)(s);
         s.spec.target = { os, services };
         s.spec.loadBalancer.port = 443;
       });
-      const containers = os !== "ubuntu-20.04" || services === "static-pods";
+      const containers = isIgnitionOs(os) || services === "static-pods";
       expect(findings.map((f) => f.path.join(".")), `${os} ${services}`).toEqual(containers ? ["spec.loadBalancer.port"] : []);
     }
   });
