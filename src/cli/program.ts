@@ -31,9 +31,10 @@ export function buildProgram(): Command {
     .argument("[spec]", SPEC_ARG)
     .addOption(new Option("--tools <mode>", "also run haproxy, keepalived, shellcheck, cloud-init found on PATH").choices(["auto", "required", "off"]).default("off"))
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
-    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github" }) => {
+    .option("--json", "same as --format json")
+    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github"; json?: boolean }) => {
       const { runValidate } = await import("./commands/validate.js");
-      await runValidate(spec, options);
+      await runValidate(spec, { tools: options.tools, format: options.json ? "json" : options.format });
     });
 
   program

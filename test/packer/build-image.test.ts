@@ -207,28 +207,29 @@ build {
     expect((error as ExternalError).message).toContain("Packer not found");
   });
 
-  it("--dry-run prints the Packer commands and writes nothing", async () => {
+  it("--dry-run runs the preflight, prints commands to paste and writes nothing", async () => {
     const template = withOut(writesOva("x"));
-    const result = await buildImage(options({ template, dryRun: true }));
+    const result = await buildImage(options({ template, dryRun: true, renderCommand: ["k8s-ha", "render", "k8s-ha.yaml", "-o", "out"] }));
     expect(result).toBeUndefined();
     const out = join(work.path, "out");
-    const lines = stdout.text.trim().split("\n");
-    // Packer 1.6.6: no `packer init`, and the main file rather than the folder.
-    expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^packer validate -var output_directory=${out}/images/\\.${STEM}\\.partial-\\d+/output ${out}/packer/test\\.pkr\\.hcl$`)),
-      expect.stringMatching(new RegExp(`^packer build -machine-readable -on-error=cleanup -var output_directory=\\S+ ${out}/packer/test\\.pkr\\.hcl$`)),
+    const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
+    // Packer 1.6.6: no `packer init`, and the main file rather than the folder; a lasting output folder
+    expect(stdout.text.trim().split("\n")).toEqual([
+      "k8s-ha render k8s-ha.yaml -o out",
+      `${packer} validate -var output_directory=${out}/images/${STEM}.packer-output ${out}/packer/test.pkr.hcl`,
+      `${packer} build -machine-readable -on-error=cleanup -var output_directory=${out}/images/${STEM}.packer-output ${out}/packer/test.pkr.hcl`,
     ]);
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe("buildImage preflight", { timeout: 30_000 }, () => {
-  it("--dry-run without Packer shows the commands of a modern Packer", async () => {
-    await buildImage(options({ dryRun: true, packer: join(work.path, "packer") }));
-    const out = join(work.path, "out");
-    expect(stdout.text.split("\n")[0]).toBe(`${join(work.path, "packer")} init ${out}/packer`);
-    expect(stdout.text).toContain(`build -machine-readable -on-error=cleanup -var output_directory=`);
-    expect(existsSync(out)).toBe(false);
+  it("--dry-run without Packer fails its preflight like a bake: ExternalError (exit 3), no commands", async () => {
+    const error = await buildImage(options({ dryRun: true, packer: join(work.path, "packer") })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as ExternalError).message).toMatch(/^Packer not found/);
+    expect(stdout.text).toBe("");
+    expect(existsSync(join(work.path, "out"))).toBe(false);
   });
 
   it("missing Packer: ExternalError (exit 3) saying what to install", async () => {

@@ -44,6 +44,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     image: compiled.plan.image,
     assets: compiled.assets.packer,
     dryRun: options.dryRun ?? false,
+    renderCommand: ["k8s-ha", "render", compiled.file, "-o", options.output],
     force,
     stderr: process.stderr,
     stdout: process.stdout,
