@@ -185,9 +185,12 @@ describe("validate", () => {
     expect(result.stderr).toMatch(/apt-get install shellcheck/);
   });
 
-  it("reads the VRRP password from the environment", async () => {
+  it("reads the VRRP password from the environment; without it, validates with a placeholder and warns", async () => {
     const unicast = join(EXAMPLES, "three-node-unicast.yaml");
-    expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } })).code).toBe(1);
+    const without = await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } });
+    expect(without.code).toBe(0);
+    expect(without.stderr).toMatch(/spec\.vrrp\.authPassEnv  warning: environment variable K8S_HA_VRRP_PASS is not set: validated with a placeholder/);
+    expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "123456789" } })).code).toBe(1);
     expect((await runCli(["validate", unicast], { env: EXAMPLE_ENV })).code).toBe(0);
   });
 });
