@@ -152,9 +152,9 @@ const CASES: BadCase[] = [
 ];
 
 describe.concurrent("bad inputs", () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
+  let root: ReturnType<typeof tempDir>;
   beforeAll(async () => {
-    root = await tempDir("k8s-ha-bad-");
+    root = tempDir("k8s-ha-bad-");
   });
   afterAll(async () => root.cleanup());
 

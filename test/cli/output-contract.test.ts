@@ -9,12 +9,12 @@ import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { haveTools, IN_CI, isRoot } from "../helpers/tools.js";
 
 const two = join(EXAMPLES, "two-masters.yaml");
-let work: { dir: string; cleanup: () => Promise<void> };
+let work: ReturnType<typeof tempDir>;
 beforeAll(async () => {
-  work = await tempDir("k8s-ha-contract-");
+  work = tempDir("k8s-ha-contract-");
 });
 afterAll(async () => {
-  await work.cleanup();
+  work.cleanup();
 });
 
 describe("stdout is data, stderr is for people", () => {

@@ -2,7 +2,8 @@
 // also proves the first left nothing in its way), and leave nothing behind.
 import { describe, expect, it } from "vitest";
 import { rehearse, type RehearseResult } from "../../src/rehearse/index.js";
-import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines, planOf } from "./helpers.js";
+import {canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines } from "./helpers.js";
+import { planOfFile } from "../helpers/plan.js";
 
 const ok = canRehearse();
 
@@ -20,7 +21,7 @@ describe.sequential("rehearse the examples", () => {
     "examples/two-masters.yaml: every scenario passes and the lab is gone afterwards",
     async () => {
       const { log } = logLines();
-      const result = await rehearse({ plan: await planOf("examples/two-masters.yaml"), log });
+      const result = await rehearse({ plan: await planOfFile("examples/two-masters.yaml"), log });
       expectEveryScenarioPasses(result);
       const byId = Object.fromEntries(result.scenarios.map((s) => [s.id, s]));
       expect(byId["start"]!.detail).toMatch(/^master01 took the VIP/);
@@ -41,7 +42,7 @@ describe.sequential("rehearse the examples", () => {
   it.skipIf(!ok)(
     "examples/three-node-unicast.yaml (3 nodes, unicast), right after: every scenario passes",
     async () => {
-      const plan = await planOf("examples/three-node-unicast.yaml");
+      const plan = await planOfFile("examples/three-node-unicast.yaml");
       expect(plan.vrrp.unicast).toBe(true);
       expect(plan.nodes).toHaveLength(3);
       const { log } = logLines();

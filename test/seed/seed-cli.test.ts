@@ -1,7 +1,6 @@
 // `k8s-ha seed` as users run it (the built CLI): every node's ISO read back by every reader
 // equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
 // same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what the README says.
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
 import { haveTools } from "../helpers/tools.js";
 import { ok, readTree } from "../iso/helpers.js";
+import { sha256 } from "../../src/write/hash.js";
 
 const EXAMPLE_NODES: Record<string, string[]> = {
   "two-masters.yaml": ["master01", "master02"],
@@ -26,11 +26,10 @@ const has = {
 };
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-seed-")));
+let cleanup: () => void;
+beforeEach(async () => ({ dir, cleanup } = tempDir("k8s-ha-seed-")));
 afterEach(async () => cleanup());
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 async function seed(example: string, out: string, extra: string[] = [], env: Record<string, string> = {}) {
   const result = await runCli(["seed", join(EXAMPLES, example), "-o", out, ...extra], { env: { ...EXAMPLE_ENV, ...env } });

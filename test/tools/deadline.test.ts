@@ -9,12 +9,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { run } from "../../src/tools/run.js";
 import { EXAMPLES, runCli, tempDir } from "../helpers/cli.js";
 
-let work: { dir: string; cleanup: () => Promise<void> };
+let work: ReturnType<typeof tempDir>;
 beforeEach(async () => {
-  work = await tempDir("k8s-ha-deadline-");
+  work = tempDir("k8s-ha-deadline-");
 });
 afterEach(async () => {
-  await work.cleanup();
+  work.cleanup();
 });
 
 /** A shell script that starts `sleep` (which keeps stdout open), records its pid, and waits. */

@@ -79,13 +79,13 @@ describe.skipIf(!TOOLS)("real tools", () => {
 
   describe("200 random valid specs", () => {
     const SPECS = 200;
-    let root: { dir: string; cleanup: () => Promise<void> };
+    let root: ReturnType<typeof tempDir>;
     const rendered: Array<{ seed: number; artifacts: Artifact[]; plan: ReturnType<typeof planCluster> }> = [];
 
     let assets: { packer: PackerAssets };
 
     beforeAll(async () => {
-      root = await tempDir("k8s-ha-random-");
+      root = tempDir("k8s-ha-random-");
       assets = { packer: await loadPackerAssets() };
       for (let seed = 1; seed <= SPECS; seed++) {
         const text = stringify(randomSpec(seed));
