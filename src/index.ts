@@ -2,13 +2,14 @@
 // The entry point, and the only place that sets the exit code (STYLE.md 4).
 import { EXIT, ExitError } from "./errors.js";
 import { buildProgram, commanderExit } from "./cli/program.js";
+import { systemFailure } from "./cli/system-error.js";
 
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (caught) {
     // commander has already printed its own usage message; we only map its exit code
-    const error = commanderExit(caught) ?? caught;
+    const error = commanderExit(caught) ?? systemFailure(caught) ?? caught;
     if (error instanceof ExitError) {
       if (error.message) process.stderr.write(`k8s-ha: ${error.message}\n`);
       if (error.hint) process.stderr.write(`    hint: ${error.hint}\n`);

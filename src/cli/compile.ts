@@ -2,6 +2,7 @@
 import { EXIT, ExitError } from "../errors.js";
 import type { S3Spec } from "../spec/schema.js";
 import { compile, type CompileOptions, type Compiled } from "../pipeline/compile.js";
+import { STDIN, STDIN_NAME } from "../spec/load.js";
 import { DEFAULT_SPEC } from "./defaults.js";
 import { printFindings, summary, type Format } from "./report.js";
 
@@ -18,7 +19,7 @@ export async function compileSpec(file: string | undefined, options: CompileSpec
   const path = file ?? DEFAULT_SPEC;
   const { findings, compiled } = await compile(path, options);
   printFindings(findings, options.format ?? "text");
-  if (!compiled) throw new ExitError(EXIT.invalid, `${path}: ${summary(findings)}; ${options.nothingDone ?? "nothing was written"}`);
+  if (!compiled) throw new ExitError(EXIT.invalid, `${path === STDIN ? STDIN_NAME : path}: ${summary(findings)}; ${options.nothingDone ?? "nothing was written"}`);
   return compiled;
 }
 

@@ -5,7 +5,7 @@ import { VERSION } from "../version.js";
 import { EXIT, ExitError, UsageError } from "../errors.js";
 import { DEFAULT_SPEC } from "./defaults.js";
 
-const SPEC_ARG = `cluster spec file (default: ./${DEFAULT_SPEC})`;
+const SPEC_ARG = `cluster spec file, - for standard input (default: ./${DEFAULT_SPEC})`;
 
 export function buildProgram(): Command {
   const program = new Command("k8s-ha")
@@ -32,9 +32,11 @@ export function buildProgram(): Command {
     .addOption(new Option("--tools <mode>", "also run haproxy, keepalived, shellcheck, cloud-init found on PATH").choices(["auto", "required", "off"]).default("off"))
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
     .option("--matrix <dir>", "also check haproxy.cfg and keepalived.conf with every release in DIR (DIR/<tool>-<version>/bin/<tool>)")
-    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github"; matrix?: string }) => {
+    .option("--json", "same as --format json")
+    .action(async (spec: string | undefined, options: { tools: "auto" | "required" | "off"; format: "text" | "json" | "github"; json?: boolean; matrix?: string }) => {
+      if (options.json && options.format !== "text" && options.format !== "json") throw new UsageError(`--json contradicts --format ${options.format}`);
       const { runValidate } = await import("./commands/validate.js");
-      await runValidate(spec, options);
+      await runValidate(spec, { tools: options.tools, format: options.json ? "json" : options.format, ...(options.matrix !== undefined ? { matrix: options.matrix } : {}) });
     });
 
   program
@@ -42,7 +44,8 @@ export function buildProgram(): Command {
     .description("write every artifact: per-node cloud-init data and configs, Packer template, manifest")
     .argument("[spec]", SPEC_ARG)
     .option("-o, --output <dir>", "output directory", "out")
-    .action(async (spec: string | undefined, options: { output: string }) => {
+    .option("--json", "print the files written (the manifest) as JSON on stdout")
+    .action(async (spec: string | undefined, options: { output: string; json?: boolean }) => {
       const { runRender } = await import("./commands/render.js");
       await runRender(spec, options);
     });
@@ -69,7 +72,7 @@ export function buildProgram(): Command {
     .option("--dry-run", "print the Packer commands and exit")
     .option("--force", "build even when an image with the same template fingerprint exists (with --publish: and replace a published version)")
     .option("--publish", "then upload it to spec.publish.s3 and list it in the catalogue, as `k8s-ha publish` does (the store is checked before the bake)")
-    .option("--json", "with --publish: print what was published as JSON on stdout")
+    .option("--json", "print the image record as JSON on stdout (with --publish: what was published)")
     .action(async (spec: string | undefined, options: { output: string; dryRun?: boolean; force?: boolean; publish?: boolean; json?: boolean }) => {
       const { runBuildImage } = await import("./commands/build-image.js");
       await runBuildImage(spec, options);
@@ -120,8 +123,9 @@ export function buildProgram(): Command {
     .argument("[ref]", "NAME@VERSION or NAME@latest")
     .usage("[options] [spec] <ref>")
     .option("-o, --output <dir>", "output directory", "out")
+    .option("--json", "print the files pulled as JSON on stdout")
     .showHelpAfterError("    hint: run `k8s-ha images pull --help` for usage")
-    .action(async (first: string | undefined, second: string | undefined, options: { output: string }) => {
+    .action(async (first: string | undefined, second: string | undefined, options: { output: string; json?: boolean }) => {
       // the spec is optional and comes first: one argument is the image reference
       const [spec, ref] = second === undefined ? [undefined, first] : [first, second];
       if (ref === undefined) throw new UsageError("missing the image to pull, NAME@VERSION", "e.g. k8s-ha images pull k8s-ha.yaml k8s-ha-ubuntu-20.04@latest -o out");

@@ -1,6 +1,9 @@
 // Printing findings: `file:line:col  spec.path  message` with a hint line (text), GitHub
 // workflow annotations, or JSON for scripts. Collect everything first, then print once.
+import { isAbsolute, relative, resolve } from "node:path";
 import { formatPath, type Finding } from "../spec/findings.js";
+import { STDIN_NAME } from "../spec/load.js";
+import { run } from "../tools/run.js";
 
 export type Format = "text" | "json" | "github";
 
@@ -51,5 +54,30 @@ export function printFindings(
   if (format === "json") return; // the command prints one JSON document of its own
   for (const f of findings) {
     stream.write(`${format === "github" ? formatFindingGithub(f) : formatFindingText(f)}\n`);
+  }
+}
+
+let repoRoot: Promise<string | undefined> | undefined;
+
+/**
+ * `file` relative to the repository root, as GitHub annotations need: GITHUB_WORKSPACE in a
+ * workflow, else the git top level of the working folder; unchanged outside any repository.
+ */
+export async function repoRelative(file: string): Promise<string> {
+  if (file === STDIN_NAME) return file;
+  repoRoot ??= gitRoot();
+  const root = await repoRoot;
+  if (!root) return file;
+  const path = relative(root, resolve(file));
+  return path.startsWith("..") || isAbsolute(path) ? file : path;
+}
+
+async function gitRoot(): Promise<string | undefined> {
+  if (process.env.GITHUB_WORKSPACE) return process.env.GITHUB_WORKSPACE;
+  try {
+    const result = await run("git", ["rev-parse", "--show-toplevel"], { timeoutMs: 10_000 });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  } catch {
+    return undefined; // no git here: the path as given
   }
 }

@@ -13,8 +13,7 @@ import { loadPackerAssets } from "./assets.js";
 import { hashFile } from "../write/hash.js";
 import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
-import { which } from "../tools/run.js";
-import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
+import { packerEnv, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   IMAGES_DIR,
@@ -45,6 +44,8 @@ export interface BuildImageOptions {
   stderr: NodeJS.WritableStream;
   /** Where --dry-run prints the Packer commands (default: stderr). */
   stdout?: NodeJS.WritableStream;
+  /** --dry-run: the command that writes the template folder, printed before Packer's. */
+  renderCommand?: readonly string[];
   /** Aborting it acts as Ctrl-C. SIGINT and SIGTERM of this process are handled too. */
   signal?: AbortSignal;
   /** Environment for Packer (default process.env). */
@@ -206,6 +207,11 @@ function packerFailed(what: string, result: PackerRunResult): ExternalError {
   );
 }
 
+/**
+ * --dry-run: the same preflight as a bake (Packer and VirtualBox present, Packer's version), then
+ * the commands a person can paste to bake by hand: they name a lasting output folder, not the
+ * throw-away staging folder a bake uses, and start with the command that writes the template.
+ */
 async function printDryRun(
   options: BuildImageOptions,
   outDir: string,
@@ -214,31 +220,30 @@ async function printDryRun(
   env: NodeJS.ProcessEnv,
   progress: Progress,
 ): Promise<void> {
-  const packer = options.packer ?? "packer";
-  const located = await which(packer);
-  let plugins = true;
-  if (located) {
-    const version = await packerVersion(located, env).catch(() => undefined);
-    if (version) plugins = supportsPlugins(version);
-    progress.info(`dry run: Packer ${version?.text ?? "(version unknown)"} at ${located}`);
-  } else {
-    progress.info(`dry run: Packer not found on PATH; showing the commands for Packer >= 1.7`);
-  }
+  const tools = await preflight({
+    packer: options.packer ?? "packer",
+    requireVirtualBox: options.requireVirtualBox ?? true,
+    env,
+  });
+  progress.info(
+    `dry run: Packer ${tools.packerVersion.text} at ${tools.packer}` + (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : ""),
+  );
   const stem = imageStem(options.image);
-  const imagesDir = join(outDir, IMAGES_DIR);
+  const outputDirectory = join(outDir, IMAGES_DIR, `${stem}.packer-output`);
   const commands = packerCommands({
     templateDir: join(outDir, PACKER_DIR),
     mainFile: join(outDir, template.mainFile),
-    plugins,
-    outputDirectory: join(stagingDir(imagesDir, stem), "output"),
+    plugins: supportsPlugins(tools.packerVersion),
+    outputDirectory,
   });
   progress.info(
-    `dry run: would write ${template.artifacts.length} files to ${join(outDir, PACKER_DIR)} ` +
-      `(template fingerprint ${fingerprint.slice(0, 12)}), run these, ` +
-      `then write ${join(imagesDir, `${stem}.ova`)} and ${stem}.json`,
+    `dry run: nothing was written. A bake writes ${template.artifacts.length} files to ${join(outDir, PACKER_DIR)} ` +
+      `(template fingerprint ${fingerprint.slice(0, 12)}), runs the commands below in a private folder, then records ` +
+      `${join(outDir, IMAGES_DIR, `${stem}.ova`)}; by hand, the OVA lands in ${outputDirectory}`,
   );
   const out = options.stdout ?? options.stderr;
+  if (options.renderCommand) out.write(`${shellQuote(options.renderCommand)}\n`);
   for (const args of [commands.init, commands.validate, commands.build]) {
-    if (args) out.write(`${shellQuote([packer, ...args])}\n`);
+    if (args) out.write(`${shellQuote([tools.packer, ...args])}\n`);
   }
 }

@@ -31,7 +31,7 @@ export async function compile(file: string, options: CompileOptions = {}): Promi
   const checked = await loadSpec(file, env, options.requires);
   if (hasErrors(checked.findings) || !checked.spec) return { findings: checked.findings };
   const compiled: Compiled = {
-    file,
+    file: checked.file,
     spec: checked.spec,
     plan: planCluster(checked.spec, env),
     sha256: checked.sha256,

@@ -7,6 +7,7 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { ExternalError } from "../errors.js";
+import compareSemver from "semver/functions/compare.js";
 import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
 import { isNotFound } from "./errors.js";
 import { catalogueKey, objectKey, REVISION, s3Url, type Bucket } from "./layout.js";
@@ -61,33 +62,9 @@ export function emptyCatalogue(name: string): Catalogue {
   return { apiVersion: API_VERSION, kind: CATALOGUE_KIND, name, versions: [] };
 }
 
-/** Semantic-version order: numbers compared as numbers; a pre-release sorts before its release. */
+/** Semantic-version order (semver.org): numbers compared as numbers; a pre-release sorts before its release. */
 export function compareVersions(a: string, b: string): number {
-  const split = (v: string) => {
-    const dash = v.indexOf("-");
-    return { core: (dash < 0 ? v : v.slice(0, dash)).split(".").map(Number), pre: dash < 0 ? undefined : v.slice(dash + 1) };
-  };
-  const x = split(a);
-  const y = split(b);
-  for (let i = 0; i < 3; i++) {
-    const d = (x.core[i] ?? 0) - (y.core[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  if (x.pre === undefined || y.pre === undefined) return x.pre === y.pre ? 0 : x.pre === undefined ? 1 : -1;
-  const xs = x.pre.split(".");
-  const ys = y.pre.split(".");
-  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
-    const p = xs[i];
-    const q = ys[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    const pn = /^[0-9]+$/.test(p);
-    const qn = /^[0-9]+$/.test(q);
-    if (pn && qn && Number(p) !== Number(q)) return Math.sign(Number(p) - Number(q));
-    if (pn !== qn) return pn ? -1 : 1;
-    if (p !== q) return p < q ? -1 : 1;
-  }
-  return 0;
+  return compareSemver(a, b);
 }
 
 function sortVersions(versions: readonly CatalogueVersion[]): CatalogueVersion[] {

@@ -8,6 +8,7 @@ import { renderCheckScript } from "../render/check-script.js";
 import { renderHaproxy } from "../render/haproxy.js";
 import { renderKeepalived } from "../render/keepalived.js";
 import { VM_MODES, VM_PATHS } from "../render/paths.js";
+import { lineDiff } from "../render/relocate.js";
 
 /** One difference between what runs in the lab and what runs on the VMs. */
 export interface Rewrite {
@@ -59,23 +60,16 @@ export async function writeNodeFiles(plan: ClusterPlan, node: NodePlan, files: N
   await writeFile(files.haproxyCfg, renderHaproxy(plan), { mode: VM_MODES.haproxyCfg });
   await writeFile(files.apiserverMode, "ok\n");
   return [
-    ...lineDiff(node.name, "keepalived.conf", renderKeepalived(plan, node, VM_PATHS.checkScript), keepalived),
+    ...lineDiff(renderKeepalived(plan, node, VM_PATHS.checkScript), keepalived).map((change) => ({
+      node: node.name,
+      where: `keepalived.conf:${change.line}`,
+      vm: change.vm.trim(),
+      lab: change.local.trim(),
+    })),
     // pid files are command-line options, not config text; the defaults are host-wide, and a lab
     // keepalived left with them overwrites the host's /run/keepalived.pid (seen on Debian 12)
     { node: node.name, where: "keepalived -p", vm: "/run/keepalived.pid", lab: files.keepalivedPid },
     { node: node.name, where: "keepalived -r", vm: "/run/vrrp.pid", lab: files.vrrpPid },
     { node: node.name, where: "haproxy -p", vm: "/run/haproxy.pid", lab: files.haproxyPid },
   ];
-}
-
-/** Lines that differ between two renderings of the same file (same line count by construction). */
-function lineDiff(node: string, file: string, vm: string, lab: string): Rewrite[] {
-  const vmLines = vm.split("\n");
-  const labLines = lab.split("\n");
-  if (vmLines.length !== labLines.length) {
-    throw new Error(`internal error: the lab's ${file} for ${node} differs from the VM's by more than its paths`);
-  }
-  return vmLines.flatMap((line, i) =>
-    line === labLines[i] ? [] : [{ node, where: `${file}:${i + 1}`, vm: line.trim(), lab: labLines[i]!.trim() }],
-  );
 }

@@ -8,6 +8,7 @@ import { checkRequirements, type SpecRequirement } from "./requirements.js";
 import { schemaFindings } from "./schema-findings.js";
 
 export type { SpecRequirement } from "./requirements.js";
+export { loadSpecFile, STDIN, STDIN_NAME } from "./load.js";
 
 export interface CheckedSpec {
   file: string;
@@ -31,7 +32,8 @@ export function checkSpecText(file: string, text: string, env: Env, requires: re
   return checkLoaded(parseSpecText(file, text), env, requires);
 }
 
-function checkLoaded(loaded: LoadedSpec, env: Env, requires: readonly SpecRequirement[]): CheckedSpec {
+/** The checks of a spec already read (validate reads once, and may check twice). */
+export function checkLoaded(loaded: LoadedSpec, env: Env, requires: readonly SpecRequirement[]): CheckedSpec {
   const base = { file: loaded.file, sha256: sha256(loaded.text) };
   if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
   const parsed = specSchema.safeParse(loaded.value);

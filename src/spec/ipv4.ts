@@ -1,29 +1,28 @@
-// IPv4 arithmetic for the subnet checks and the renderers. Addresses are plain numbers
-// (0..2^32-1) so that masks and comparisons need no library.
+// IPv4 for the subnet checks and the renderers, on ipaddr.js (parsing, prefixes, network and
+// broadcast addresses; it knows IPv6 too, for when the spec does). Addresses cross this module's
+// boundary as plain numbers (0..2^32-1) so that callers compare and order them without a library.
+import ipaddr from "ipaddr.js";
 
-const DOTTED_QUAD = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-
-/** Strict dotted quad: no leading zeros (which some parsers read as octal), no spaces. */
+/** Strict dotted quad: four decimal parts, no leading zeros (which some parsers read as octal). */
 export function isIPv4(text: string): boolean {
-  return DOTTED_QUAD.test(text);
+  return ipaddr.IPv4.isValidFourPartDecimal(text) && text.split(".").every((part) => part === "0" || !part.startsWith("0"));
 }
 
 export function ipv4ToNumber(text: string): number {
   if (!isIPv4(text)) throw new Error(`not an IPv4 address: ${JSON.stringify(text)}`);
-  return text.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
+  return ipaddr.IPv4.parse(text).toByteArray().reduce((acc, byte) => acc * 256 + byte, 0);
 }
 
 export function numberToIPv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+  return ipaddr.fromByteArray([24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256)).toString();
 }
 
 export function networkOf(address: string, prefixLength: number): number {
-  const size = 2 ** (32 - prefixLength);
-  return Math.floor(ipv4ToNumber(address) / size) * size;
+  return ipv4ToNumber(ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefixLength}`).toString());
 }
 
 export function broadcastOf(address: string, prefixLength: number): number {
-  return networkOf(address, prefixLength) + 2 ** (32 - prefixLength) - 1;
+  return ipv4ToNumber(ipaddr.IPv4.broadcastAddressFromCIDR(`${address}/${prefixLength}`).toString());
 }
 
 /** "10.0.2.0/24" for any address inside it. */

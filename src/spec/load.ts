@@ -23,7 +23,13 @@ function fileFinding(file: string, message: string, hint?: string): Finding {
   return { severity: "error", file, line: 0, col: 0, path: [], message, ...(hint ? { hint } : {}) };
 }
 
+/** The spec path that means "read the spec from standard input" (validate -, render -). */
+export const STDIN = "-";
+/** How findings name a spec read from standard input. */
+export const STDIN_NAME = "<stdin>";
+
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
+  if (file === STDIN) return loadSpecStdin();
   const fail = (message: string, hint?: string): LoadedSpec => ({
     file,
     text: "",
@@ -55,6 +61,22 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
     return fail(`cannot read: ${(error as Error).message}`);
   }
   return parseSpecText(file, text);
+}
+
+/** The spec piped in on standard input, under the same size limit as a file. */
+async function loadSpecStdin(): Promise<LoadedSpec> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > MAX_SPEC_BYTES) {
+      process.stdin.destroy();
+      const message = `is over ${MAX_SPEC_BYTES / 1024 / 1024} MiB; a cluster spec is at most that`;
+      return { file: STDIN_NAME, text: "", locator: new Locator(STDIN_NAME, undefined, undefined), findings: [fileFinding(STDIN_NAME, message, "check what is piped in")] };
+    }
+    chunks.push(chunk);
+  }
+  return parseSpecText(STDIN_NAME, Buffer.concat(chunks).toString("utf8"));
 }
 
 /** Parses YAML text with source positions; pure, so tests and `validate` of stdin can share it. */

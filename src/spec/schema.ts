@@ -6,6 +6,7 @@
 // Every string that ends up in a generated file is constrained to a safe character set here:
 // the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
 // by the other.
+import validSemver from "semver/functions/valid.js";
 import { z } from "zod";
 import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
@@ -121,7 +122,11 @@ const image = z
       .string()
       .regex(IMAGE_NAME, { message: "must be lowercase letters, digits, '.' and '-', at most 63" })
       .default("k8s-ha-ubuntu-20.04"),
-    version: z.string().regex(IMAGE_VERSION, { message: "must be a version like 0.1.0" }).default("0.1.0"),
+    version: z
+      .string()
+      .regex(IMAGE_VERSION, { message: "must be a version like 0.1.0" })
+      .refine((v) => validSemver(v) === v, { message: "must be a semantic version (semver.org): numbers without leading zeros, like 0.1.0" })
+      .default("0.1.0"),
     cpus: z.int().min(1).max(64).default(2),
     memoryMiB: z.int().min(1024).max(262144).default(2048),
     diskMiB: z.int().min(8192).max(2097152).default(20480),

@@ -1,14 +1,15 @@
 // One adapter per program that reads a generated file (STYLE.md 6). Each runs the real program
 // on one node's file and turns its answer into a verdict. Any output counts against the file:
 // warnings on our configs are bugs, and haproxy -dW / keepalived -t make them errors anyway.
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { packerEnv } from "../packer/preflight.js";
 import { PACKER_MAIN_FILE } from "../packer/render.js";
 import { renderKeepalived } from "../render/keepalived.js";
-import { NODE_FILES } from "../render/paths.js";
+import { NODE_FILES, VM_PATHS } from "../render/paths.js";
+import { lineDiff, relocate } from "../render/relocate.js";
 import { atLeast, HAPROXY_ZERO_WARNING_SINCE } from "../spec/releases.js";
 import { describeExit, run, type RunResult } from "./run.js";
 
@@ -22,6 +23,8 @@ export interface ToolVerdict {
   release?: string;
   ok: boolean;
   output: string;
+  /** The program did not finish before the deadline (an external failure, not a finding). */
+  timedOut?: boolean;
 }
 
 export interface FileCheck {
@@ -51,7 +54,11 @@ export interface CheckContext {
   release?: string;
 }
 
-const TIMEOUT_MS = 60_000;
+/** Each program's deadline; K8S_HA_TOOL_TIMEOUT (seconds) overrides it, e.g. for a slow CI runner. */
+export function toolTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.K8S_HA_TOOL_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
+}
 
 function verdict(check: FileCheck, ctx: CheckContext, command: string, result: RunResult, output = result.stdout + result.stderr): ToolVerdict {
   const trimmed = output.trim();
@@ -63,7 +70,8 @@ function verdict(check: FileCheck, ctx: CheckContext, command: string, result: R
     file: check.file,
     ...(ctx.release === undefined ? {} : { release: ctx.release }),
     ok,
-    output: ok ? "" : trimmed || describeExit(check.program, result),
+    output: ok ? "" : result.timedOut ? describeExit(check.program, result) : trimmed || describeExit(check.program, result),
+    ...(result.timedOut ? { timedOut: true } : {}),
   };
 }
 
@@ -80,7 +88,7 @@ const haproxy: FileCheck = {
   async check(ctx) {
     // -dW (warnings are errors) exists from 2.4; older releases print warnings, which count anyway
     const flags = ctx.release === undefined || atLeast(ctx.release, HAPROXY_ZERO_WARNING_SINCE) ? ["-c", "-dW"] : ["-c"];
-    const result = await run(ctx.binary, [...flags, "-f", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    const result = await run(ctx.binary, [...flags, "-f", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
     // haproxy -c prints "Configuration file is valid" on success: that line is not a finding
     const output = (result.stdout + result.stderr).replace(/^Configuration file is valid\s*$/m, "");
     return verdict(this, ctx, `${named(this, ctx)} ${flags.join(" ")} -f ${this.file}`, result, output);
@@ -100,18 +108,21 @@ const keepalived: FileCheck = {
   file: NODE_FILES.keepalivedConf,
   async check(ctx) {
     // keepalived -t needs the interface to exist and the check script to be root-owned in a
-    // folder others cannot write: test a copy whose interface and script path exist here.
-    // The copy comes from the same renderer, so only those two values differ.
+    // folder others cannot write. It checks the shipped bytes, changed only in the lines that
+    // name the interface and the script's path: the renderer run with the VM's values and with
+    // local ones says which lines those are (the same diff as the rehearsal's).
     const lab = join(ctx.dir, "keepalived-test");
     await mkdir(lab, { recursive: true, mode: 0o700 });
     const script = join(lab, "check_apiserver.sh");
     await writeFile(script, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     await chmod(script, 0o755);
     const iface = localInterface();
-    const plan = { ...ctx.plan, network: { ...ctx.plan.network, interface: iface } };
+    const local = { ...ctx.plan, network: { ...ctx.plan.network, interface: iface } };
+    const changes = lineDiff(renderKeepalived(ctx.plan, ctx.node!, VM_PATHS.checkScript), renderKeepalived(local, ctx.node!, script));
+    const shipped = await readFile(join(ctx.dir, this.file), "utf8");
     const conf = join(lab, "keepalived.conf");
-    await writeFile(conf, renderKeepalived(plan, ctx.node!, script), { mode: 0o600 });
-    const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: TIMEOUT_MS });
+    await writeFile(conf, relocate(shipped, changes).text, { mode: 0o600 });
+    const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: toolTimeoutMs() });
     return verdict(this, ctx, `${named(this, ctx)} -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
   },
 };
@@ -122,7 +133,7 @@ const shellcheck: FileCheck = {
   program: "shellcheck",
   file: NODE_FILES.checkScript,
   async check(ctx) {
-    const result = await run(ctx.binary, ["-s", "sh", "-f", "gcc", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    const result = await run(ctx.binary, ["-s", "sh", "-f", "gcc", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
     return verdict(this, ctx, `shellcheck -s sh ${this.file}`, result);
   },
 };
@@ -134,7 +145,7 @@ const cloudConfig: FileCheck = {
   file: NODE_FILES.userData,
   applies: cloudInitTarget,
   async check(ctx) {
-    const result = await run(ctx.binary, ["schema", "-c", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    const result = await run(ctx.binary, ["schema", "-c", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
     const output = (result.stdout + result.stderr).replace(/^Valid cloud-config: .*$/m, "");
     return verdict(this, ctx, `cloud-init schema -c ${this.file}`, result, output);
   },
@@ -151,7 +162,7 @@ const networkConfig: FileCheck = {
     // exactly as the NoCloud datasource will, and rejects what Ubuntu 20.04 would (e.g. `to: default`).
     const outDir = join(ctx.dir, "net-convert");
     const args = ["devel", "net-convert", "-p", join(ctx.dir, this.file), "-k", "yaml", "-d", outDir, "-D", "ubuntu", "-O", "networkd"];
-    const result = await run(ctx.binary, args, { timeoutMs: TIMEOUT_MS });
+    const result = await run(ctx.binary, args, { timeoutMs: toolTimeoutMs() });
     const output = (result.stdout + result.stderr)
       .replace(/^Read input format 'yaml' from .*$/m, "")
       .replace(/^Wrote output format 'networkd' to .*$/m, "");
@@ -170,7 +181,7 @@ const packerTemplate: FileCheck = {
   applies: cloudInitTarget, // the template bakes the Ubuntu golden image; Ignition targets get none
   async check(ctx) {
     // validate needs neither VirtualBox nor the network: the ISO checksum is pinned as sha256:<hex>
-    const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS, env: packerEnv(process.env) });
+    const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs(), env: packerEnv(process.env) });
     return verdict(this, ctx, `packer validate ${this.file}`, result);
   },
 };
@@ -184,7 +195,7 @@ const ignitionConfig: FileCheck = {
   async check(ctx) {
     // ignition-validate exits 0 on warnings (an enabled unit without [Install], an unset mode):
     // verdict() counts any output as a failure. Debian's 2.14 reads config spec 3.0 to 3.3.
-    const result = await run(ctx.binary, [join(ctx.dir, this.file)], { timeoutMs: TIMEOUT_MS });
+    const result = await run(ctx.binary, [join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
     return verdict(this, ctx, `ignition-validate ${this.file}`, result);
   },
 };

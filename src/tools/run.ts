@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
-import { ExternalError } from "../errors.js";
+import { ExternalError, InterruptedError } from "../errors.js";
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -44,39 +44,127 @@ export function installHint(program: string): string {
   return pkg ? `install it (Debian/Ubuntu: apt-get install ${pkg}) or put it on PATH` : "install it or put it on PATH";
 }
 
+/** How long a stopped program's group gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
 /**
  * Runs `program args…` and collects its output. Resolves for any exit code (the caller knows
  * what the code means for its tool); rejects with ExternalError only when the program cannot be
- * started at all.
+ * started at all, and with InterruptedError after a Ctrl-C that nobody else handles.
+ *
+ * The program runs in its own process group, so that a deadline holds for everything it
+ * starts: many packaged tools are shell wrappers whose child inherits our pipes, and killing the
+ * wrapper alone leaves the child holding them open for ever. At the deadline the whole group gets
+ * SIGTERM, then SIGKILL, and we stop reading at once instead of waiting for the pipes to close.
+ * Its own group also keeps a terminal's Ctrl-C away from it: forwardSignals() delivers it, once.
  */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, args, { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: GROUPS });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGTERM");
-            killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
-          }, options.timeoutMs);
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const group = processGroup(child);
+    const finish = (result: Omit<RunResult, "stdout" | "stderr" | "timedOut">) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      group.release();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (group.interrupted && !group.othersListen) reject(new InterruptedError(`interrupted while ${program} ran`));
+      else resolve({ ...result, stdout, stderr, timedOut });
+    };
+    if (options.timeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          group.signal("SIGTERM");
+          timers.push(setTimeout(() => group.signal("SIGKILL"), KILL_GRACE_MS));
+          // a grandchild may hold our pipes open after the group was told to go: stop reading
+          timers.push(setTimeout(() => finish({ code: child.exitCode, signal: child.signalCode }), KILL_GRACE_MS + 500));
+        }, options.timeoutMs),
+      );
+    }
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      group.release();
       reject(spawnError(program, error));
     });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderr, timedOut });
+    child.on("exit", () => {
+      // the program is gone, but something it started may live on in its group, holding our
+      // pipes: after a timeout or an interrupt, end the group too
+      if (timedOut || group.interrupted) group.signal("SIGKILL");
     });
+    child.on("close", (code, signal) => finish({ code, signal }));
   });
+}
+
+/** Process groups are a POSIX notion. */
+const GROUPS = process.platform !== "win32";
+
+/** The process groups of run()'s programs now running, to which a Ctrl-C is forwarded. */
+const running = new Set<{ forward(signal: NodeJS.Signals): void }>();
+let secondSignalQuits = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (secondSignalQuits && process.listenerCount(signal) === 1) {
+    // a second Ctrl-C while we wait for the programs to end: quit at once, as the default would
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.kill(process.pid, signal);
+    return;
+  }
+  secondSignalQuits = true;
+  for (const entry of running) entry.forward(signal);
+}
+
+/** Sends `signal` to a child started with `detached` and to everything it started. */
+function signalGroup(child: ReturnType<typeof spawn>, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (GROUPS) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Signals for one child's group, and its share in forwarding Ctrl-C while it runs. */
+function processGroup(child: ReturnType<typeof spawn>) {
+  const send = (signal: NodeJS.Signals) => signalGroup(child, signal);
+  const state = {
+    interrupted: false,
+    /** Whether a command handles the signal itself (rehearse, build-image, publish clean up first). */
+    othersListen: false,
+    signal: send,
+    release() {
+      running.delete(entry);
+      if (running.size === 0) {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        secondSignalQuits = false;
+      }
+    },
+  };
+  const entry = {
+    forward(signal: NodeJS.Signals) {
+      state.interrupted = true;
+      state.othersListen = process.listenerCount(signal) > 1;
+      send(signal);
+    },
+  };
+  if (running.size === 0) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  running.add(entry);
+  return state;
 }
 
 /** A program that could not be started at all, as the error the user sees. */
@@ -172,13 +260,6 @@ export async function startDaemon(program: string, args: readonly string[], opti
       child.once("error", (error: NodeJS.ErrnoException) => reject(spawnError(program, error)));
     });
     const pid = child.pid!;
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // the group is gone already
-      }
-    };
     return {
       program,
       pid,
@@ -187,7 +268,7 @@ export async function startDaemon(program: string, args: readonly string[], opti
       async stop({ signal = "SIGTERM", graceMs = 3000 } = {}) {
         if (ended) return ended;
         child.kill(signal);
-        const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
+        const timer = setTimeout(() => signalGroup(child, "SIGKILL"), graceMs);
         const result = await exited;
         clearTimeout(timer);
         return result;
@@ -232,12 +313,11 @@ export function startInterruptible(
   args: readonly string[],
   options: InterruptibleOptions = {},
 ): InterruptibleRun {
-  const groups = process.platform !== "win32";
   const child = spawn(program, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
-    detached: groups,
+    detached: GROUPS,
   });
   let stdout = "";
   let stderr = "";
@@ -253,15 +333,6 @@ export function startInterruptible(
     stderr = tail(stderr + chunk);
     options.onStderr?.(chunk);
   });
-  const signalGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      if (groups) process.kill(-child.pid, signal);
-      else child.kill(signal);
-    } catch {
-      // the group is already gone
-    }
-  };
   const done = new Promise<RunResult & { interrupted: boolean }>((resolve, reject) => {
     child.on("error", (error: NodeJS.ErrnoException) => {
       exited = true;
@@ -273,7 +344,7 @@ export function startInterruptible(
       // After an interrupt, whatever the program left in its group (a script that trapped
       // SIGINT) goes too: every process we start, we stop. Such a leftover may also hold our
       // pipes open; stop waiting for them after a while.
-      if (interrupted) signalGroup("SIGTERM");
+      if (interrupted) signalGroup(child, "SIGTERM");
       drainTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
@@ -291,7 +362,7 @@ export function startInterruptible(
     interrupt(signal: NodeJS.Signals = "SIGINT") {
       if (exited) return;
       interrupted = true;
-      signalGroup(signal);
+      signalGroup(child, signal);
     },
   };
 }

@@ -44,19 +44,33 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]): Promise<void> {
+  try {
+    await writeAll(dir, artifacts);
+  } catch (error) {
+    // name the path the user knows, not its copy in our staging folder
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e?.path === "string") e.path = e.path.replace(/\/\.k8s-ha-(staging|old)-[^/]+/, "");
+    throw error;
+  }
+}
+
+async function writeAll(dir: string, artifacts: readonly Artifact[]): Promise<void> {
   for (const a of artifacts) assertRelativePath(a.path);
   await ensureDirectory(dir);
   await removeLeftovers(dir);
   const staging = await mkdtemp(join(dir, STAGING));
   const retired = await mkdtemp(join(dir, RETIRED));
   const swapped: string[] = [];
+  let current: string | undefined;
   try {
     for (const artifact of artifacts) {
+      current = join(dir, artifact.path);
       const target = join(staging, artifact.path);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, artifact.contents, { mode: artifact.mode });
       await chmod(target, artifact.mode); // the umask must not change the modes we promise
     }
+    current = undefined;
     const owned = [...new Set(artifacts.map((a) => a.path.split("/")[0]!))].sort((a, b) =>
       a === "manifest.json" ? 1 : b === "manifest.json" ? -1 : a.localeCompare(b),
     );
@@ -66,6 +80,9 @@ export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]
       await rename(join(staging, entry), join(dir, entry));
     }
   } catch (error) {
+    // a failed write(2), e.g. ENOSPC, names no path: name the output file being written
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e?.code === "string" && e.path === undefined && current !== undefined) e.path = current;
     // Put back what was already swapped, so the old output stays whole.
     for (const entry of swapped.reverse()) {
       await rm(join(dir, entry), { recursive: true, force: true });
@@ -77,3 +94,4 @@ export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]
     await rm(retired, { recursive: true, force: true });
   }
 }
+

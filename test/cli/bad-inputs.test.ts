@@ -115,6 +115,7 @@ const CASES: BadCase[] = [
   { name: "S3 prefix traversal", mutate: (s) => (s.spec.publish = { s3: { bucket: "images", prefix: "../other/" } }), message: /must be path segments ending in '\/'/, path: "spec.publish.s3.prefix", lineHas: "../other/" },
   { name: "package name injection", mutate: (s) => (s.spec.image = { extraPackages: ["curl; reboot"] }), message: /must be a Debian package name/, path: "spec.image.extraPackages[0]", lineHas: "reboot" },
   { name: "image version not semantic", mutate: (s) => (s.spec.image = { version: "latest" }), message: /must be a version like 0\.1\.0/, path: "spec.image.version", lineHas: "latest" },
+  { name: "image version with leading zeros", mutate: (s) => (s.spec.image = { version: "01.2.3" }), message: /must be a semantic version \(semver\.org\)/, path: "spec.image.version", lineHas: "01.2.3" },
   { name: "bad S3 bucket", mutate: (s) => (s.spec.publish = { s3: { bucket: "Bad_Bucket" } }), message: /must be an S3 bucket name/, path: "spec.publish.s3.bucket", lineHas: "Bad_Bucket" },
   { name: "S3 endpoint not a URL", mutate: (s) => (s.spec.publish = { s3: { bucket: "images", endpoint: "ftp://x" } }), message: /must be an http\(s\) URL/, path: "spec.publish.s3.endpoint", lineHas: "endpoint" },
   // --- YAML itself
@@ -155,9 +156,9 @@ const CASES: BadCase[] = [
 ];
 
 describe.concurrent("bad inputs", () => {
-  let root: { dir: string; cleanup: () => Promise<void> };
+  let root: ReturnType<typeof tempDir>;
   beforeAll(async () => {
-    root = await tempDir("k8s-ha-bad-");
+    root = tempDir("k8s-ha-bad-");
   });
   afterAll(async () => root.cleanup());
 

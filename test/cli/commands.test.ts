@@ -1,5 +1,4 @@
 // The commands as users run them: the built binary, in a temp folder.
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -7,10 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeArtifacts } from "../../src/write/output.js";
 import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
+import { sha256 } from "../../src/write/hash.js";
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+let cleanup: () => void;
+beforeEach(async () => ({ dir, cleanup } = tempDir()));
 afterEach(async () => cleanup());
 
 describe("k8s-ha", () => {
@@ -74,7 +74,7 @@ describe("render", () => {
     for (const f of ["plugins.pkr.hcl", "k8s-ha.pkr.hcl", "http/user-data", "scripts/90-generalize.sh"]) expect(files).toHaveProperty(`packer/${f}`);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
     expect(manifest.generator).toMatch(/^k8s-ha \d+\.\d+\.\d+/);
-    expect(manifest.specSha256).toBe(createHash("sha256").update(await readFile(spec)).digest("hex"));
+    expect(manifest.specSha256).toBe(sha256(await readFile(spec)));
     const listed = Object.fromEntries(manifest.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256]));
     const { ["manifest.json"]: _, ...written } = files;
     expect(listed).toEqual(written);
@@ -185,9 +185,12 @@ describe("validate", () => {
     expect(result.stderr).toMatch(/apt-get install shellcheck/);
   });
 
-  it("reads the VRRP password from the environment", async () => {
+  it("reads the VRRP password from the environment; without it, validates with a placeholder and warns", async () => {
     const unicast = join(EXAMPLES, "three-node-unicast.yaml");
-    expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } })).code).toBe(1);
+    const without = await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } });
+    expect(without.code).toBe(0);
+    expect(without.stderr).toMatch(/spec\.vrrp\.authPassEnv  warning: environment variable K8S_HA_VRRP_PASS is not set: validated with a placeholder/);
+    expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "123456789" } })).code).toBe(1);
     expect((await runCli(["validate", unicast], { env: EXAMPLE_ENV })).code).toBe(0);
   });
 });

@@ -21,6 +21,14 @@ export function planOf(mutate: (s: Record<string, any>) => void = () => {}): Clu
   return planFromText(specYaml(mutate));
 }
 
+/** The plan of a spec file; with `invalid`, of one that fails the semantic checks (as rehearse --accept-invalid does). */
+export async function planOfFile(file: string, options: { invalid?: boolean } = {}): Promise<ClusterPlan> {
+  const checked = await loadSpec(file, EXAMPLE_ENV);
+  const spec = options.invalid ? checked.parsed : checked.spec;
+  if (!spec) throw new Error(`${file}: ${checked.findings.map((f) => f.message).join("; ")}`);
+  return planCluster(spec, EXAMPLE_ENV);
+}
+
 export function examplePlan(name: string): ClusterPlan {
   return planFromText(readFileSync(join(EXAMPLES, name), "utf8"));
 }

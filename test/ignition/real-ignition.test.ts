@@ -33,8 +33,7 @@ describe.skipIf(!haveTools("ignition-validate"))("ignition-validate", () => {
   }
 
   for (const example of ["fcos.yaml", "flatcar-static-pods.yaml"]) {
-    it(`validate --tools required passes for examples/${example}`, async () => {
-      if (!haveTools("haproxy", "keepalived", "shellcheck", "packer")) return;
+    it.skipIf(!haveTools("haproxy", "keepalived", "shellcheck", "packer"))(`validate --tools required passes for examples/${example}`, async () => {
       const result = await runCli(["validate", join(EXAMPLES, example), "--tools", "required", "--format", "json"], { env: EXAMPLE_ENV });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       const doc = JSON.parse(result.stdout);

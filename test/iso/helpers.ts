@@ -1,16 +1,10 @@
 // Shared pieces of the ISO tests: temp dirs, running a reader, reading a tree back.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { IsoFile } from "../../src/iso/index.js";
 
-/** A temp dir under os.tmpdir(); call `remove` in afterAll or finally. */
-export function tempDir(prefix = "k8s-ha-iso-"): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+export { tempDir } from "../helpers/cli.js";
 
 export interface Ran {
   code: number | null;
@@ -34,7 +28,8 @@ export function ok(program: string, args: readonly string[]): Buffer {
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-export const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
+import { sha256 } from "../../src/write/hash.js";
+export { sha256 };
 
 /** Deterministic bytes that differ from file to file (a seeded xorshift), so a mix-up shows. */
 export function pattern(size: number, seed: number): Uint8Array {

@@ -33,14 +33,14 @@ const fileSets = fc
 
 const have = haveTools("bsdtar", "xorriso");
 const dir = tempDir();
-afterAll(() => dir.remove());
+afterAll(() => dir.cleanup());
 
 describe("property: random file sets read back exactly", () => {
   it.skipIf(!have)("through bsdtar and xorriso", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fileSets, async (files) => {
-        const base = join(dir.path, `run-${run++}`);
+        const base = join(dir.dir, `run-${run++}`);
         ok("mkdir", ["-p", `${base}/bsdtar`]);
         const iso = `${base}/seed.iso`;
         await writeIso(iso, files, { volumeId: "cidata", date: DATE });

@@ -39,10 +39,10 @@ let iso: string;
 
 beforeAll(async () => {
   dir = tempDir();
-  iso = join(dir.path, "seed.iso");
+  iso = join(dir.dir, "seed.iso");
   await writeIso(iso, FILES, { volumeId: "cidata", date: DATE });
 });
-afterAll(() => dir.remove());
+afterAll(() => dir.cleanup());
 
 /** Names in an `ls -l`-style listing (last column), without "." and "..". */
 function listedNames(listing: string): string[] {
@@ -115,7 +115,7 @@ describe("xorriso (libisofs)", () => {
   });
 
   it.skipIf(!has.xorriso)("-osirrox on -extract restores every file byte for byte", () => {
-    const out = join(dir.path, "xorriso-out");
+    const out = join(dir.dir, "xorriso-out");
     ok("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/", out]);
     expect(diffTree(readTree(out), FILES)).toBe("");
   });
@@ -131,7 +131,7 @@ describe("bsdtar (libarchive)", () => {
     for (const file of FILES) {
       expect(Buffer.compare(ok("bsdtar", ["-xOf", iso, file.name]), Buffer.from(file.source as Uint8Array)), file.name).toBe(0);
     }
-    const out = join(dir.path, "bsdtar-out");
+    const out = join(dir.dir, "bsdtar-out");
     ok("mkdir", [out]);
     ok("bsdtar", ["-xf", iso, "-C", out]);
     expect(diffTree(readTree(out), FILES)).toBe("");
@@ -165,9 +165,9 @@ describe("blkid (util-linux, what cloud-init uses to find the seed)", () => {
 });
 
 it("writes the seed's size as a whole number of 2048-byte blocks", async () => {
-  const small = join(dir.path, "small.iso");
+  const small = join(dir.dir, "small.iso");
   writeFileSync(small, "old contents");
   const { size } = await writeIso(small, FILES.slice(0, 3), { volumeId: "cidata", date: DATE });
   expect(size % 2048).toBe(0);
-  expect(readTree(dir.path).get("small.iso")?.length).toBe(size);
+  expect(readTree(dir.dir).get("small.iso")?.length).toBe(size);
 });

@@ -17,7 +17,7 @@ const FILES: IsoFile[] = [
 const OPTIONS = { volumeId: "cidata", date: DATE };
 
 const dir = tempDir();
-afterAll(() => dir.remove());
+afterAll(() => dir.cleanup());
 
 describe("reproducible output", () => {
   it("does not depend on the input order", () => {
@@ -29,8 +29,8 @@ describe("reproducible output", () => {
   });
 
   it("writeIso twice, and isoToBuffer, give identical bytes", async () => {
-    const first = join(dir.path, "first.iso");
-    const second = join(dir.path, "second.iso");
+    const first = join(dir.dir, "first.iso");
+    const second = join(dir.dir, "second.iso");
     await writeIso(first, FILES, OPTIONS);
     await writeIso(second, [...FILES].reverse(), OPTIONS);
     expect(sha256(readFileSync(second))).toBe(sha256(readFileSync(first)));
@@ -39,9 +39,9 @@ describe("reproducible output", () => {
 
   it("streams on-disk sources (larger than the 1 MiB chunk) to the same bytes as in memory", async () => {
     const big = pattern(3 * 1024 * 1024 + 1, 9);
-    const path = join(dir.path, "big.bin");
+    const path = join(dir.dir, "big.bin");
     writeFileSync(path, big);
-    const out = join(dir.path, "streamed.iso");
+    const out = join(dir.dir, "streamed.iso");
     const { size } = await writeIso(out, [...FILES, { name: "big.bin", source: { path, size: big.length } }], OPTIONS);
     const memory = isoToBuffer([...FILES, { name: "big.bin", source: big }], OPTIONS);
     expect(size).toBe(memory.length);
@@ -64,7 +64,7 @@ describe("reproducible output", () => {
   });
 
   it.skipIf(!haveTools("blkid"))("blkid's UUID is the volume modification date", async () => {
-    const out = join(dir.path, "uuid.iso");
+    const out = join(dir.dir, "uuid.iso");
     await writeIso(out, FILES, { ...OPTIONS, date: new Date(Date.UTC(2031, 11, 30, 23, 59, 58, 990)) });
     expect(ok("blkid", ["-p", "-s", "UUID", "-o", "value", out]).toString().trim()).toBe("2031-12-30-23-59-58-99");
   });

@@ -10,7 +10,7 @@ const OPTIONS: IsoOptions = { volumeId: "cidata", date: DATE };
 const file = (name: string, extra: Partial<IsoFile> = {}): IsoFile => ({ name, source: text("x"), ...extra });
 
 const dir = tempDir();
-afterAll(() => dir.remove());
+afterAll(() => dir.cleanup());
 
 const BAD: { what: string; files: IsoFile[]; options?: Partial<IsoOptions>; message: RegExp }[] = [
   { what: "empty name", files: [file("")], message: /empty name/ },
@@ -46,12 +46,12 @@ const BAD: { what: string; files: IsoFile[]; options?: Partial<IsoOptions>; mess
 
 describe("invalid input", () => {
   it.each(BAD)("rejects $what with IsoError, writing nothing", async ({ files, options, message }) => {
-    const out = join(dir.path, "bad.iso");
+    const out = join(dir.dir, "bad.iso");
     const opts = { ...OPTIONS, ...options };
     expect(() => isoToBuffer(files, opts)).toThrow(IsoError);
     expect(() => isoToBuffer(files, opts)).toThrow(message);
     await expect(writeIso(out, files, opts)).rejects.toThrow(message);
-    expect(readdirSync(dir.path)).toEqual([]);
+    expect(readdirSync(dir.dir)).toEqual([]);
   });
 
   it("reports every problem at once", () => {
@@ -72,19 +72,19 @@ describe("invalid input", () => {
 
 describe("atomic writes", () => {
   it("leaves the old image and no temp file when a source has changed size", async () => {
-    const src = join(dir.path, "src.bin");
-    const out = join(dir.path, "seed.iso");
+    const src = join(dir.dir, "src.bin");
+    const out = join(dir.dir, "seed.iso");
     writeFileSync(src, "12345");
     writeFileSync(out, "previous image");
     const files: IsoFile[] = [{ name: "user-data", source: { path: src, size: 4 } }];
     await expect(writeIso(out, files, OPTIONS)).rejects.toThrow(/has 5 bytes, but 4 were declared/);
     expect(readFileSync(out, "utf8")).toBe("previous image");
-    expect(readdirSync(dir.path).sort()).toEqual(["seed.iso", "src.bin"]);
+    expect(readdirSync(dir.dir).sort()).toEqual(["seed.iso", "src.bin"]);
   });
 
   it("leaves nothing when a source is missing", async () => {
-    const out = join(dir.path, "missing.iso");
-    await expect(writeIso(out, [{ name: "x", source: { path: join(dir.path, "nope"), size: 1 } }], OPTIONS)).rejects.toThrow(/ENOENT/);
-    expect(readdirSync(dir.path).filter((n) => n.includes("missing"))).toEqual([]);
+    const out = join(dir.dir, "missing.iso");
+    await expect(writeIso(out, [{ name: "x", source: { path: join(dir.dir, "nope"), size: 1 } }], OPTIONS)).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(dir.dir).filter((n) => n.includes("missing"))).toEqual([]);
   });
 });

@@ -26,17 +26,17 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
   it("are found from the source tree and from a bundle in dist/ alike", () => {
     const dir = tempDir("layout");
     try {
-      const root = join(dir.path, "node_modules", "k8s-ha");
+      const root = join(dir.dir, "node_modules", "k8s-ha");
       mkdirSync(join(root, "packer", "http"), { recursive: true });
       mkdirSync(join(root, "dist", "packer"), { recursive: true });
       writeFileSync(join(root, "package.json"), "{}");
       writeFileSync(join(root, "packer", "http", "user-data"), "#cloud-config\n");
       expect(findPackerAssetsDir(join(root, "dist"))).toBe(join(root, "packer")); // esbuild chunk
       expect(findPackerAssetsDir(join(root, "dist", "packer"))).toBe(join(root, "packer")); // tsc output
-      expect(findPackerAssetsDir(join(dir.path, "elsewhere"))).toBeUndefined();
+      expect(findPackerAssetsDir(join(dir.dir, "elsewhere"))).toBeUndefined();
       expect(packerAssetsDir()).toBe(join(process.cwd(), "packer"));
     } finally {
-      dir.remove();
+      dir.cleanup();
     }
   });
 
@@ -125,20 +125,20 @@ describe("20-install-packages.sh", () => {
   function runInstall(extraPackages: string): { status: number | null; calls: string[]; stderr: string } {
     const dir = tempDir("install");
     try {
-      const log = join(dir.path, "calls.log");
+      const log = join(dir.dir, "calls.log");
       for (const tool of ["apt-get", "systemctl", "dpkg-query"]) {
-        const stub = join(dir.path, tool);
+        const stub = join(dir.dir, tool);
         writeFileSync(stub, `#!/bin/sh\necho "${tool} $*" >> "${log}"\n`);
         chmodSync(stub, 0o755);
       }
       writeFileSync(log, "");
       const result = spawnSync("sh", [join(scriptsDir, "20-install-packages.sh")], {
-        env: { PATH: `${dir.path}:/usr/bin:/bin`, EXTRA_PACKAGES: extraPackages },
+        env: { PATH: `${dir.dir}:/usr/bin:/bin`, EXTRA_PACKAGES: extraPackages },
         encoding: "utf8",
       });
       return { status: result.status, calls: readFileSync(log, "utf8").trim().split("\n"), stderr: result.stderr };
     } finally {
-      dir.remove();
+      dir.cleanup();
     }
   }
 

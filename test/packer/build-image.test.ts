@@ -2,7 +2,7 @@
 // need no VirtualBox: the null builder with shell-local steps, the file builder, and the
 // artifice post-processor to name the "OVA". VirtualBox itself is not installable here, so the
 // VirtualBox preflight is turned off except in the test that proves it fails clearly.
-import { createHash } from "node:crypto";
+import { sha256 } from "../../src/write/hash.js";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -47,23 +47,23 @@ const withOut = (inline: string[], artifact?: string) =>
     artifact,
   );
 
-let work: { path: string; remove: () => void };
+let work: ReturnType<typeof tempDir>;
 let stderr: Capture;
 let stdout: Capture;
 
-beforeEach(() => {
+beforeEach(async () => {
   work = tempDir("build-image");
   stderr = new Capture();
   stdout = new Capture();
 });
-afterEach(() => {
+afterEach(async () => {
   vi.unstubAllEnvs();
-  work.remove();
+  work.cleanup();
 });
 
 function options(overrides: Partial<BuildImageOptions> = {}): BuildImageOptions {
   return {
-    outDir: join(work.path, "out"),
+    outDir: join(work.dir, "out"),
     specSha256: "a".repeat(64),
     clusterName: "lab",
     image: DEFAULT_IMAGE,
@@ -73,12 +73,12 @@ function options(overrides: Partial<BuildImageOptions> = {}): BuildImageOptions 
     stderr,
     stdout,
     tty: false,
-    env: packerTestEnv(work.path),
+    env: packerTestEnv(work.dir),
     ...overrides,
   };
 }
 
-const imagesDir = () => join(work.path, "out", "images");
+const imagesDir = () => join(work.dir, "out", "images");
 const imagesLeft = () => (existsSync(imagesDir()) ? readdirSync(imagesDir()).sort() : []);
 
 describe.skipIf(!have)("buildImage with the real Packer", { timeout: 60_000 }, () => {
@@ -86,7 +86,7 @@ describe.skipIf(!have)("buildImage with the real Packer", { timeout: 60_000 }, (
     const template = withOut(["echo step one, with a comma", "sleep 1", ...writesOva("fake ova"), "echo step two"]);
     const record = await buildImage(options({ template }));
 
-    const expectedSha = createHash("sha256").update("fake ova").digest("hex");
+    const expectedSha = sha256("fake ova");
     expect(record).toMatchObject({
       name: DEFAULT_IMAGE.name,
       version: DEFAULT_IMAGE.version,
@@ -100,7 +100,7 @@ describe.skipIf(!have)("buildImage with the real Packer", { timeout: 60_000 }, (
     expect(imagesLeft()).toEqual([`${STEM}.json`, `${STEM}.ova`]);
     expect(readFileSync(join(imagesDir(), `${STEM}.ova`), "utf8")).toBe("fake ova");
     expect(JSON.parse(readFileSync(join(imagesDir(), `${STEM}.json`), "utf8"))).toEqual(record);
-    expect(readFileSync(join(work.path, "out", "packer", "test.pkr.hcl"), "utf8")).toBe(template.artifacts[0]?.contents);
+    expect(readFileSync(join(work.dir, "out", "packer", "test.pkr.hcl"), "utf8")).toBe(template.artifacts[0]?.contents);
 
     // Progress: Packer's lines, unescaped, each with a timestamp, as they happened.
     const text = stderr.text;
@@ -153,7 +153,7 @@ build {
     ["an aborted AbortSignal", "abort", true],
     ["Ctrl-C, the step's shell dying of it too", "process", false],
   ])("%s: Packer gets SIGINT and is waited for, then exit 130 with nothing half-written", async (_name, how, trap) => {
-    const pidFile = join(work.path, "script.pid");
+    const pidFile = join(work.dir, "script.pid");
     const template = withOut([
       ...(trap ? ["trap '' INT"] : []),
       `echo $$ > '${pidFile}'`,
@@ -189,7 +189,7 @@ build {
     const first = await buildImage(options({ template }));
 
     const t0 = performance.now();
-    const skipped = await buildImage(options({ template, packer: join(work.path, "no-such-packer") }));
+    const skipped = await buildImage(options({ template, packer: join(work.dir, "no-such-packer") }));
     expect(performance.now() - t0).toBeLessThan(500);
     expect(skipped).toEqual(first);
     expect(stderr.text).toContain(`${STEM} is up to date`);
@@ -200,54 +200,55 @@ build {
     const changed = withOut(writesOva("v2"));
     const rebuilt = await buildImage(options({ template: changed }));
     expect(rebuilt?.templateFingerprint).not.toBe(first?.templateFingerprint);
-    expect(rebuilt?.sha256).toBe(createHash("sha256").update("v2").digest("hex"));
+    expect(rebuilt?.sha256).toBe(sha256("v2"));
 
     rmSync(join(imagesDir(), `${STEM}.ova`));
-    const error = await buildImage(options({ template: changed, packer: join(work.path, "no-such-packer") })).catch((e: unknown) => e);
+    const error = await buildImage(options({ template: changed, packer: join(work.dir, "no-such-packer") })).catch((e: unknown) => e);
     expect((error as ExternalError).message).toContain("Packer not found");
   });
 
-  it("--dry-run prints the Packer commands and writes nothing", async () => {
+  it("--dry-run runs the preflight, prints commands to paste and writes nothing", async () => {
     const template = withOut(writesOva("x"));
-    const result = await buildImage(options({ template, dryRun: true }));
+    const result = await buildImage(options({ template, dryRun: true, renderCommand: ["k8s-ha", "render", "k8s-ha.yaml", "-o", "out"] }));
     expect(result).toBeUndefined();
-    const out = join(work.path, "out");
-    const lines = stdout.text.trim().split("\n");
-    // Packer 1.6.6: no `packer init`, and the main file rather than the folder.
-    expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^packer validate -var output_directory=${out}/images/\\.${STEM}\\.partial-\\d+/output ${out}/packer/test\\.pkr\\.hcl$`)),
-      expect.stringMatching(new RegExp(`^packer build -machine-readable -on-error=cleanup -var output_directory=\\S+ ${out}/packer/test\\.pkr\\.hcl$`)),
+    const out = join(work.dir, "out");
+    const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
+    // Packer 1.6.6: no `packer init`, and the main file rather than the folder; a lasting output folder
+    expect(stdout.text.trim().split("\n")).toEqual([
+      "k8s-ha render k8s-ha.yaml -o out",
+      `${packer} validate -var output_directory=${out}/images/${STEM}.packer-output ${out}/packer/test.pkr.hcl`,
+      `${packer} build -machine-readable -on-error=cleanup -var output_directory=${out}/images/${STEM}.packer-output ${out}/packer/test.pkr.hcl`,
     ]);
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe("buildImage preflight", { timeout: 30_000 }, () => {
-  it("--dry-run without Packer shows the commands of a modern Packer", async () => {
-    await buildImage(options({ dryRun: true, packer: join(work.path, "packer") }));
-    const out = join(work.path, "out");
-    expect(stdout.text.split("\n")[0]).toBe(`${join(work.path, "packer")} init ${out}/packer`);
-    expect(stdout.text).toContain(`build -machine-readable -on-error=cleanup -var output_directory=`);
-    expect(existsSync(out)).toBe(false);
+  it("--dry-run without Packer fails its preflight like a bake: ExternalError (exit 3), no commands", async () => {
+    const error = await buildImage(options({ dryRun: true, packer: join(work.dir, "packer") })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as ExternalError).message).toMatch(/^Packer not found/);
+    expect(stdout.text).toBe("");
+    expect(existsSync(join(work.dir, "out"))).toBe(false);
   });
 
   it("missing Packer: ExternalError (exit 3) saying what to install", async () => {
-    const error = await buildImage(options({ packer: join(work.path, "packer") })).catch((e: unknown) => e);
+    const error = await buildImage(options({ packer: join(work.dir, "packer") })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExternalError);
     expect((error as ExternalError).code).toBe(3);
     expect((error as ExternalError).message).toMatch(/^Packer not found/);
     expect((error as ExternalError).hint).toMatch(/install Packer >= 1\.7 from https:\/\/developer\.hashicorp\.com\/packer\/install/);
-    expect(existsSync(join(work.path, "out"))).toBe(false);
+    expect(existsSync(join(work.dir, "out"))).toBe(false);
   });
 
   it.skipIf(!have)("missing VBoxManage: ExternalError (exit 3) saying to install VirtualBox", async () => {
     const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
-    vi.stubEnv("PATH", work.path); // Packer by its path; nothing else on PATH
+    vi.stubEnv("PATH", work.dir); // Packer by its path; nothing else on PATH
     const error = await buildImage(options({ packer, requireVirtualBox: true })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExternalError);
     expect((error as ExternalError).code).toBe(3);
     expect((error as ExternalError).message).toBe("VirtualBox not found: 'VBoxManage' is not on PATH");
     expect((error as ExternalError).hint).toContain("https://www.virtualbox.org/wiki/Downloads");
-    expect(existsSync(join(work.path, "out"))).toBe(false);
+    expect(existsSync(join(work.dir, "out"))).toBe(false);
   });
 });

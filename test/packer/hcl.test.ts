@@ -90,7 +90,7 @@ describe("round trip through Packer's HCL parser", { timeout: 60_000 }, () => {
     samples.push("${x}", "%{y}", '"\\', "$${", "%%{", "a\nb\r\tc", "\u0001\u001f\u007f", "{{ .Name }}", "$", "%");
     const dir = tempDir("hcl");
     try {
-      const file = join(dir.path, "strings.pkr.hcl");
+      const file = join(dir.dir, "strings.pkr.hcl");
       writeFileSync(
         file,
         renderHcl([
@@ -103,15 +103,15 @@ describe("round trip through Packer's HCL parser", { timeout: 60_000 }, () => {
       const expression = `jsonencode([${samples.map((_, i) => `var.v${i}`).join(", ")}])`;
       const output = execFileSync("packer", ["console", file], {
         input: `${expression}\n`,
-        env: packerTestEnv(dir.path),
-        cwd: dir.path,
+        env: packerTestEnv(dir.dir),
+        cwd: dir.dir,
         encoding: "utf8",
         timeout: 60_000,
       });
       // HCL normalises string literals to Unicode NFC; spec values are ASCII anyway.
       expect(JSON.parse(output.trim())).toEqual(samples.map((s) => s.normalize("NFC")));
     } finally {
-      dir.remove();
+      dir.cleanup();
     }
   });
 });

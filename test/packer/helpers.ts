@@ -1,7 +1,5 @@
 // Shared fixtures for the Packer tests: image specs, a throwaway Packer environment (no update
 // check, no shared cache, no HOME of the user) and a stream that remembers what was written.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { ImageSpec } from "../../src/spec/schema.js";
@@ -26,10 +24,7 @@ export const CUSTOM_IMAGE: ImageSpec = {
   extraPackages: ["jq", "chrony", "vim=2:8.1.2269-1ubuntu5"],
 };
 
-export function tempDir(prefix: string): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `k8s-ha-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+export { tempDir } from "../helpers/cli.js";
 
 /** An environment in which Packer touches nothing outside `home` and asks no server anything. */
 export function packerTestEnv(home: string): NodeJS.ProcessEnv {

@@ -128,32 +128,32 @@ describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
   ])("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image) => {
     const dir = tempDir("packer-validate");
     try {
-      writeOut(dir.path, render(image));
-      const env = packerTestEnv(dir.path);
-      const main = join(dir.path, PACKER_MAIN_FILE);
+      writeOut(dir.dir, render(image));
+      const env = packerTestEnv(dir.dir);
+      const main = join(dir.dir, PACKER_MAIN_FILE);
       // From another folder: the template must find http/ and scripts/ through path.root.
-      const validate = spawnSync("packer", ["validate", main], { cwd: dir.path, env, encoding: "utf8", timeout: 60_000 });
+      const validate = spawnSync("packer", ["validate", main], { cwd: dir.dir, env, encoding: "utf8", timeout: 60_000 });
       expect(validate.stdout + validate.stderr).toBe("");
       expect(validate.status).toBe(0);
-      execFileSync("packer", ["fmt", "-check", join(dir.path, "packer")], { env, timeout: 60_000 });
+      execFileSync("packer", ["fmt", "-check", join(dir.dir, "packer")], { env, timeout: 60_000 });
     } finally {
-      dir.remove();
+      dir.cleanup();
     }
   });
 
   it.skipIf(!have)("rejects an overridden checksum that would need the network", () => {
     const dir = tempDir("packer-validate");
     try {
-      writeOut(dir.path, render(DEFAULT_IMAGE));
+      writeOut(dir.dir, render(DEFAULT_IMAGE));
       const result = spawnSync(
         "packer",
-        ["validate", "-var", "iso_checksum=file:https://releases.ubuntu.com/20.04.6/SHA256SUMS", join(dir.path, PACKER_MAIN_FILE)],
-        { cwd: dir.path, env: packerTestEnv(dir.path), encoding: "utf8", timeout: 60_000 },
+        ["validate", "-var", "iso_checksum=file:https://releases.ubuntu.com/20.04.6/SHA256SUMS", join(dir.dir, PACKER_MAIN_FILE)],
+        { cwd: dir.dir, env: packerTestEnv(dir.dir), encoding: "utf8", timeout: 60_000 },
       );
       expect(result.status).toBe(1);
       expect(result.stdout + result.stderr).toContain("must be pinned as sha256");
     } finally {
-      dir.remove();
+      dir.cleanup();
     }
   });
 });

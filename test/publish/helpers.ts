@@ -9,7 +9,7 @@
 //   - paginated lists fail on Node 20 without --openssl-legacy-provider (we never list)
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import type { Server, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
@@ -113,7 +113,8 @@ export async function startStore(dir: string, buckets: string[] = ["golden"]): P
   };
 }
 
-export const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+import { sha256 } from "../../src/write/hash.js";
+export { sha256 };
 
 /** A spec whose publish.s3 points at the test server. */
 export async function writeSpec(
@@ -221,19 +222,19 @@ export async function readJson(path: string): Promise<unknown> {
  */
 export function useStoreAndTempDir(prefix: string): { store: TestStore; dir: string } {
   const context = {} as { store: TestStore; dir: string };
-  let storeCleanup: (() => Promise<void>) | undefined;
-  let dirCleanup: (() => Promise<void>) | undefined;
+  let storeCleanup: (() => void) | undefined;
+  let dirCleanup: (() => void) | undefined;
   beforeAll(async () => {
-    const storeDir = await tempDir("k8s-ha-s3rver-");
+    const storeDir = tempDir("k8s-ha-s3rver-");
     storeCleanup = storeDir.cleanup;
     context.store = await startStore(storeDir.dir);
   });
   afterAll(async () => {
     await context.store?.stop();
-    await storeCleanup?.();
+    storeCleanup?.();
   });
   beforeEach(async () => {
-    const temp = await tempDir(prefix);
+    const temp = tempDir(prefix);
     context.dir = temp.dir;
     dirCleanup = temp.cleanup;
   });

@@ -324,7 +324,7 @@ describe("failures leave the catalogue consistent", () => {
   });
 
   it("the server dies mid-upload: a clear error, exit 3, the catalogue unchanged", async () => {
-    const own = await tempDir("k8s-ha-s3rver-dies-");
+    const own = tempDir("k8s-ha-s3rver-dies-");
     let dying: TestStore | undefined = await startStore(own.dir);
     let revived: TestStore | undefined;
     try {
@@ -353,7 +353,7 @@ describe("failures leave the catalogue consistent", () => {
     } finally {
       await dying?.stop();
       await revived?.stop();
-      await own.cleanup();
+      own.cleanup();
     }
   });
 

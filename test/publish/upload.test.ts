@@ -15,26 +15,26 @@ import { tempDir } from "../helpers/cli.js";
 import { sha256, startStore, type TestStore } from "./helpers.js";
 
 let store: TestStore;
-let storeDir: { dir: string; cleanup: () => Promise<void> };
+let storeDir: ReturnType<typeof tempDir>;
 let dir: string;
-let cleanup: () => Promise<void>;
+let cleanup: () => void;
 
 const savedEnv = { ...process.env };
 beforeAll(async () => {
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" });
   delete process.env.AWS_PROFILE;
-  storeDir = await tempDir("k8s-ha-s3rver-");
+  storeDir = tempDir("k8s-ha-s3rver-");
   store = await startStore(storeDir.dir);
 });
 afterAll(async () => {
   await store?.stop();
-  await storeDir?.cleanup();
+  storeDir?.cleanup();
   for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]) {
     if (savedEnv[name] === undefined) delete process.env[name];
     else process.env[name] = savedEnv[name];
   }
 });
-beforeEach(async () => ({ dir, cleanup } = await tempDir("k8s-ha-upload-")));
+beforeEach(async () => ({ dir, cleanup } = tempDir("k8s-ha-upload-")));
 afterEach(async () => cleanup());
 
 async function file(size: number): Promise<{ path: string; bytes: Buffer }> {

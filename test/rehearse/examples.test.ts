@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { rehearse, type RehearseResult } from "../../src/rehearse/index.js";
 import { SCENARIO_IDS } from "../../src/rehearse/scenarios.js";
-import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines, planOf } from "./helpers.js";
+import { planOfFile } from "../helpers/plan.js";
+import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines } from "./helpers.js";
 
 const ok = canRehearse();
 
@@ -21,7 +22,7 @@ describe.sequential("rehearse the examples", () => {
     "examples/two-masters.yaml: every scenario passes and the lab is gone afterwards",
     async () => {
       const { log } = logLines();
-      const result = await rehearse({ plan: await planOf("examples/two-masters.yaml"), log });
+      const result = await rehearse({ plan: await planOfFile("examples/two-masters.yaml"), log });
       expectEveryScenarioPasses(result);
       const byId = Object.fromEntries(result.scenarios.map((s) => [s.id, s]));
       expect(byId["start"]!.detail).toMatch(/^master01 took the VIP/);
@@ -49,7 +50,7 @@ describe.sequential("rehearse the examples", () => {
   it.skipIf(!ok)(
     "examples/three-node-unicast.yaml (3 nodes, unicast), right after: every scenario passes",
     async () => {
-      const plan = await planOf("examples/three-node-unicast.yaml");
+      const plan = await planOfFile("examples/three-node-unicast.yaml");
       expect(plan.vrrp.unicast).toBe(true);
       expect(plan.nodes).toHaveLength(3);
       const { log } = logLines();
@@ -67,7 +68,7 @@ describe.sequential("rehearse the examples", () => {
   it.skipIf(!ok)(
     "sub-second adverts (VRRP v3, advertInterval 0.5): every scenario passes with the rendered vrrp_version 3",
     async () => {
-      const plan = await planOf("test/fixtures/fast-adverts.yaml");
+      const plan = await planOfFile("test/fixtures/fast-adverts.yaml");
       expect(plan.vrrp.advertInterval).toBe(0.5);
       const { log } = logLines();
       const result = await rehearse({ plan, log });

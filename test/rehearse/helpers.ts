@@ -1,11 +1,9 @@
-// Shared pieces of the rehearsal tests: whether a lab can run here, planning a spec file, and
+// Shared pieces of the rehearsal tests: whether a lab can run here (plans: ../helpers/plan.ts), and
 // proving that a finished lab left nothing behind.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { planCluster, type ClusterPlan } from "../../src/plan/plan.js";
 import { LAB_ENV } from "../../src/rehearse/processes.js";
-import { loadSpec } from "../../src/spec/index.js";
 import { haveTools, IN_CI, isRoot } from "../helpers/tools.js";
 
 /** Labs need root and the tools; in CI both are required, locally their absence skips loudly. */
@@ -20,15 +18,7 @@ export function canRehearse(): boolean {
 /** Generous: a lab runs 40–70 s, longer when the machine is busy. */
 export const LAB_TIMEOUT = 240_000;
 
-export const EXAMPLE_ENV = { ...process.env, K8S_HA_VRRP_PASS: "s3cret" };
 
-/** The plan of a spec file; with `invalid`, of one that fails the semantic checks (as --accept-invalid does). */
-export async function planOf(file: string, options: { invalid?: boolean } = {}): Promise<ClusterPlan> {
-  const checked = await loadSpec(file, EXAMPLE_ENV);
-  const spec = options.invalid ? checked.parsed : checked.spec;
-  if (!spec) throw new Error(`${file}: ${checked.findings.map((f) => f.message).join("; ")}`);
-  return planCluster(spec, EXAMPLE_ENV);
-}
 
 /** Collects progress lines instead of printing them. */
 export function logLines(): { lines: string[]; log: (line: string) => void } {

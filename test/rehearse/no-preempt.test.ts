@@ -2,7 +2,8 @@
 // where it went when the node recovers.
 import { describe, expect, it } from "vitest";
 import { rehearse } from "../../src/rehearse/index.js";
-import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines, planOf } from "./helpers.js";
+import {canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines } from "./helpers.js";
+import { planOfFile } from "../helpers/plan.js";
 
 const ok = canRehearse();
 
@@ -10,7 +11,7 @@ describe("rehearse with preempt: false", () => {
   it.skipIf(!ok)(
     "the VIP moves on failure and stays when the first holder returns",
     async () => {
-      const plan = await planOf("test/fixtures/no-preempt.yaml");
+      const plan = await planOfFile("test/fixtures/no-preempt.yaml");
       expect(plan.healthCheck.weight).toBe(0);
       const { log } = logLines();
       // the hard faults are proven with the examples; this test is about preempt: false

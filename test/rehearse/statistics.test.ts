@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { RehearseResult } from "../../src/rehearse/index.js";
 import type { ScenarioResult } from "../../src/rehearse/scenarios.js";
 import { BUSY_GAP_MS, percentile, rehearseRuns, summarize } from "../../src/rehearse/statistics.js";
-import { planOf } from "./helpers.js";
+import { planOfFile } from "../helpers/plan.js";
 
 function result(scenarios: Partial<ScenarioResult>[], maxGapMs = 60): RehearseResult {
   const full = scenarios.map((s) => ({ id: "keepalived-stop", title: "t", verdict: "pass", detail: "", ...s }) as ScenarioResult);
@@ -50,7 +50,7 @@ describe("rehearseRuns", () => {
   };
 
   it("repeats a run once when it failed on a stalled machine, and reports it", async () => {
-    const plan = await planOf("examples/two-masters.yaml");
+    const plan = await planOfFile("examples/two-masters.yaml");
     const stalled = result([{ id: "haproxy-stop", verdict: "fail" }], BUSY_GAP_MS + 50);
     const fake = script([result([{ seconds: 1 }]), stalled, result([{ seconds: 2 }])]);
     const all = await rehearseRuns(fake.run, { plan, log: () => {} }, 2);
@@ -61,7 +61,7 @@ describe("rehearseRuns", () => {
   });
 
   it("does not repeat a failure on an idle machine: a real defect fails the runs", async () => {
-    const plan = await planOf("examples/two-masters.yaml");
+    const plan = await planOfFile("examples/two-masters.yaml");
     const fake = script([result([{ id: "haproxy-stop", verdict: "fail" }], 60), result([{ seconds: 1 }])]);
     const all = await rehearseRuns(fake.run, { plan, log: () => {} }, 2);
     expect(fake.calls()).toBe(2);

@@ -5,7 +5,8 @@ import type { ClusterPlan } from "../../src/plan/plan.js";
 import { clientAddress, labNames } from "../../src/rehearse/names.js";
 import { fibTrieHolds } from "../../src/rehearse/observe.js";
 import { expectedHolder } from "../../src/rehearse/scenarios.js";
-import { planOf } from "./helpers.js";
+import { planOfFile } from "../helpers/plan.js";
+
 
 const FIB_TRIE = `Main:
   +-- 0.0.0.0/0 3 0 5
@@ -30,7 +31,7 @@ function withNodes(plan: ClusterPlan, nodes: Array<[string, string, number]>, vi
 
 describe("lab pieces", () => {
   it("names link ends within 15 characters and namespaces by lab", async () => {
-    const plan = await planOf("examples/three-node-unicast.yaml");
+    const plan = await planOfFile("examples/three-node-unicast.yaml");
     const names = labNames(plan, "abc123");
     expect(names.bridgeNetns).toBe("k8s-ha-abc123-lan");
     expect(names.nodes.map((n) => n.netns)).toEqual(["k8s-ha-abc123-cp1", "k8s-ha-abc123-cp2", "k8s-ha-abc123-cp3"]);
@@ -39,7 +40,7 @@ describe("lab pieces", () => {
   });
 
   it("gives the client the highest free address of the subnet", async () => {
-    const plan = await planOf("examples/two-masters.yaml");
+    const plan = await planOfFile("examples/two-masters.yaml");
     expect(clientAddress(plan)).toBe("10.0.2.254");
     expect(clientAddress(withNodes(plan, [["a", "10.0.2.254", 101]]))).toBe("10.0.2.253");
     // never the network or broadcast address
@@ -56,7 +57,7 @@ describe("lab pieces", () => {
   });
 
   it("expects the highest priority to hold the VIP, ties to the higher address as in VRRP", async () => {
-    const plan = await planOf("examples/two-masters.yaml");
+    const plan = await planOfFile("examples/two-masters.yaml");
     expect(expectedHolder(plan)).toBe("master01");
     expect(expectedHolder(withNodes(plan, [["a", "10.0.2.10", 100], ["b", "10.0.2.11", 150]]))).toBe("b");
     expect(expectedHolder(withNodes(plan, [["a", "10.0.2.10", 100], ["b", "10.0.2.9", 100]]))).toBe("a");

@@ -6,7 +6,6 @@
 // no port on the host). The report unit waits for /var/lib/cloud/instance/boot-finished, prints a
 // marked report on the second serial port and powers off; the assertions read that report.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { closeSync, constants, existsSync, openSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli, tempDir } from "../helpers/cli.js";
 import { specYaml } from "../helpers/specs.js";
 import { haveTools, IN_CI, isRoot } from "../helpers/tools.js";
+import { sha256 } from "../../src/write/hash.js";
 
 const BUILD_SCRIPT = join(ROOT, "scripts/build-boot-rootfs.sh");
 const NODE = "master01";
@@ -198,13 +198,12 @@ function parseReport(text: string): Map<string, string> | undefined {
   return sections;
 }
 
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
   let kvm = false;
   let image = "";
   let dir = "";
-  let cleanup = async () => {};
+  let cleanup = () => {};
   let out = "";
   let seed: { instanceId: string; absolutePath: string };
   let boot: Boot;
@@ -212,7 +211,7 @@ describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
   let consoleTail = "";
 
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir("k8s-ha-boot-"));
+    ({ dir, cleanup } = tempDir("k8s-ha-boot-"));
     image = await buildRootfs();
     const spec = join(dir, "k8s-ha.yaml");
     await writeFile(
@@ -253,7 +252,7 @@ describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
   afterAll(async () => {
     stopBuild();
     qemu?.kill("SIGKILL");
-    await cleanup();
+    cleanup();
   });
 
   /** A section of the report; fails with the console's last lines when there is no report. */

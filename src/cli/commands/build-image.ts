@@ -7,6 +7,7 @@ import { buildImage } from "../../packer/build-image.js";
 import { imageRecordPath } from "../../packer/record.js";
 import { EXIT, ExitError, UsageError } from "../../errors.js";
 import type { S3Spec } from "../../spec/schema.js";
+import { STDIN, STDIN_NAME } from "../../spec/load.js";
 import { compileSpec, publishTarget } from "../compile.js";
 
 export interface BuildImageCommandOptions {
@@ -44,12 +45,16 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     image: compiled.plan.image,
     assets: compiled.assets.packer,
     dryRun: options.dryRun ?? false,
+    renderCommand: ["k8s-ha", "render", compiled.file === STDIN_NAME ? STDIN : compiled.file, "-o", options.output],
     force,
     stderr: process.stderr,
     stdout: process.stdout,
   });
   if (record) process.stderr.write(`image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`);
-  if (!publishTo) return;
+  if (!publishTo) {
+    if (record && options.json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    return;
+  }
   if (!record) {
     process.stderr.write(`--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${publishTo.catalogueUrl}\n`);
     return;

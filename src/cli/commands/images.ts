@@ -77,6 +77,7 @@ export function formatTable(catalogue: Catalogue, latest: string | null): string
 
 export interface ImagesPullOptions {
   output: string;
+  json?: boolean;
 }
 
 export async function runImagesPull(spec: string | undefined, ref: string, options: ImagesPullOptions): Promise<void> {
@@ -84,7 +85,8 @@ export async function runImagesPull(spec: string | undefined, ref: string, optio
   if ("error" in parsed) throw new UsageError(parsed.error, "name an image as NAME@VERSION or NAME@latest, e.g. k8s-ha-ubuntu-20.04@0.1.0");
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was pulled" });
   const s3 = publishTarget(compiled);
-  await pullImage({ outDir: options.output, s3, ref: parsed });
+  const result = await pullImage({ outDir: options.output, s3, ref: parsed });
+  if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
 export interface ImagesGcOptions {

@@ -70,10 +70,11 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
     log(`  ${seed.path}  instance-id ${seed.instanceId}, UUID ${seed.blkidUuid}`);
   }
   if (bundle) log(`  ${bundle.path}  sha256 ${bundleSha256} (the manifest and ${seeds.length} seed(s))`);
-  log("attach each seed to its VM (powered off) before its first boot:");
-  for (const seed of report) log(`  ${commandLine(seed.attach)}`);
-
-  if (options.json) {
+  if (!options.json) {
+    // the attach commands are data (a script may run them): stdout; the prose around them: stderr
+    log("attach each seed to its VM (powered off) before its first boot:");
+    for (const seed of report) process.stdout.write(`${commandLine(seed.attach)}\n`);
+  } else {
     const result = {
       cluster: plan.name,
       output: out,

@@ -1,16 +1,19 @@
 // validate: the spec's findings, then (with --tools) the verdicts of the real programs that will
-// read each rendered file. Exit 1 when anything is invalid; 3 when --tools required finds a tool missing.
+// read each rendered file. Exit 1 when anything is invalid; 3 when a tool could not give a verdict
+// (--tools required finds it missing, or it did not finish before its deadline).
 import { loadPackerAssets } from "../../packer/assets.js";
 import { planCluster } from "../../plan/plan.js";
-import { hasErrors } from "../../spec/findings.js";
-import { loadSpec } from "../../spec/index.js";
+import type { Env } from "../../spec/check.js";
+import { hasErrors, type Finding } from "../../spec/findings.js";
+import { checkLoaded, loadSpecFile, type CheckedSpec } from "../../spec/index.js";
+import type { LoadedSpec } from "../../spec/load.js";
 import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
 import { findMatrix, matrixFor, runMatrixChecks, type MatrixBinary } from "../../tools/matrix.js";
 import { installHint } from "../../tools/run.js";
 import { clusterArtifacts } from "../../pipeline/artifacts.js";
-import { EXIT, ExitError } from "../../errors.js";
+import { EXIT, ExitError, ExternalError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
-import { findingJson, formatFindingGithub, printFindings, summary, type Format } from "../report.js";
+import { findingJson, formatFindingGithub, printFindings, repoRelative, summary, type Format } from "../report.js";
 
 export interface ValidateOptions {
   tools: "auto" | "required" | "off";
@@ -29,15 +32,23 @@ interface MatrixRun {
   run: ToolRun;
 }
 
+/**
+ * A password validate checks with when spec.vrrp.authPassEnv names a variable this machine lacks
+ * (a CI job without production secrets): 8 characters keepalived accepts. render and seed refuse
+ * instead, since what they write would carry it.
+ */
+export const PLACEHOLDER_AUTH_PASS = "k8shaCI0";
+
 export async function runValidate(specPath: string | undefined, options: ValidateOptions): Promise<void> {
-  const file = specPath ?? DEFAULT_SPEC;
   const binaries = options.matrix === undefined ? undefined : await findMatrix(options.matrix);
-  const checked = await loadSpec(file, process.env);
+  const loaded = await loadSpecFile(specPath ?? DEFAULT_SPEC);
+  const file = loaded.file;
+  const { checked, env } = checkWithPlaceholder(loaded, process.env);
   const specValid = !hasErrors(checked.findings);
   let tools: ToolRun | undefined;
   let matrix: MatrixRun | undefined;
   if (checked.spec && specValid) {
-    const plan = planCluster(checked.spec, process.env);
+    const plan = planCluster(checked.spec, env);
     if (options.tools !== "off" || binaries) {
       const artifacts = clusterArtifacts({ plan, sha256: checked.sha256, assets: { packer: await loadPackerAssets() } });
       if (options.tools !== "off") tools = await runFileChecks(plan, artifacts);
@@ -48,13 +59,15 @@ export async function runValidate(specPath: string | undefined, options: Validat
       }
     }
   }
-  const toolsFailed = [...(tools?.verdicts ?? []), ...(matrix?.run.verdicts ?? [])].some((v) => !v.ok);
+  const allVerdicts = [...(tools?.verdicts ?? []), ...(matrix?.run.verdicts ?? [])];
+  const timedOut = allVerdicts.filter((v) => v.timedOut);
+  const toolsFailed = allVerdicts.some((v) => !v.ok && !v.timedOut);
   const missingRequired = options.tools === "required" && (tools?.missing.length ?? 0) > 0;
 
   if (options.format === "json") {
     const document = {
       file,
-      valid: specValid && !toolsFailed && !missingRequired,
+      valid: specValid && !toolsFailed && !missingRequired && timedOut.length === 0,
       findings: checked.findings.map(findingJson),
       tools:
         options.tools === "off" || !tools
@@ -64,17 +77,23 @@ export async function runValidate(specPath: string | undefined, options: Validat
     };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else {
-    printFindings(checked.findings, options.format, options.format === "github" ? process.stdout : process.stderr);
-    if (tools) printToolRun(tools, options);
-    if (matrix) printMatrixRun(matrix, options);
+    const findings = options.format === "github" ? await githubFiles(checked.findings) : checked.findings;
+    printFindings(findings, options.format);
+    if (tools) await printToolRun(tools, options, file);
+    if (matrix) await printMatrixRun(matrix, options, file);
   }
 
-  if (!specValid) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: ${summary(checked.findings)}`);
+  const quiet = options.format === "json";
+  if (!specValid) throw new ExitError(EXIT.invalid, quiet ? "" : `${file}: ${summary(checked.findings)}`);
+  if (timedOut.length > 0) {
+    const which = timedOut.map((v) => `${v.tool} on nodes/${v.node}/${v.file}`).join(", ");
+    throw new ExternalError(`${which}: did not finish in time and was stopped, with everything it started`, "run it by hand to see where it hangs; K8S_HA_TOOL_TIMEOUT=<seconds> gives it longer");
+  }
   if (missingRequired) {
     const missing = tools!.missing;
     throw new ExitError(EXIT.external, `--tools required: ${missing.join(", ")} not found`, missing.map((m) => `${m}: ${installHint(m)}`).join("; "));
   }
-  if (toolsFailed) throw new ExitError(EXIT.invalid, options.format === "json" ? "" : `${file}: a tool rejected a rendered file`);
+  if (toolsFailed) throw new ExitError(EXIT.invalid, quiet ? "" : `${file}: a tool rejected a rendered file`);
   if (options.format === "text") {
     const ran = tools ? `; ${tools.verdicts.length} tool checks passed` : "";
     const releases = matrix ? `; ${matrix.run.verdicts.length} checks with ${matrix.checked.length} releases passed` : "";
@@ -82,30 +101,55 @@ export async function runValidate(specPath: string | undefined, options: Validat
   }
 }
 
-function printToolRun(tools: ToolRun, options: ValidateOptions): void {
+/**
+ * The spec's findings; when spec.vrrp.authPassEnv names an unset variable, checked again with a
+ * placeholder password, and the missing variable reported as a warning instead of an error.
+ */
+function checkWithPlaceholder(loaded: LoadedSpec, env: Env): { checked: CheckedSpec; env: Env } {
+  const checked = checkLoaded(loaded, env, []);
+  const name = checked.parsed?.spec.vrrp?.authPassEnv;
+  if (name === undefined || (env[name] ?? "") !== "") return { checked, env };
+  const withPlaceholder = { ...env, [name]: PLACEHOLDER_AUTH_PASS };
+  const again = checkLoaded(loaded, withPlaceholder, []);
+  const warning: Finding = loaded.locator.warning(
+    ["spec", "vrrp", "authPassEnv"],
+    `environment variable ${name} is not set: validated with a placeholder password; render and seed will refuse until it is set`,
+    `export ${name}=<at most 8 characters> where you render`,
+  );
+  return { checked: { ...again, findings: [warning, ...again.findings] }, env: withPlaceholder };
+}
+
+/** Findings whose file is named relative to the repository root, as GitHub annotations need. */
+async function githubFiles(findings: readonly Finding[]): Promise<Finding[]> {
+  return Promise.all(findings.map(async (f) => ({ ...f, file: await repoRelative(f.file) })));
+}
+
+async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: string): Promise<void> {
+  const github = options.format === "github";
   for (const program of tools.missing) {
     const line = `${program} not found: its checks did not run (${installHint(program)})`;
-    if (options.format === "github") {
-      process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
-    } else process.stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
+    if (github) process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
+    else process.stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
   }
+  // a rendered file is not in the repository: its annotation points at the spec it came from
+  const annotated = github ? await repoRelative(specFile) : specFile;
   for (const v of tools.verdicts) {
-    if (options.format === "github") {
+    if (github) {
       if (!v.ok) {
-        process.stdout.write(
-          `${formatFindingGithub({ severity: "error", file: `nodes/${v.node}/${v.file}`, line: 0, col: 0, path: [v.tool], message: `${v.command}: ${v.output}` })}\n`,
-        );
+        const message = `nodes/${v.node}/${v.file}: ${v.command}: ${v.output}`;
+        process.stdout.write(`${formatFindingGithub({ severity: "error", file: annotated, line: 0, col: 0, path: [v.tool], message })}\n`);
       }
       continue;
     }
-    process.stdout.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
-    if (!v.ok) process.stdout.write(`${v.output.replace(/^/gm, "        ")}\n`);
+    // verdicts are findings about the files, not results: stderr, like the spec's findings
+    process.stderr.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
+    if (!v.ok) process.stderr.write(`${v.output.replace(/^/gm, "        ")}\n`);
   }
 }
 
-function printMatrixRun(matrix: MatrixRun, options: ValidateOptions): void {
+async function printMatrixRun(matrix: MatrixRun, options: ValidateOptions, file: string): Promise<void> {
   for (const b of matrix.older) {
     process.stderr.write(`note: ${b.tool} ${b.version} (${matrix.dir}) skipped: older than the ${b.tool} ${matrix.shipped[b.tool]} the target ships\n`);
   }
-  printToolRun(matrix.run, options);
+  await printToolRun(matrix.run, options, file);
 }
