@@ -222,7 +222,7 @@ describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
         s.spec.network.interface = "eth0";
         s.spec.installPackages = false; // the image plays the golden image: no apt at boot
         s.spec.firewall = { enabled: true, allowSsh: true, allow: ["10250/tcp"] };
-        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk8sHaExampleKeyOnlyForDocs0123456789abcd ops@laptop"] }];
+        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop"] }];
       }),
     );
     out = join(dir, "out");
