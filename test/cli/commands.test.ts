@@ -90,7 +90,7 @@ describe("render", () => {
     expect(await tree(b)).toEqual(await tree(a));
   });
 
-  it("replaces its own output and leaves other entries (build-image's images/) alone", async () => {
+  it("replaces its own files and deletes nothing else (build-image's images/, a node no longer in the spec)", async () => {
     const out = join(dir, "out");
     await mkdir(join(out, "images"), { recursive: true });
     await writeFile(join(out, "images/golden.ova"), "precious");
@@ -98,7 +98,9 @@ describe("render", () => {
     await writeFile(join(out, "nodes/old-node/user-data"), "stale");
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     expect(await readFile(join(out, "images/golden.ova"), "utf8")).toBe("precious");
-    expect(existsSync(join(out, "nodes/old-node"))).toBe(false);
+    expect(await readFile(join(out, "nodes/old-node/user-data"), "utf8")).toBe("stale");
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { artifacts: { path: string }[] };
+    expect(manifest.artifacts.map((a) => a.path)).not.toContain("nodes/old-node/user-data");
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
   });
 
