@@ -51,7 +51,10 @@ function portArgs(port: string): string[] {
   return ["port", ports!, ...(proto !== undefined ? ["proto", proto] : [])];
 }
 
-/** The commands `ufw --dry-run` can judge: not reset (which backs files up even then) or enable. */
+/**
+ * The commands `validate --tools` hands to `ufw --dry-run`: the rules, which come from the spec.
+ * Not reset (it backs up and replaces /etc/ufw even with --dry-run), enable, or the fixed defaults.
+ */
 export function isDryRunnable(command: readonly string[]): boolean {
-  return command[0] === "ufw" && command[1] !== "--force";
+  return command[0] === "ufw" && command[1] === "allow";
 }
