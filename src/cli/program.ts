@@ -44,8 +44,10 @@ export function buildProgram(): Command {
     .description("write every artifact: per-node cloud-init data and configs, Packer template, manifest")
     .argument("[spec]", SPEC_ARG)
     .option("-o, --output <dir>", "output directory", "out")
-    .option("--json", "print the files written (the manifest) as JSON on stdout")
-    .action(async (spec: string | undefined, options: { output: string; json?: boolean }) => {
+    .option("--node <name>", "rewrite only this node's files (and the manifest); other files are left as they are")
+    .option("--json", "print the files of this spec in the output (the manifest) as JSON on stdout")
+    .addHelpText("after", "\nrender never deletes: seed ISOs, a bundle and other nodes' files stay; manifest.json lists only the files that match this spec.")
+    .action(async (spec: string | undefined, options: { output: string; node?: string; json?: boolean }) => {
       const { runRender } = await import("./commands/render.js");
       await runRender(spec, options);
     });
@@ -55,7 +57,7 @@ export function buildProgram(): Command {
     .description("render, then write a NoCloud seed ISO per node (nodes/<node>/seed.iso, volume cidata)")
     .argument("[spec]", SPEC_ARG)
     .option("-o, --output <dir>", "output directory", "out")
-    .option("--node <name>", "build only this node's seed (the rest of the output is still written)")
+    .option("--node <name>", "rewrite only this node's files and seed (and the manifest); other nodes' files and seeds stay")
     .option("--bundle", "also write <cluster>-seeds.tar.gz: the manifest and every seed written")
     .option("--json", "print the seeds, their checksums and attach commands as JSON on stdout")
     .addHelpText("after", "\nTimestamps come from SOURCE_DATE_EPOCH when set, else from each node's instance-id: same spec, same bytes.")

@@ -8,10 +8,22 @@ import { GENERATOR } from "../version.js";
 import { buildManifest, manifestArtifact } from "../write/manifest.js";
 import type { Compiled } from "./compile.js";
 
-/** `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
-export function clusterArtifacts(compiled: Pick<Compiled, "plan" | "assets" | "sha256">, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
+type CompiledParts = Pick<Compiled, "plan" | "assets" | "sha256">;
+
+/** The rendered files without the manifest. `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
+export function clusterFiles(compiled: CompiledParts, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
   const { plan, assets } = compiled;
   const packer = plan.target.provisioning === "cloud-init" ? renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer }) : [];
-  const artifacts = [...nodes, ...packer, ...extra];
-  return [...artifacts, manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, artifacts))];
+  return [...nodes, ...packer, ...extra];
+}
+
+/** manifest.json listing exactly `files`. */
+export function manifestOf(compiled: Pick<Compiled, "plan" | "sha256">, files: readonly Artifact[]): Artifact {
+  return manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, files));
+}
+
+/** The rendered files and their manifest. */
+export function clusterArtifacts(compiled: CompiledParts, extra: readonly Artifact[] = [], nodes?: readonly Artifact[]): Artifact[] {
+  const artifacts = clusterFiles(compiled, extra, nodes);
+  return [...artifacts, manifestOf(compiled, artifacts)];
 }

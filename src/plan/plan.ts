@@ -4,6 +4,7 @@ import type { Env } from "../spec/check.js";
 import type { ImageSpec, Spec } from "../spec/schema.js";
 import { autoWeight, resolvePriorities } from "../spec/failover.js";
 import { isIgnitionOs } from "../spec/targets.js";
+import { allowRule, type AllowRule } from "../spec/firewall.js";
 import { planTarget, type TargetPlan } from "./target.js";
 
 export interface PeerPlan {
@@ -28,6 +29,8 @@ export interface ClusterPlan {
     prefixLength: number;
     gateway?: string;
     nameservers: string[];
+    /** Other NICs, configured by DHCP (network-config.ts decides which one owns the default route). */
+    dhcpInterfaces: string[];
   };
   apiserverPort: number;
   lbPort: number;
@@ -47,7 +50,7 @@ export interface ClusterPlan {
     /** Resolved from `auto`; 0 means a failing check puts the node into FAULT. */
     weight: number;
   };
-  firewall: { enabled: boolean; allowSsh: boolean; allow: string[] };
+  firewall: { enabled: boolean; allowSsh: boolean; allow: AllowRule[] };
   /** Where the nodes run and who runs keepalived and haproxy there (plan/target.ts). */
   target: TargetPlan;
   /** cloud-init installs the packages with apt (Ubuntu only; always false on fcos/flatcar). */
@@ -78,6 +81,7 @@ export function planCluster(spec: Spec, env: Env): ClusterPlan {
       prefixLength: s.network.prefixLength,
       ...(s.network.gateway !== undefined ? { gateway: s.network.gateway } : {}),
       nameservers: s.network.nameservers,
+      dhcpInterfaces: s.network.dhcpInterfaces,
     },
     apiserverPort: s.apiserver.port,
     lbPort: s.loadBalancer.port,
@@ -95,7 +99,7 @@ export function planCluster(spec: Spec, env: Env): ClusterPlan {
       rise: s.healthCheck.rise,
       weight: s.healthCheck.weight === "auto" ? autoWeight(priorities, s.vrrp.preempt) : s.healthCheck.weight,
     },
-    firewall: s.firewall,
+    firewall: { enabled: s.firewall.enabled, allowSsh: s.firewall.allowSsh, allow: s.firewall.allow.map(allowRule) },
     target: planTarget(s.target),
     installPackages: isIgnitionOs(s.target.os) ? false : (s.installPackages ?? true),
     users: s.users,

@@ -3,6 +3,11 @@
 // /healthz over TLS — the recipe's `option ssl-hello-chk` silently replaced its httpchk. `check-ssl
 // verify none` on the servers is the form haproxy 2.0 (Ubuntu 20.04) accepts; `http-check connect
 // ssl` needs 2.2.
+//
+// Least privilege: where haproxy is the OS package under systemd, it starts as root (to bind and
+// read its config) and drops to user/group haproxy inside a chroot of /var/lib/haproxy, as
+// Debian's and Ubuntu's stock haproxy.cfg do (the package creates both). The container images
+// already run haproxy as the unprivileged user haproxy (images.ts): there a chroot has no folder.
 import type { ClusterPlan } from "../plan/plan.js";
 import { haproxyKeywordsBeyond } from "../spec/releases.js";
 import { GENERATED_BANNER } from "./artifact.js";
@@ -32,6 +37,7 @@ function haproxyConfig(plan: ClusterPlan): string {
     "global",
     "    log /dev/log local0",
     "    log /dev/log local1 notice",
+    ...(plan.target.runner === "packages" ? ["    chroot /var/lib/haproxy", "    user haproxy", "    group haproxy"] : []),
     "    daemon",
     "",
     "defaults",

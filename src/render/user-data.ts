@@ -1,9 +1,13 @@
 // user-data (#cloud-config) for one node: packages, users, the three config files, the firewall
 // and the services. Fixes over the recipe: the services are enabled from a list (no hand-typed
-// `haporyx`), and restarted, because apt already started haproxy with its stock config; ufw
-// allows SSH, the peers and the LB port before it is enabled, so nobody is locked out.
+// `haporyx`), and restarted, because apt already started haproxy with its stock config; ufw is
+// reset and given every rule (firewall.ts) before it is enabled, so nobody is locked out.
+// `ssh_deletekeys: false`: a changed seed is a new instance-id, and cloud-init would otherwise
+// replace the SSH host keys on every re-seed; the golden image ships without host keys
+// (packer/scripts/90-generalize.sh), so each clone still generates its own at first boot.
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { GENERATED_BANNER } from "./artifact.js";
+import { ufwCommands } from "./firewall.js";
 import { configFiles, VM_PATHS } from "./paths.js";
 import { toCloudYaml, yamlComments } from "./yaml.js";
 
@@ -30,20 +34,6 @@ function octal(mode: number): string {
   return `0${mode.toString(8)}`;
 }
 
-function firewallCommands(plan: ClusterPlan, node: NodePlan): string[][] {
-  const { firewall } = plan;
-  if (!firewall.enabled) return [];
-  const commands: string[][] = [];
-  if (firewall.allowSsh) commands.push(["ufw", "allow", "22/tcp", "comment", "SSH"]);
-  for (const peer of node.peers) {
-    commands.push(["ufw", "allow", "from", peer.address, "comment", `k8s-ha peer ${peer.name}`]);
-  }
-  commands.push(["ufw", "allow", `${plan.lbPort}/tcp`, "comment", "k8s-ha apiserver load balancer"]);
-  for (const rule of firewall.allow) commands.push(["ufw", "allow", rule]);
-  commands.push(["ufw", "--force", "enable"]);
-  return commands;
-}
-
 function packages(plan: ClusterPlan, pods: StaticPods | undefined): string[] {
   if (!plan.installPackages) return [];
   if (!pods) return [...PACKAGES];
@@ -66,6 +56,7 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
   const config: Record<string, unknown> = {
     hostname: node.name,
     manage_etc_hosts: true,
+    ssh_deletekeys: false,
   };
   const toInstall = packages(plan, pods);
   if (toInstall.length > 0) {
@@ -91,7 +82,7 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
   });
   config.write_files = configFiles(files, pods).map((f) => file(VM_PATHS[f.key], f.contents, f.mode));
   const runcmd = [
-    ...firewallCommands(plan, node),
+    ...ufwCommands(plan, node),
     // static pods: the kubelet starts them; the packages' services must stay off
     ...(pods ? [] : [["systemctl", "enable", ...SERVICES], ["systemctl", "restart", ...SERVICES]]),
   ];

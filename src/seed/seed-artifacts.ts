@@ -38,7 +38,7 @@ function seedPath(node: string): string {
 }
 
 /** The nodes to seed; throws UsageError naming the known nodes when a name is unknown. */
-function selectNodes(plan: ClusterPlan, names: readonly string[] | undefined): NodePlan[] {
+export function selectNodes(plan: ClusterPlan, names: readonly string[] | undefined): NodePlan[] {
   if (names === undefined) return plan.nodes;
   const known = plan.nodes.map((n) => n.name);
   const unknown = names.filter((name) => !known.includes(name));

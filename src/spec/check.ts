@@ -5,6 +5,7 @@ import { autoWeight, MIN_WEIGHT, resolvePriorities, weightProblem } from "./fail
 import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
 import { AUTH_PASS, type Spec, vrrpVersion } from "./schema.js";
+import { checkFirewall, checkNetworkInterfaces, checkSshKeys } from "./check-nodes.js";
 import { isIgnitionOs, OS_NAMES, runsContainers } from "./targets.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -18,30 +19,42 @@ export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
     ...checkVrrp(spec, at, env),
     ...checkUsers(spec, at),
     ...checkTarget(spec, at),
+    ...checkNetworkInterfaces(spec, at),
+    ...checkFirewall(spec, at),
+    ...checkSshKeys(spec, at),
   ];
 }
 
 function checkAddresses(spec: Spec, at: Locator): Finding[] {
   const { vip, network, nodes } = spec.spec;
   const prefix = network.prefixLength;
-  const subnet = cidrOf(vip, prefix);
-  const network0 = networkOf(vip, prefix);
   const findings: Finding[] = [];
+  // The subnet every address is held to: the VIP's, unless no node is in it — then the VIP is the
+  // one wrong value, and the first node's subnet is the nodes' subnet.
+  const vipNetwork = networkOf(vip, prefix);
+  const vipAlone = !nodes.some((node) => networkOf(node.address, prefix) === vipNetwork);
+  const reference = vipAlone ? nodes[0]!.address : vip;
+  const subnet = cidrOf(reference, prefix);
+  const network0 = networkOf(reference, prefix);
   const inSubnet = (address: string) => networkOf(address, prefix) === network0;
   const reserved = (address: string) => {
     const n = ipv4ToNumber(address);
-    return n === network0 ? "the network address" : n === broadcastOf(vip, prefix) ? "the broadcast address" : undefined;
+    return n === network0 ? "the network address" : n === broadcastOf(reference, prefix) ? "the broadcast address" : undefined;
   };
-  const vipReserved = reserved(vip);
-  if (vipReserved) {
-    findings.push(at.error(["spec", "vip"], `${vip} is ${vipReserved} of ${subnet}`, "pick an unused host address in the subnet"));
+  if (vipAlone) {
+    findings.push(
+      at.error(["spec", "vip"], `${vip} is outside ${subnet}, the nodes' subnet (prefixLength ${prefix})`, `keepalived can only move the VIP between nodes on one subnet: pick an unused address in ${subnet}`),
+    );
+  } else {
+    const vipReserved = reserved(vip);
+    if (vipReserved) findings.push(at.error(["spec", "vip"], `${vip} is ${vipReserved} of ${subnet}`, "pick an unused host address in the subnet"));
   }
   const seen = new Map<string, number>();
   nodes.forEach((node, i) => {
     const path = ["spec", "nodes", i, "address"];
     if (!inSubnet(node.address)) {
       findings.push(
-        at.error(path, `${node.address} is outside ${subnet}, the VIP's subnet (prefixLength ${prefix})`, "keepalived can only move the VIP between nodes on one subnet: fix the address, the VIP or prefixLength"),
+        at.error(path, `${node.address} is outside ${subnet}, the ${vipAlone ? "first node's" : "VIP's"} subnet (prefixLength ${prefix})`, "keepalived can only move the VIP between nodes on one subnet: fix the address, the VIP or prefixLength"),
       );
     } else {
       const r = reserved(node.address);

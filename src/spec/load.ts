@@ -100,7 +100,9 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
     const pos = lines.linePos(offset);
     return { severity: "error", file, line: pos.line, col: pos.col, path: [], message, hint };
   };
-  for (const error of doc.errors) {
+  // A tab used as indentation derails the parser for every line after it: report only the tabs.
+  const tabs = doc.errors.filter((error) => error.code === "TAB_AS_INDENT");
+  for (const error of tabs.length > 0 ? tabs : doc.errors) {
     findings.push(atOffset(error.pos[0], `YAML: ${firstLine(error.message)}`, yamlHint(error.code)));
   }
   if (docs.length > 1) {

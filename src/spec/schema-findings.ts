@@ -73,11 +73,16 @@ function describeIssue(issue: Issue, locator: Locator, input: unknown): Finding[
         issue.origin === "array" ? `must have ${bound} ${limit} entr${limit === "1" ? "y" : "ies"}` :
         issue.origin === "string" ? `must be ${bound} ${limit} characters long` :
         `must be ${bound} ${limit}`;
-      return [locator.error(path, `${what} (got ${preview(valueAt(input, path))})`)];
+      // a list is counted, not printed: 17 nodes would fill the screen
+      const value = valueAt(input, path);
+      return [locator.error(path, `${what} (got ${Array.isArray(value) ? `${value.length}` : preview(value)})`)];
     }
     case "invalid_union":
-      // weight: "auto" or a number — the only union in the schema.
-      return [locator.error(path, `must be "auto" or an integer from ${MIN_WEIGHT} to 0 (got ${preview(valueAt(input, path))})`)];
+      if (last === "weight") {
+        return [locator.error(path, `must be "auto" or an integer from ${MIN_WEIGHT} to 0 (got ${preview(valueAt(input, path))})`)];
+      }
+      // firewall.allow entries: the string form or the {port, from} form
+      return [locator.error(path, `must be a rule like "8472/udp" or {port: "8472/udp", from: 192.168.56.0/24} (got ${preview(valueAt(input, path))})`)];
     default:
       return [locator.error(path, `${issue.message} (got ${preview(valueAt(input, path))})`)];
   }
@@ -135,8 +140,9 @@ function requiredHint(path: SpecPath): string | undefined {
     "metadata.name": "name: lab",
     spec: "spec: with vip, network and nodes",
     "spec.vip": "vip: 10.0.2.100",
-    "spec.network": "network: {interface: enp0s3, prefixLength: 24}",
-    "spec.network.interface": "interface: enp0s3",
+    "spec.network": "network: {interface: enp0s8, prefixLength: 24}",
+    // the cluster NIC: in the common VirtualBox lab enp0s8 (host-only); enp0s3 is the NAT adapter
+    "spec.network.interface": "interface: enp0s8 (the NIC on the nodes' subnet)",
     "spec.network.prefixLength": "prefixLength: 24",
     "spec.nodes": "nodes: [{name: master01, address: 10.0.2.10}]",
   };

@@ -24,8 +24,10 @@ export const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 export const AUTH_PASS = /^[A-Za-z0-9._~+=@%^-]{1,8}$/;
 /** Environment variable names as POSIX shells accept them. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** ufw rules we accept in firewall.allow: PORT[:PORT][/tcp|/udp]. */
+/** ufw rules we accept in firewall.allow: PORT[:PORT][/tcp|/udp]; check.ts checks the numbers. */
 export const UFW_RULE = /^[0-9]{1,5}(:[0-9]{1,5})?(\/(tcp|udp))?$/;
+/** A firewall source: an IPv4 address or CIDR; check.ts checks the numbers. */
+export const IPV4_SOURCE = /^[0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?$/;
 /** One OpenSSH public key on one line: type, base64 blob, optional comment without control chars. */
 export const SSH_KEY =
   /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [\x20-\x7e]{0,200})?$/;
@@ -96,12 +98,22 @@ const healthCheck = z
   })
   .prefault({});
 
+const ufwRule = z.string().regex(UFW_RULE, { message: "must be PORT, PORT/tcp, PORT/udp or LOW:HIGH/tcp|udp" });
+
 const firewall = z
   .strictObject({
     enabled: z.boolean().default(true),
     allowSsh: z.boolean().default(true),
     allow: z
-      .array(z.string().regex(UFW_RULE, { message: "must be PORT, PORT/tcp, PORT/udp or FROM:TO/proto" }))
+      .array(
+        z.union([
+          ufwRule,
+          z.strictObject({
+            port: ufwRule,
+            from: z.string().regex(IPV4_SOURCE, { message: "must be an IPv4 address or CIDR, e.g. 192.168.56.0/24" }).optional(),
+          }),
+        ]),
+      )
       .max(64)
       .default([]),
   })
@@ -173,6 +185,11 @@ export const specSchema = z.strictObject({
       prefixLength: z.int().min(8).max(30),
       gateway: ipv4.optional(),
       nameservers: z.array(ipv4).max(3).default([]),
+      dhcpInterfaces: z
+        .array(z.string().regex(INTERFACE_NAME, { message: "must be a Linux interface name: at most 15 of A-Z a-z 0-9 _ . -" }))
+        .max(8)
+        .default([])
+        .meta({ description: "other NICs, configured by DHCP (e.g. [enp0s3], VirtualBox's NAT adapter, when the cluster NIC is enp0s8)" }),
     }),
     apiserver: z.strictObject({ port: port.default(6443) }).prefault({}),
     loadBalancer: z
@@ -205,4 +222,5 @@ export type Spec = z.output<typeof specSchema>;
 export type NodeSpec = Spec["spec"]["nodes"][number];
 export type ImageSpec = Spec["spec"]["image"];
 export type TargetSpec = Spec["spec"]["target"];
+export type FirewallRule = Spec["spec"]["firewall"]["allow"][number];
 export type S3Spec = NonNullable<Spec["spec"]["publish"]>["s3"];

@@ -4,9 +4,11 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { packerEnv } from "../packer/preflight.js";
 import { PACKER_MAIN_FILE } from "../packer/render.js";
+import { isDryRunnable } from "../render/firewall.js";
 import { renderKeepalived } from "../render/keepalived.js";
 import { NODE_FILES, VM_PATHS } from "../render/paths.js";
 import { lineDiff, relocate } from "../render/relocate.js";
@@ -34,6 +36,8 @@ export interface FileCheck {
   /** The program that must be on PATH. */
   program: string;
   file: string;
+  /** The program refuses to run without root (ufw, even with --dry-run): for others it counts as missing. */
+  needsRoot?: boolean;
   /** Whether the plan renders the file at all (cloud-init files on Ubuntu, config.ign on fcos/flatcar); default yes. */
   applies?(plan: ClusterPlan): boolean;
   check(ctx: CheckContext): Promise<ToolVerdict>;
@@ -200,9 +204,38 @@ const ignitionConfig: FileCheck = {
   },
 };
 
+/** The ufw commands of the shipped user-data's runcmd (the bytes the node runs, not a re-render). */
+function shippedUfwCommands(userData: string): string[][] {
+  const runcmd = (parse(userData) as { runcmd?: unknown[] } | null)?.runcmd ?? [];
+  return runcmd.filter((c): c is string[] => Array.isArray(c) && c[0] === "ufw");
+}
+
+const ufwRules: FileCheck = {
+  tool: "ufw",
+  scope: "node",
+  program: "ufw",
+  file: NODE_FILES.userData,
+  needsRoot: true,
+  applies: (plan) => cloudInitTarget(plan) && plan.firewall.enabled,
+  async check(ctx) {
+    // `ufw --dry-run allow …` parses the rule as first boot will ("ERROR: Bad port") and prints
+    // the iptables rules without loading them. reset and enable are left out: reset backs up and
+    // replaces /etc/ufw even with --dry-run.
+    const commands = shippedUfwCommands(await readFile(join(ctx.dir, this.file), "utf8")).filter(isDryRunnable);
+    for (const command of commands) {
+      const result = await run(ctx.binary, ["--dry-run", ...command.slice(1)], { timeoutMs: toolTimeoutMs() });
+      const error = /^ERROR: .*$/m.exec(result.stdout + result.stderr)?.[0];
+      if (result.code !== 0 || error) {
+        return verdict(this, ctx, `ufw --dry-run ${command.slice(1).join(" ")}`, { ...result, code: result.code || 1 }, error ?? result.stderr);
+      }
+    }
+    return { tool: this.tool, command: `ufw --dry-run (${commands.length} rules of runcmd)`, node: ctx.node!.name, file: this.file, ok: true, output: "" };
+  },
+};
+
 /** The checks of the three config files, the cloud-init files (Ubuntu) and the Packer template. */
 /** Every check `validate --tools` knows; each applies only to the targets whose files it reads. */
-export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig, packerTemplate, ignitionConfig];
+export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig, ufwRules, packerTemplate, ignitionConfig];
 
 export function applicableChecks(plan: ClusterPlan, checks: readonly FileCheck[]): FileCheck[] {
   return checks.filter((check) => check.applies?.(plan) ?? true);

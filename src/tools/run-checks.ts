@@ -51,9 +51,11 @@ export async function runFileChecks(
   const checks = applicableChecks(plan, requested);
   const found: Record<string, string> = {};
   const missing: string[] = [];
+  const isRoot = process.getuid?.() === 0;
   for (const program of [...new Set(checks.map((c) => c.program))]) {
     const path = await which(binaries[program]?.path ?? program);
-    if (path) found[program] = path;
+    if (path && !isRoot && checks.some((c) => c.program === program && c.needsRoot)) missing.push(`${program} (needs root)`);
+    else if (path) found[program] = path;
     else missing.push(program);
   }
   const root = await mkdtemp(join(tmpdir(), "k8s-ha-validate-"));

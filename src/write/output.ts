@@ -1,9 +1,9 @@
 // The one writer of rendered output. Everything is written into a staging folder inside the
-// output directory first; only when all of it is on disk are the top-level entries we own
-// (`nodes/`, `packer/`, `manifest.json` last) swapped in by rename. A failure or crash while
-// writing leaves the previous output untouched; other entries in the directory (for example
-// `images/` from build-image) are never touched.
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
+// output directory first; only when all of it is on disk is each file moved over its old version
+// by rename (`manifest.json` last). A failure while moving puts the old versions back. The writer
+// replaces exactly the files it is given and deletes nothing else: other nodes' seeds, a bundle,
+// `images/` from build-image stay as they are (DESIGN.md: a command replaces only what it rewrote).
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Artifact } from "../render/artifact.js";
@@ -43,6 +43,12 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Each file's path, manifest.json last: it describes the others, so it lands when they have. */
+function installOrder(artifacts: readonly Artifact[]): string[] {
+  const paths = artifacts.map((a) => a.path);
+  return [...paths.filter((p) => p !== "manifest.json"), ...paths.filter((p) => p === "manifest.json")];
+}
+
 export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]): Promise<void> {
   try {
     await writeAll(dir, artifacts);
@@ -60,7 +66,7 @@ async function writeAll(dir: string, artifacts: readonly Artifact[]): Promise<vo
   await removeLeftovers(dir);
   const staging = await mkdtemp(join(dir, STAGING));
   const retired = await mkdtemp(join(dir, RETIRED));
-  const swapped: string[] = [];
+  const moved: string[] = [];
   let current: string | undefined;
   try {
     for (const artifact of artifacts) {
@@ -71,22 +77,24 @@ async function writeAll(dir: string, artifacts: readonly Artifact[]): Promise<vo
       await chmod(target, artifact.mode); // the umask must not change the modes we promise
     }
     current = undefined;
-    const owned = [...new Set(artifacts.map((a) => a.path.split("/")[0]!))].sort((a, b) =>
-      a === "manifest.json" ? 1 : b === "manifest.json" ? -1 : a.localeCompare(b),
-    );
-    for (const entry of owned) {
-      if (await exists(join(dir, entry))) await rename(join(dir, entry), join(retired, entry));
-      swapped.push(entry);
-      await rename(join(staging, entry), join(dir, entry));
+    for (const path of installOrder(artifacts)) {
+      const target = join(dir, path);
+      await mkdir(dirname(target), { recursive: true });
+      if (await exists(target)) {
+        await mkdir(dirname(join(retired, path)), { recursive: true });
+        await rename(target, join(retired, path));
+      }
+      moved.push(path);
+      await rename(join(staging, path), target);
     }
   } catch (error) {
     // a failed write(2), e.g. ENOSPC, names no path: name the output file being written
     const e = error as NodeJS.ErrnoException;
     if (typeof e?.code === "string" && e.path === undefined && current !== undefined) e.path = current;
-    // Put back what was already swapped, so the old output stays whole.
-    for (const entry of swapped.reverse()) {
-      await rm(join(dir, entry), { recursive: true, force: true });
-      if (await exists(join(retired, entry))) await rename(join(retired, entry), join(dir, entry));
+    // Put back what was already replaced, so the old output stays whole.
+    for (const path of moved.reverse()) {
+      await rm(join(dir, path), { force: true });
+      if (await exists(join(retired, path))) await rename(join(retired, path), join(dir, path));
     }
     throw error;
   } finally {
@@ -95,3 +103,14 @@ async function writeAll(dir: string, artifacts: readonly Artifact[]): Promise<vo
   }
 }
 
+/** The bytes of `path` in the output directory, or undefined when there is no such file. */
+export async function readOutputFile(dir: string, path: string): Promise<Uint8Array | undefined> {
+  assertRelativePath(path);
+  try {
+    return await readFile(join(dir, path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
+    throw error;
+  }
+}

@@ -90,7 +90,7 @@ describe("render", () => {
     expect(await tree(b)).toEqual(await tree(a));
   });
 
-  it("replaces its own output and leaves other entries (build-image's images/) alone", async () => {
+  it("replaces its own files and deletes nothing else (build-image's images/, a node no longer in the spec)", async () => {
     const out = join(dir, "out");
     await mkdir(join(out, "images"), { recursive: true });
     await writeFile(join(out, "images/golden.ova"), "precious");
@@ -98,7 +98,9 @@ describe("render", () => {
     await writeFile(join(out, "nodes/old-node/user-data"), "stale");
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     expect(await readFile(join(out, "images/golden.ova"), "utf8")).toBe("precious");
-    expect(existsSync(join(out, "nodes/old-node"))).toBe(false);
+    expect(await readFile(join(out, "nodes/old-node/user-data"), "utf8")).toBe("stale");
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { artifacts: { path: string }[] };
+    expect(manifest.artifacts.map((a) => a.path)).not.toContain("nodes/old-node/user-data");
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
   });
 
@@ -107,7 +109,7 @@ describe("render", () => {
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     const before = await tree(out);
     const bad = join(dir, "bad.yaml");
-    await writeFile(bad, (await readFile(spec, "utf8")).replace("10.0.2.11", "10.9.9.9"));
+    await writeFile(bad, (await readFile(spec, "utf8")).replace("192.168.56.11", "10.9.9.9"));
     expect((await runCli(["render", bad, "-o", out])).code).toBe(1);
     expect(await tree(out)).toEqual(before);
   });
@@ -172,10 +174,10 @@ describe("validate", () => {
 
   it("--format github prints workflow annotations", async () => {
     const bad = join(dir, "bad.yaml");
-    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 10.0.2.11", "address: 10.0.3.11"));
+    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
     const result = await runCli(["validate", bad, "--format", "github"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^::error file=.*bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::10\.0\.3\.11 is outside 10\.0\.2\.0\/24/m);
+    expect(result.stdout).toMatch(/^::error file=.*bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::192\.168\.57\.11 is outside 192\.168\.56\.0\/24/m);
   });
 
   it("--tools required exits 3 and names what to install when a tool is missing", async () => {

@@ -83,7 +83,7 @@ describe("--format github", () => {
     const repo = join(work.dir, "repo");
     await mkdir(join(repo, "clusters"), { recursive: true });
     const bad = join(repo, "clusters", "bad.yaml");
-    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 10.0.2.11", "address: 10.0.3.11"));
+    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
     const result = await runCli(["validate", bad, "--format", "github"], { env: { GITHUB_WORKSPACE: repo } });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^::error file=clusters\/bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::/m);
@@ -94,7 +94,7 @@ describe("--format github", () => {
     await mkdir(join(repo, "specs"), { recursive: true });
     execFileSync("git", ["init", "-q", repo]);
     const bad = join(repo, "specs", "bad.yaml");
-    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 10.0.2.11", "address: 10.0.3.11"));
+    await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
     const result = await runCli(["validate", "bad.yaml", "--format", "github"], { cwd: join(repo, "specs"), env: { GITHUB_WORKSPACE: "" } });
     expect(result.stdout).toMatch(/^::error file=specs\/bad\.yaml,line=/m);
   });

@@ -91,7 +91,7 @@ export function randomSpec(seed: number): Record<string, any> {
       },
       installPackages: chance(0.5),
       users: chance(0.5)
-        ? [{ name: pick(["ubuntu", "ops", "k8s_admin", "deploy-bot"]), sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests0123456789 tester@ci"], sudo: chance(0.8) }]
+        ? [{ name: pick(["ubuntu", "ops", "k8s_admin", "deploy-bot"]), sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 tester@ci"], sudo: chance(0.8) }]
         : [],
       image: { name: "k8s-ha-ubuntu-20.04", version: `${int(0, 3)}.${int(0, 20)}.${int(0, 50)}`, extraPackages: chance(0.3) ? ["jq", "chrony"] : [] },
     },

@@ -46,7 +46,7 @@ describe("target findings", () => {
   const ignitionBase = (os: string) => (s: Record<string, any>) => {
     s.spec.target = { os };
     s.spec.firewall = { enabled: false };
-    s.spec.users = [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests0123456789 t@ci"] }];
+    s.spec.users = [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 t@ci"] }];
   };
 
   it("accepts every OS with either service mode when nothing asks for the impossible", () => {
@@ -99,6 +99,7 @@ describe("validate --tools on each target", () => {
       "shellcheck files/check_apiserver.sh",
       "cloud-init user-data",
       "cloud-init network-config",
+      "ufw user-data",
       "packer packer/k8s-ha.pkr.hcl",
     ]);
     expect(tools(fcos)).toEqual([

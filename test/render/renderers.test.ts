@@ -67,13 +67,18 @@ describe("haproxy.cfg", () => {
     // without it, a stopped apiserver fails client connections until the checks notice (rehearsal)
     expect(cfg).toContain("    retries 1\n    # retry a refused connection on another apiserver, not the dead one, until checks mark it down\n    option redispatch\n");
   });
+  it("drops root where it is the OS package, as Debian's and Ubuntu's stock config does", () => {
+    expect(cfg).toContain("    chroot /var/lib/haproxy\n    user haproxy\n    group haproxy\n");
+    const pods = renderHaproxy(planOf((s) => (s.spec.target = { services: "static-pods" })));
+    expect(pods).not.toMatch(/chroot|user haproxy/); // the image runs as user haproxy already
+  });
   it("never copies the recipe's mistakes", () => {
     expect(cfg).not.toMatch(/ssl-hello-chk|forwardfor|httplog|http-check connect/);
   });
 });
 
 describe("cloud-init files", () => {
-  const plan = planOf((s) => (s.spec.users = [{ name: "ops", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3Nza ops@x"] }]));
+  const plan = planOf((s) => (s.spec.users = [{ name: "ops", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"] }]));
   const [userData, metaData, networkConfig, keepalived] = renderNode(plan, plan.nodes[0]!).map((a) => String(a.contents));
   const cloud = parse(userData!, { version: "1.1" });
 
@@ -91,18 +96,37 @@ describe("cloud-init files", () => {
     expect(cloud.write_files[0].content).toBe(keepalived);
     expect(userData).toContain('permissions: "0640"');
   });
-  it("opens SSH, the peer and the LB port before enabling ufw, then starts the services", () => {
+  it("resets ufw, opens kubeadm's control-plane ports, VRRP and the LB port, allows routed traffic, then enables it", () => {
     expect(cloud.runcmd).toEqual([
+      ["ufw", "--force", "reset"],
+      ["ufw", "default", "deny", "incoming"],
+      ["ufw", "default", "allow", "outgoing"],
+      ["ufw", "default", "allow", "routed"],
       ["ufw", "allow", "22/tcp", "comment", "SSH"],
-      ["ufw", "allow", "from", "10.0.2.11", "comment", "k8s-ha peer master02"],
+      ["ufw", "allow", "6443/tcp", "comment", "kube-apiserver"],
       ["ufw", "allow", "1644/tcp", "comment", "k8s-ha apiserver load balancer"],
+      ["ufw", "allow", "proto", "tcp", "from", "10.0.2.11", "to", "any", "port", "2379:2380,10250,10257,10259", "comment", "etcd, kubelet, controller-manager, scheduler from master02"],
+      ["ufw", "allow", "from", "10.0.2.11", "to", "224.0.0.18", "comment", "VRRP from master02"],
       ["ufw", "--force", "enable"],
       ["systemctl", "enable", "keepalived.service", "haproxy.service"],
       ["systemctl", "restart", "keepalived.service", "haproxy.service"],
     ]);
   });
+  it("writes firewall.allow in both forms, and VRRP to the node's own address when unicast", () => {
+    const p = planOf((s) => ((s.spec.vrrp.unicast = true), (s.spec.firewall = { allow: ["30000:32767/tcp", { port: "8472/udp", from: "10.0.2.0/24" }] })));
+    const runcmd = parse(String(renderNode(p, p.nodes[0]!)[0]!.contents), { version: "1.1" }).runcmd as string[][];
+    expect(runcmd).toContainEqual(["ufw", "allow", "from", "10.0.2.11", "to", "10.0.2.10", "comment", "VRRP from master02"]);
+    expect(runcmd.slice(-5, -2)).toEqual([
+      ["ufw", "allow", "30000:32767/tcp"],
+      ["ufw", "allow", "from", "10.0.2.0/24", "to", "any", "port", "8472", "proto", "udp"],
+      ["ufw", "--force", "enable"],
+    ]);
+  });
+  it("keeps the SSH host keys when a changed seed brings a new instance-id", () => {
+    expect(cloud.ssh_deletekeys).toBe(false);
+  });
   it("writes the users with their keys", () => {
-    expect(cloud.users[0]).toMatchObject({ name: "ops", ssh_authorized_keys: ["ssh-ed25519 AAAAC3Nza ops@x"], lock_passwd: true });
+    expect(cloud.users[0]).toMatchObject({ name: "ops", ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"], lock_passwd: true });
   });
   it("omits packages for the golden image and ufw when the firewall is off", () => {
     const p = planOf((s) => ((s.spec.installPackages = false), (s.spec.firewall = { enabled: false })));
@@ -124,6 +148,18 @@ describe("cloud-init files", () => {
         },
       },
     });
+  });
+  it("network-config: DHCP NICs, and exactly one default route", () => {
+    const dhcpOnly = planOf((s) => ((s.spec.network = { interface: "enp0s8", prefixLength: 24, dhcpInterfaces: ["enp0s3", "enp0s9"] })));
+    expect(parse(String(renderNode(dhcpOnly, dhcpOnly.nodes[0]!)[2]!.contents)).ethernets).toEqual({
+      enp0s8: { dhcp4: false, dhcp6: false, addresses: ["10.0.2.10/24"] },
+      enp0s3: { dhcp4: true, dhcp6: false },
+      enp0s9: { dhcp4: true, dhcp6: false, "dhcp4-overrides": { "use-routes": false } },
+    });
+    const gateway = planOf((s) => ((s.spec.network.interface = "enp0s8"), (s.spec.network.dhcpInterfaces = ["enp0s3"])));
+    const ethernets = parse(String(renderNode(gateway, gateway.nodes[0]!)[2]!.contents)).ethernets;
+    expect(ethernets.enp0s8.routes).toEqual([{ to: "0.0.0.0/0", via: "10.0.2.1" }]);
+    expect(ethernets.enp0s3).toEqual({ dhcp4: true, dhcp6: false, "dhcp4-overrides": { "use-routes": false } });
   });
   it("meta-data's instance-id changes exactly when the node's data changes", () => {
     const md = parse(metaData!);

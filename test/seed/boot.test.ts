@@ -221,7 +221,7 @@ describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
         s.spec.network.interface = "eth0";
         s.spec.installPackages = false; // the image plays the golden image: no apt at boot
         s.spec.firewall = { enabled: true, allowSsh: true, allow: ["10250/tcp"] };
-        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk8sHaExampleKeyOnlyForDocs0123456789abcd ops@laptop"] }];
+        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop"] }];
       }),
     );
     out = join(dir, "out");
@@ -320,12 +320,14 @@ describe.skipIf(!canBoot)("first boot of a seeded node under qemu", () => {
     expect(section("lb-vip")).toBe("ok exit 0");
   });
 
-  it("the firewall is on and lets in SSH, the peer and the load balancer port", () => {
+  it("the firewall is on and lets in SSH, kubeadm's control-plane ports, VRRP from the peer and the load balancer port", () => {
     // ufw.conf and the rules ufw loaded into the kernel (iptables -S ufw-user-input)
     const rules = section("ufw").split("\n");
     expect(rules).toContain("ENABLED=yes");
     expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT");
-    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -j ACCEPT`);
+    expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 6443 -j ACCEPT");
+    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`);
+    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -d 224.0.0.18/32 -j ACCEPT`);
     expect(rules).toContain(`-A ufw-user-input -p tcp -m tcp --dport ${LB_PORT} -j ACCEPT`);
     expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 10250 -j ACCEPT");
   });

@@ -2,7 +2,7 @@
 // equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
 // same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what the README says.
 import { existsSync } from "node:fs";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
@@ -172,19 +172,51 @@ describe("seed", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("--node builds only that node's seed, still writes the full render, and drops other nodes' old seeds", async () => {
+  it("--node rewrites only that node's files and seed; other nodes' seeds stay, and the manifest lists every node", async () => {
     const out = join(dir, "out");
     expect((await seed(example, out)).code).toBe(0);
     const full = await tree(out);
     const result = await seed(example, out, ["--node", "cp2", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as { seeds: { node: string }[] }).seeds.map((s) => s.node)).toEqual(["cp2"]);
-    const files = await tree(out);
-    expect(Object.keys(files).filter((p) => p.endsWith("seed.iso"))).toEqual(["nodes/cp2/seed.iso"]);
-    // the same seed as a full run gives, and every rendered file as before
-    expect(files["nodes/cp2/seed.iso"]).toBe(full["nodes/cp2/seed.iso"]);
-    for (const [path, hash] of Object.entries(full)) if (!path.endsWith(".iso") && path !== "manifest.json") expect(files[path]).toBe(hash);
-    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso")).map((e) => e.path)).toEqual(["nodes/cp2/seed.iso"]);
+    // the same spec: every file as before, the manifest too
+    expect(await tree(out)).toEqual(full);
+    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso")).map((e) => e.path)).toEqual(["nodes/cp1/seed.iso", "nodes/cp2/seed.iso", "nodes/cp3/seed.iso"]);
+    // only the rewritten node's attach command (with --json it is in the document, as an argument list)
+    const attach = (JSON.parse(result.stdout) as { seeds: { node: string; attach: string[] }[] }).seeds.map((s) => s.attach.slice(0, 3).join(" "));
+    expect(attach).toEqual(["VBoxManage storageattach cp2"]);
+  });
+
+  it("after a spec change, --node renews one node; the others' files stay but leave the manifest, named on stderr", async () => {
+    const out = join(dir, "out");
+    expect((await seed(example, out)).code).toBe(0);
+    const before = await tree(out);
+    const changed = join(dir, "changed.yaml");
+    const text = await readFile(join(EXAMPLES, example), "utf8");
+    await writeFile(changed, text.replace(/loadBalancer:\n(\s+)port: \d+/, "loadBalancer:\n$1port: 9443"));
+    const result = await runCli(["seed", changed, "-o", out, "--node", "cp2"], { env: EXAMPLE_ENV });
+    expect(result.code, result.stderr).toBe(0);
+    const after = await tree(out);
+    expect(after["nodes/cp1/seed.iso"]).toBe(before["nodes/cp1/seed.iso"]);
+    expect(after["nodes/cp3/user-data"]).toBe(before["nodes/cp3/user-data"]);
+    expect(after["nodes/cp2/seed.iso"]).not.toBe(before["nodes/cp2/seed.iso"]);
+    const listed = (await manifestOf(out)).map((e) => e.path);
+    expect(listed).toContain("nodes/cp2/seed.iso");
+    expect(listed).not.toContain("nodes/cp1/seed.iso");
+    expect(listed).not.toContain("nodes/cp1/user-data");
+    expect(result.stderr).toMatch(/left nodes\/cp1\/seed\.iso as it is: it was made from another spec/);
+    // every file the manifest lists is on disk with its sha256
+    for (const entry of await manifestOf(out)) expect(after[entry.path], entry.path).toBe(entry.sha256);
+  });
+
+  it("a plain render after seed keeps every seed ISO (the media attached to the VMs) in place and in the manifest", async () => {
+    const out = join(dir, "out");
+    expect((await seed(example, out, ["--bundle"])).code).toBe(0);
+    const before = await tree(out);
+    const rendered = await runCli(["render", join(EXAMPLES, example), "-o", out], { env: EXAMPLE_ENV });
+    expect(rendered.code, rendered.stderr).toBe(0);
+    expect(await tree(out)).toEqual(before);
+    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso"))).toHaveLength(3);
   });
 
   it("--node with an unknown name exits 2, lists the nodes and writes nothing", async () => {
@@ -230,12 +262,12 @@ describe("seed", () => {
     expect(result.stderr).toContain(`rack1-seeds.tar.gz  sha256 ${sha256(gz)}`);
   });
 
-  it("removes a bundle left by an earlier run when --bundle is not given", async () => {
+  it("leaves a bundle of an earlier run alone when --bundle is not given", async () => {
     const out = join(dir, "out");
     expect((await seed(example, out, ["--bundle"])).code).toBe(0);
-    expect(existsSync(join(out, "rack1-seeds.tar.gz"))).toBe(true);
+    const bundle = await readFile(join(out, "rack1-seeds.tar.gz"));
     expect((await seed(example, out)).code).toBe(0);
-    expect(existsSync(join(out, "rack1-seeds.tar.gz"))).toBe(false);
+    expect(await readFile(join(out, "rack1-seeds.tar.gz"))).toEqual(bundle);
   });
 
   it("refuses an Ignition target (Fedora CoreOS) with exit 2 and writes nothing", async () => {

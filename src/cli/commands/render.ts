@@ -1,18 +1,30 @@
+// `k8s-ha render`: writes the rendered files (all, or one node's with --node) and the manifest.
+// Seeds are `seed`'s: a seed ISO already in the output stays, listed in the manifest only when
+// it is exactly the seed this spec makes (render builds them in memory to compare, never writes).
 import { resolve } from "node:path";
-import { writeArtifacts } from "../../write/output.js";
-import { clusterArtifacts } from "../../pipeline/artifacts.js";
+import { clusterFiles } from "../../pipeline/artifacts.js";
+import { renderNodes } from "../../render/index.js";
+import { parseSourceDateEpoch } from "../../seed/date.js";
+import { buildSeeds, seedArtifacts, selectNodes } from "../../seed/seed-artifacts.js";
 import { compileSpec } from "../compile.js";
+import { rewriteFilter, writePartial } from "../partial-write.js";
 
-export async function runRender(specPath: string | undefined, options: { output: string; json?: boolean }): Promise<void> {
+export async function runRender(specPath: string | undefined, options: { output: string; node?: string; json?: boolean }): Promise<void> {
+  const sourceDate = parseSourceDateEpoch(process.env.SOURCE_DATE_EPOCH);
   const compiled = await compileSpec(specPath);
-  const artifacts = clusterArtifacts(compiled);
-  await writeArtifacts(options.output, artifacts);
+  const { plan } = compiled;
+  if (options.node !== undefined) selectNodes(plan, [options.node]);
+  const nodes = renderNodes(plan);
+  const seeds = plan.target.provisioning === "cloud-init" ? seedArtifacts(buildSeeds(plan, nodes, sourceDate ? { date: sourceDate } : {})) : [];
+  const seedPaths = new Set(seeds.map((s) => s.path));
+  const expected = [...clusterFiles(compiled, [], nodes), ...seeds];
+  const { written, manifest } = await writePartial(options.output, compiled, expected, rewriteFilter(options.node, (path) => !seedPaths.has(path)));
   process.stderr.write(
-    `rendered ${compiled.plan.nodes.length} node(s) of cluster ${compiled.plan.name} into ${options.output} (${artifacts.length} files)\n`,
+    `rendered ${options.node ?? `${plan.nodes.length} node(s)`} of cluster ${plan.name} into ${options.output} (${written.length + 1} files)\n`,
   );
   if (options.json) {
-    // the manifest is the result: every file written, with its sha256, size and mode
-    const manifest = JSON.parse(String(artifacts.find((a) => a.path === "manifest.json")!.contents)) as Record<string, unknown>;
-    process.stdout.write(`${JSON.stringify({ output: resolve(options.output), ...manifest }, null, 2)}\n`);
+    // the manifest is the result: every file of this spec in the output, with its sha256, size and mode
+    const document = JSON.parse(String(manifest.contents)) as Record<string, unknown>;
+    process.stdout.write(`${JSON.stringify({ output: resolve(options.output), ...document }, null, 2)}\n`);
   }
 }

@@ -1,21 +1,20 @@
-// `k8s-ha seed`: everything `render` writes plus nodes/<node>/seed.iso, in one atomic write, so
-// the manifest lists the seeds. `--node NAME` builds only that node's seed; the rest of the
-// output is still written in full, and — since the directory always matches its manifest — a
-// seed of another node left by an earlier run is removed, never kept beside a newer spec.
+// `k8s-ha seed`: everything `render` writes plus nodes/<node>/seed.iso, in one write, so the
+// manifest lists the seeds. `--node NAME` rewrites only that node's files and seed; every other
+// file stays as it is, and the manifest still describes every node (src/cli/partial-write.ts).
 // `--bundle` adds DIR/<cluster>-seeds.tar.gz (src/seed/bundle.ts explains why the manifest does
-// not list it); without it, a bundle left by an earlier run is removed, as it would be stale.
-import { rm } from "node:fs/promises";
+// not list it); without it, a bundle left by an earlier run is left alone too.
 import { join, resolve } from "node:path";
 import { renderNodes } from "../../render/index.js";
-import { bundleArtifact, bundleName } from "../../seed/bundle.js";
+import { bundleArtifact } from "../../seed/bundle.js";
 import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
-import { buildSeeds, seedArtifacts, SEED_VOLUME_ID } from "../../seed/seed-artifacts.js";
+import { buildSeeds, seedArtifacts, SEED_VOLUME_ID, selectNodes } from "../../seed/seed-artifacts.js";
+import type { Artifact } from "../../render/artifact.js";
 import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
 import { sha256 } from "../../write/hash.js";
 import { byteLength } from "../../write/manifest.js";
-import { writeArtifacts } from "../../write/output.js";
-import { clusterArtifacts } from "../../pipeline/artifacts.js";
+import { clusterFiles } from "../../pipeline/artifacts.js";
 import { compileSpec } from "../compile.js";
+import { rewriteFilter, writePartial } from "../partial-write.js";
 
 export interface SeedCommandOptions {
   output: string;
@@ -31,17 +30,21 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   const compiled = await compileSpec(spec);
   const { plan } = compiled;
   const nodes = renderNodes(plan);
-  const seeds = buildSeeds(plan, nodes, {
-    ...(options.node !== undefined ? { nodes: [options.node] } : {}),
-    ...(sourceDate ? { date: sourceDate } : {}),
-  });
+  if (options.node !== undefined) selectNodes(plan, [options.node]);
+  // every node's seed, to tell which seeds already on disk are this spec's; only --node's is written
+  const allSeeds = buildSeeds(plan, nodes, sourceDate ? { date: sourceDate } : {});
+  const seeds = allSeeds.filter((seed) => options.node === undefined || seed.node === options.node);
   const isos = seedArtifacts(seeds);
-  const artifacts = clusterArtifacts(compiled, isos, nodes);
-  const manifest = artifacts.find((a) => a.path === "manifest.json")!;
-  const bundle = options.bundle ? bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+  const expected = clusterFiles(compiled, seedArtifacts(allSeeds), nodes);
+  const rewrite = rewriteFilter(options.node);
+  // the bundle packs the manifest and the seeds written in this run; it is not listed itself
+  let bundle: Artifact | undefined;
+  const { written, manifest } = await writePartial(options.output, compiled, expected, rewrite, (manifest) => {
+    bundle = options.bundle ? bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+    return bundle ? [bundle] : [];
+  });
   const bundleSha256 = bundle ? sha256(bundle.contents) : undefined;
-  await writeArtifacts(options.output, bundle ? [...artifacts, bundle] : artifacts);
-  if (!bundle) await rm(join(options.output, bundleName(plan.name)), { force: true });
+  const artifacts = [...written, manifest];
 
   const out = resolve(options.output);
   const report = seeds.map((seed) => {

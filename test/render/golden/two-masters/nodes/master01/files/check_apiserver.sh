@@ -5,8 +5,8 @@
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LB_PORT='1644'
-VIP='10.0.2.100'
-IFACE='enp0s3'
+VIP='192.168.56.100'
+IFACE='enp0s8'
 
 fail() {
     echo "*** $*" >&2
