@@ -10,10 +10,10 @@ import {
   PACKER_ASSET_FILES,
   PACKER_MAIN_FILE,
   PACKER_PLUGINS_FILE,
-  UBUNTU_ISO_CHECKSUM,
   renderPacker,
   type PackerAssets,
 } from "../../src/packer/render.js";
+import { UBUNTU_ISO_CHECKSUM } from "../../src/packer/virtualbox.js";
 import type { ImageSpec } from "../../src/spec/schema.js";
 import { haveTools } from "../helpers/tools.js";
 import { CUSTOM_IMAGE, DEFAULT_IMAGE, packerTestEnv, tempDir } from "./helpers.js";

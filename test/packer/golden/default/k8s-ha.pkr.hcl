@@ -5,22 +5,6 @@
 #   packer init . && packer build .        (Packer >= 1.7, this folder)
 #   packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)
 
-variable "iso_url" {
-  type        = string
-  default     = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso"
-  description = "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download."
-}
-
-variable "iso_checksum" {
-  type        = string
-  default     = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b"
-  description = "Checksum of iso_url, pinned so that validate needs no network."
-  validation {
-    condition     = (substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || (substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)
-    error_message = "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL."
-  }
-}
-
 variable "vm_name" {
   type        = string
   default     = "k8s-ha-ubuntu-20.04"
@@ -69,16 +53,32 @@ variable "extra_packages" {
   description = "Debian packages installed after the base set (spec.image.extraPackages)."
 }
 
-variable "headless" {
-  type        = bool
-  default     = true
-  description = "Run VirtualBox without a window; false shows the installer's console."
-}
-
 variable "output_directory" {
   type        = string
   default     = "output-k8s-ha-ubuntu-20.04-0.1.0"
   description = "Where Packer writes the OVA; k8s-ha build-image points it at a staging folder."
+}
+
+variable "iso_url" {
+  type        = string
+  default     = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso"
+  description = "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download."
+}
+
+variable "iso_checksum" {
+  type        = string
+  default     = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b"
+  description = "Checksum of iso_url, pinned so that validate needs no network."
+  validation {
+    condition     = (substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || (substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)
+    error_message = "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL."
+  }
+}
+
+variable "headless" {
+  type        = bool
+  default     = true
+  description = "Run VirtualBox without a window; false shows the installer's console."
 }
 
 variable "boot_command" {
