@@ -1,4 +1,4 @@
-// Renders the Packer template that bakes the golden image: Ubuntu 20.04 with keepalived,
+// Renders the Packer template that bakes the golden image: Ubuntu with keepalived,
 // haproxy, curl and ufw installed and the two services disabled until a node's seed configures
 // them. Pure: the static scripts and the autoinstall seed come in as `assets` (read by assets.ts).
 //
@@ -8,6 +8,7 @@
 // - Debian's Packer 1.6.6 (what CI has) rejects `required_plugins` and `templatefile`, so the
 //   main template must stand on its own: `packer validate packer/k8s-ha.pkr.hcl`.
 import type { ImageSpec } from "../spec/schema.js";
+import { OS_NAMES, type TargetOs } from "../spec/targets.js";
 import { GENERATED_BANNER, type Artifact } from "../render/artifact.js";
 import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem } from "./hcl.js";
 import { variableBlocks, type Variable } from "./variables.js";
@@ -15,6 +16,7 @@ import {
   SHUTDOWN_SCRIPT_REMOTE,
   VIRTUALBOX_PLUGIN_VERSION,
   VIRTUALBOX_SOURCE,
+  virtualBoxLocals,
   virtualBoxSource,
   virtualBoxVariables,
 } from "./virtualbox.js";
@@ -42,6 +44,8 @@ export interface PackerInput {
    * rebuild that takes the better part of an hour. */
   clusterName: string;
   image: ImageSpec;
+  /** spec.target.os: which Ubuntu release the installer ISO installs. */
+  os: TargetOs;
   assets: PackerAssets;
 }
 
@@ -125,17 +129,19 @@ function header(lines: string): HclBodyItem[] {
   return [comment(`${GENERATED_BANNER}\n\n${lines}`), blank];
 }
 
-function mainTemplate(image: ImageSpec): string {
+function mainTemplate(image: ImageSpec, os: TargetOs): string {
   return renderHcl([
     ...header(
-      "The k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw, the services\n" +
+      `The k8s-ha golden image: ${OS_NAMES[os]} with keepalived, haproxy, curl and ufw, the services\n` +
         "disabled until a node's NoCloud seed configures them. Built by `k8s-ha build-image`, or:\n" +
         "  packer init . && packer build .        (Packer >= 1.7, this folder)\n" +
         "  packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)",
     ),
-    ...variableBlocks([...sharedVariables(image), ...virtualBoxVariables()]),
+    ...variableBlocks([...sharedVariables(image), ...virtualBoxVariables(os)]),
     blank,
-    virtualBoxSource(),
+    virtualBoxLocals(),
+    blank,
+    virtualBoxSource(os),
     blank,
     build(),
   ]);
@@ -169,7 +175,7 @@ function withBanner(contents: string): string {
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
     { path: PACKER_PLUGINS_FILE, contents: pluginsFile(), mode: 0o644 },
-    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image), mode: 0o644 },
+    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os), mode: 0o644 },
   ];
   for (const file of PACKER_ASSET_FILES) {
     const contents = input.assets[file];

@@ -2,25 +2,53 @@
 // Ubuntu from its live-server ISO (subiquity autoinstall, answered by packer/http/), and the
 // variables only that source reads. render.ts puts it into the template around the shared
 // variables and the provisioners; other builders' sources sit beside this file.
+import { INSTALLER_ISOS, OS_NAMES, type InstallerIso, type TargetOs } from "../spec/targets.js";
 import { attr, blank, block, comment, expr, template, type HclBodyItem } from "./hcl.js";
 import { v, type Variable } from "./variables.js";
 
-export const UBUNTU_ISO_URL = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso";
-/** Pinned: `packer validate` fetches `file:` checksums, and CI has no network. */
-export const UBUNTU_ISO_CHECKSUM = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b";
-/** `required_plugins` version: 1.1.0 turns on --nat-localhostreachable1 on VirtualBox 7, without
- * which the installer cannot reach Packer's HTTP server (and the flag itself breaks VirtualBox 6). */
-export const VIRTUALBOX_PLUGIN_VERSION = ">= 1.1.0";
+/** `required_plugins` version. 1.1.0 turns on --nat-localhostreachable1 on VirtualBox 7 itself
+ * (the flag breaks VirtualBox 6); below 2: a major release may rename or drop what we rely on. */
+export const VIRTUALBOX_PLUGIN_VERSION = ">= 1.1.0, < 2.0.0";
 
-// BIOS boot of the 20.04.6 live-server ISO (isolinux): dismiss the splash, take the default
-// language, open and close the F6 options menu to get an editable kernel command line, then
-// add `autoinstall` and the NoCloud URL of Packer's HTTP server. Arguments after `---` still
-// reach /proc/cmdline, where subiquity and cloud-init look for them.
-const BOOT_COMMAND = [
-  "<wait><enter><wait><enter><wait><f6><wait><esc><wait>",
-  " autoinstall ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/",
-  "<enter>",
-];
+/** The VirtualBox build installs these releases; others (debian-12) have no installer ISO here. */
+export function installerIso(os: TargetOs): InstallerIso {
+  const iso = INSTALLER_ISOS[os];
+  if (!iso) throw new Error(`no Ubuntu installer ISO for ${os}: the VirtualBox build cannot bake it`);
+  return iso;
+}
+
+const NOCLOUD_URL = "ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/";
+
+/**
+ * Keys typed at the ISO's BIOS boot menu, per boot loader.
+ * - isolinux (20.04): dismiss the splash, take the default language, open and close the F6
+ *   options menu to get an editable kernel command line, then add `autoinstall` and the NoCloud
+ *   URL of Packer's HTTP server. These land after `---`, which curtin would carry into the
+ *   installed GRUB_CMDLINE_LINUX_DEFAULT: http/user-data's `grub: replace_linux_default: false`
+ *   stops that, and 90-generalize.sh checks it.
+ * - GRUB (22.04, 24.04): `c` opens GRUB's command line; the kernel is booted by hand with the
+ *   arguments before `---` (never copied into the installed system). GRUB splits commands at
+ *   `;`, so the NoCloud argument is single-quoted.
+ */
+export function bootCommand(bootLoader: InstallerIso["bootLoader"]): string[] {
+  if (bootLoader === "isolinux") {
+    return ["<wait><enter><wait><enter><wait><f6><wait><esc><wait>", ` autoinstall ${NOCLOUD_URL}`, "<enter>"];
+  }
+  return [
+    "c<wait>",
+    `linux /casper/vmlinuz autoinstall '${NOCLOUD_URL}' ---<enter><wait>`,
+    "initrd /casper/initrd<enter><wait>",
+    "boot<enter>",
+  ];
+}
+
+/**
+ * Seconds from power-on to the first key. Both menus wait for a key (isolinux's splash has no
+ * timeout on 20.04.6; GRUB counts down 30 s), but a key typed before the menu is drawn is lost:
+ * 5 s to the first key, as chef/bento types, leaves room on either side (the isolinux sequence
+ * starts with a 1 s <wait>). Watch one run with `-var headless=false` when changing this.
+ */
+export const BOOT_WAIT: Record<InstallerIso["bootLoader"], string> = { isolinux: "4s", grub: "5s" };
 
 /** The source's name in the build block. */
 export const VIRTUALBOX_SOURCE = "source.virtualbox-iso.ubuntu";
@@ -31,18 +59,19 @@ const BUILD_PASSWORD = "packer";
 export const SHUTDOWN_SCRIPT_REMOTE = "/tmp/k8s-ha-shutdown.sh";
 
 /** Variables read only by the VirtualBox source. */
-export function virtualBoxVariables(): Variable[] {
+export function virtualBoxVariables(os: TargetOs): Variable[] {
+  const iso = installerIso(os);
   return [
     {
       name: "iso_url",
       type: "string",
-      default: UBUNTU_ISO_URL,
-      description: "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download.",
+      default: iso.url,
+      description: `${OS_NAMES[os]} live-server ISO: a URL, or a local path to skip the download.`,
     },
     {
       name: "iso_checksum",
       type: "string",
-      default: UBUNTU_ISO_CHECKSUM,
+      default: iso.checksum,
       description: "Checksum of iso_url, pinned so that validate needs no network.",
       rule: [
         '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
@@ -59,17 +88,50 @@ export function virtualBoxVariables(): Variable[] {
     {
       name: "boot_command",
       type: "list(string)",
-      default: BOOT_COMMAND,
-      description: "Keys typed at the ISO's BIOS boot menu (isolinux) to start an unattended autoinstall.",
+      default: bootCommand(iso.bootLoader),
+      description: `Keys typed at the ISO's BIOS boot menu (${iso.bootLoader}) to start an unattended autoinstall.`,
+    },
+    {
+      name: "nat_localhost_reachable",
+      type: "bool",
+      default: false,
+      description:
+        "VirtualBox >= 7 only (k8s-ha build-image sets it there): let the installer reach Packer's HTTP " +
+        "server at 10.0.2.2 during the build, and turn that off again before the export.",
     },
   ];
 }
 
-const OVF_DESCRIPTION =
-  "k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw; " +
+const ovfDescription = (os: TargetOs) =>
+  `k8s-ha golden image: ${OS_NAMES[os]} with keepalived, haproxy, curl and ufw; ` +
   "keepalived and haproxy stay disabled until a node's NoCloud seed ISO configures them.";
 
-export function virtualBoxSource(): HclBodyItem {
+const NAT_LOCALHOST_COUNT = "var.nat_localhost_reachable ? 1 : 0";
+const natLocalhostReachable = (value: "on" | "off") =>
+  expr(`slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "${value}"]], 0, ${NAT_LOCALHOST_COUNT})`);
+
+/**
+ * VirtualBox 7's NAT no longer lets a guest reach the host's loopback, where Packer's HTTP
+ * server listens (packer #12118); Packer 1.6.6's built-in builder never says otherwise
+ * (plugins >= 1.1.0 do). The flag is unknown to VirtualBox 6, hence a variable that
+ * build-image sets from `VBoxManage --version`. slice() of a one-element list: a conditional
+ * between a list and [] is a type error in Packer 1.6.6's HCL.
+ */
+export function virtualBoxLocals(): HclBodyItem {
+  return block("locals", [], [
+    attr("vboxmanage_base", [
+      ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
+      ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
+      ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
+      ["modifyvm", "{{ .Name }}", "--vram", "16"],
+    ]),
+    attr("nat_localhost_reachable_on", natLocalhostReachable("on")),
+    attr("nat_localhost_reachable_off", natLocalhostReachable("off")),
+  ]);
+}
+
+export function virtualBoxSource(os: TargetOs): HclBodyItem {
+  const iso = installerIso(os);
   return block("source", ["virtualbox-iso", "ubuntu"], [
     attr("guest_os_type", "Ubuntu_64"),
     attr("iso_url", v("iso_url")),
@@ -90,16 +152,13 @@ export function virtualBoxSource(): HclBodyItem {
       "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
         "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
     ),
-    attr("vboxmanage", [
-      ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
-      ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
-      ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
-      ["modifyvm", "{{ .Name }}", "--vram", "16"],
-    ]),
+    attr("vboxmanage", expr("concat(local.vboxmanage_base, local.nat_localhost_reachable_on)")),
+    comment("Before the export: the OVA must not carry the build's NAT setting into every clone."),
+    attr("vboxmanage_post", expr("local.nat_localhost_reachable_off")),
     blank,
     comment("Unattended install: the autoinstall seed in http/ answers subiquity."),
     attr("http_directory", template([expr("path.root"), "/http"])),
-    attr("boot_wait", "8s"),
+    attr("boot_wait", BOOT_WAIT[iso.bootLoader]),
     attr("boot_command", v("boot_command")),
     blank,
     comment(
@@ -132,7 +191,7 @@ export function virtualBoxSource(): HclBodyItem {
       "--version",
       v("image_version"),
       "--description",
-      OVF_DESCRIPTION,
+      ovfDescription(os),
     ]),
   ]);
 }

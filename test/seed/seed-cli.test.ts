@@ -2,9 +2,9 @@
 // equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
 // same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what the README says.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
@@ -137,8 +137,39 @@ describe("seed", () => {
       expect(result.stderr).toContain(
         `VBoxManage storageattach ${node} --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "${iso}"\n`,
       );
+      expect(result.stderr).toContain(`VBoxManage showvminfo ${node} --machinereadable\n`);
     }
+    expect(result.stderr).toContain('storage controller "IDE Controller" assumed (no image record at');
     expect(result.stdout).toBe("");
+  });
+
+  it("uses the storage controller that build-image recorded for the OVA", async () => {
+    const out = join(dir, "out");
+    const first = await seed(example, out, ["--json"]);
+    const { storageController } = JSON.parse(first.stdout) as { storageController: { name: string; from: string; record: string } };
+    expect(storageController).toMatchObject({ name: "IDE Controller", from: "default" });
+    mkdirSync(dirname(storageController.record), { recursive: true });
+    const stem = basename(storageController.record, ".json");
+    const record = {
+      name: stem.replace(/-[^-]+$/, ""),
+      version: stem.replace(/^.*-/, ""),
+      file: `${stem}.ova`,
+      size: 1,
+      sha256: "b".repeat(64),
+      specSha256: "c".repeat(64),
+      templateFingerprint: "d".repeat(64),
+      packerVersion: "1.6.6",
+      storageController: "IDE",
+      builtAt: "2026-11-30T00:00:00.000Z",
+      buildSeconds: 1,
+    };
+    writeFileSync(storageController.record, JSON.stringify(record));
+    const second = await seed(example, out);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`storage controller "IDE" as recorded in ${storageController.record}:`);
+    for (const node of EXAMPLE_NODES[example]!) {
+      expect(second.stderr).toContain(`VBoxManage storageattach ${node} --storagectl IDE --port 0 --device 0 --type dvddrive`);
+    }
   });
 
   it("honours SOURCE_DATE_EPOCH: every seed and the bundle carry that date", async () => {

@@ -10,7 +10,8 @@ import { renderNodes } from "../../render/index.js";
 import { bundleArtifact, bundleName } from "../../seed/bundle.js";
 import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
 import { buildSeeds, seedArtifacts, SEED_VOLUME_ID } from "../../seed/seed-artifacts.js";
-import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
+import { imageRecordPath, readImageRecord } from "../../packer/record.js";
+import { commandLine, showVmInfoArgs, storageAttachArgs, VBOX_DEFAULT_CONTROLLER } from "../../seed/vbox.js";
 import { sha256 } from "../../write/hash.js";
 import { byteLength } from "../../write/manifest.js";
 import { writeArtifacts } from "../../write/output.js";
@@ -44,9 +45,13 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   if (!bundle) await rm(join(options.output, bundleName(plan.name)), { force: true });
 
   const out = resolve(options.output);
+  // The controller the baked OVA has, when build-image recorded it in this output folder.
+  const recordPath = imageRecordPath(out, plan.image);
+  const recorded = (await readImageRecord(recordPath))?.storageController;
+  const controller = recorded ?? VBOX_DEFAULT_CONTROLLER;
   const report = seeds.map((seed) => {
     const absolute = join(out, seed.path);
-    const attach = storageAttachArgs(seed.node, absolute);
+    const attach = storageAttachArgs(seed.node, absolute, controller);
     return {
       node: seed.node,
       path: seed.path,
@@ -58,6 +63,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
       date: seed.date.toISOString(),
       blkidUuid: blkidUuid(seed.date),
       attach,
+      showVmInfo: showVmInfoArgs(seed.node),
     };
   });
 
@@ -70,13 +76,20 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
     log(`  ${seed.path}  instance-id ${seed.instanceId}, UUID ${seed.blkidUuid}`);
   }
   if (bundle) log(`  ${bundle.path}  sha256 ${bundleSha256} (the manifest and ${seeds.length} seed(s))`);
-  log("attach each seed to its VM (powered off) before its first boot:");
+  log(
+    recorded
+      ? `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" as recorded in ${recordPath}:`
+      : `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" assumed (no image record at ${recordPath}):`,
+  );
   for (const seed of report) log(`  ${commandLine(seed.attach)}`);
+  log("VirtualBox may name the controller differently (\"IDE\" after an OVA import); the VM's own names are its storagecontrollername<N> lines:");
+  for (const seed of report) log(`  ${commandLine(seed.showVmInfo)}`);
 
   if (options.json) {
     const result = {
       cluster: plan.name,
       output: out,
+      storageController: { name: controller, from: recorded ? "image record" : "default", record: recordPath },
       seeds: report,
       bundle: bundle
         ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: bundleSha256, size: byteLength(bundle.contents) }

@@ -91,6 +91,23 @@ variable "boot_command" {
   description = "Keys typed at the ISO's BIOS boot menu (isolinux) to start an unattended autoinstall."
 }
 
+variable "nat_localhost_reachable" {
+  type        = bool
+  default     = false
+  description = "VirtualBox >= 7 only (k8s-ha build-image sets it there): let the installer reach Packer's HTTP server at 10.0.2.2 during the build, and turn that off again before the export."
+}
+
+locals {
+  vboxmanage_base = [
+    ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
+    ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
+    ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
+    ["modifyvm", "{{ .Name }}", "--vram", "16"],
+  ]
+  nat_localhost_reachable_on  = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "on"]], 0, var.nat_localhost_reachable ? 1 : 0)
+  nat_localhost_reachable_off = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "off"]], 0, var.nat_localhost_reachable ? 1 : 0)
+}
+
 source "virtualbox-iso" "ubuntu" {
   guest_os_type = "Ubuntu_64"
   iso_url       = var.iso_url
@@ -107,16 +124,13 @@ source "virtualbox-iso" "ubuntu" {
   guest_additions_mode = "disable"
   # Disk first: the empty disk falls through to the installer ISO on the first boot, and the
   # installed system boots from disk after the installer's reboot, ISO or not (and so do clones).
-  vboxmanage = [
-    ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
-    ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
-    ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
-    ["modifyvm", "{{ .Name }}", "--vram", "16"],
-  ]
+  vboxmanage = concat(local.vboxmanage_base, local.nat_localhost_reachable_on)
+  # Before the export: the OVA must not carry the build's NAT setting into every clone.
+  vboxmanage_post = local.nat_localhost_reachable_off
 
   # Unattended install: the autoinstall seed in http/ answers subiquity.
   http_directory = "${path.root}/http"
-  boot_wait      = "8s"
+  boot_wait      = "4s"
   boot_command   = var.boot_command
 
   # The build user from http/user-data. The installer's own sshd is stopped by the seed, but
