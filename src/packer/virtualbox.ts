@@ -119,12 +119,20 @@ const natLocalhostReachable = (value: "on" | "off") =>
  */
 export function virtualBoxLocals(): HclBodyItem {
   return block("locals", [], [
+    comment(
+      "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
+        "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
+    ),
     attr("vboxmanage_base", [
       ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
       ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
       ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
       ["modifyvm", "{{ .Name }}", "--vram", "16"],
     ]),
+    comment(
+      "VirtualBox >= 7 only (nat_localhost_reachable): the installer must reach Packer's HTTP server;\n" +
+        "the OVA must not carry that into every clone.",
+    ),
     attr("nat_localhost_reachable_on", natLocalhostReachable("on")),
     attr("nat_localhost_reachable_off", natLocalhostReachable("off")),
   ]);
@@ -148,10 +156,6 @@ export function virtualBoxSource(os: TargetOs): HclBodyItem {
     attr("headless", v("headless")),
     comment("Guest additions need a compiler in the guest and a download; the nodes need neither."),
     attr("guest_additions_mode", "disable"),
-    comment(
-      "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
-        "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
-    ),
     attr("vboxmanage", expr("concat(local.vboxmanage_base, local.nat_localhost_reachable_on)")),
     comment("Before the export: the OVA must not carry the build's NAT setting into every clone."),
     attr("vboxmanage_post", expr("local.nat_localhost_reachable_off")),

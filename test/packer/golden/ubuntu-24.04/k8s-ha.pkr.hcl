@@ -99,12 +99,16 @@ variable "nat_localhost_reachable" {
 }
 
 locals {
+  # Disk first: the empty disk falls through to the installer ISO on the first boot, and the
+  # installed system boots from disk after the installer's reboot, ISO or not (and so do clones).
   vboxmanage_base = [
     ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
     ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
     ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
     ["modifyvm", "{{ .Name }}", "--vram", "16"],
   ]
+  # VirtualBox >= 7 only (nat_localhost_reachable): the installer must reach Packer's HTTP server;
+  # the OVA must not carry that into every clone.
   nat_localhost_reachable_on  = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "on"]], 0, var.nat_localhost_reachable ? 1 : 0)
   nat_localhost_reachable_off = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "off"]], 0, var.nat_localhost_reachable ? 1 : 0)
 }
@@ -123,9 +127,7 @@ source "virtualbox-iso" "ubuntu" {
   headless             = var.headless
   # Guest additions need a compiler in the guest and a download; the nodes need neither.
   guest_additions_mode = "disable"
-  # Disk first: the empty disk falls through to the installer ISO on the first boot, and the
-  # installed system boots from disk after the installer's reboot, ISO or not (and so do clones).
-  vboxmanage = concat(local.vboxmanage_base, local.nat_localhost_reachable_on)
+  vboxmanage           = concat(local.vboxmanage_base, local.nat_localhost_reachable_on)
   # Before the export: the OVA must not carry the build's NAT setting into every clone.
   vboxmanage_post = local.nat_localhost_reachable_off
 
