@@ -32,6 +32,8 @@ function prerequisites(): boolean {
 const ready = prerequisites();
 let root = "";
 let work = "";
+/** Uploaded after 90-generalize, as Packer's file provisioner does (90 empties /tmp). */
+let shutdownScript = "";
 
 function buildRootfs(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -72,7 +74,7 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets: await loadPackerAssets() });
     const script = (name: string) => String(rendered.find((a) => a.path === `packer/scripts/${name}`)?.contents);
     put("tmp/90-generalize.sh", script("90-generalize.sh"), 0o755);
-    put("tmp/k8s-ha-shutdown.sh", script("99-shutdown.sh"), 0o755);
+    shutdownScript = script("99-shutdown.sh");
 
     // A build VM as the installer leaves it.
     const cfg = "etc/cloud/cloud.cfg.d";
@@ -80,6 +82,8 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     put(`${cfg}/subiquity-disable-cloudinit-networking.cfg`, "network: {config: disabled}\n");
     put(`${cfg}/curtin-preserve-sources.cfg`, "apt: {preserve_sources_list: true}\n");
     put(`${cfg}/90-k8s-ha-datasource.cfg`, "datasource_list: [ NoCloud, None ]\n"); // the old name
+    // What the cloud-init package writes from debconf (Debian and Ubuntu); sorts after "90-…".
+    put(`${cfg}/90_dpkg.cfg`, "datasource_list: [ NoCloud, ConfigDrive, OpenStack, Ec2, None ]\n");
     put("etc/cloud/ds-identify.cfg", "policy: enabled\n");
     put("etc/netplan/00-installer-config.yaml", "network: {version: 2, ethernets: {enp0s3: {dhcp4: true}}}\n", 0o600);
     put("etc/netplan/50-cloud-init.yaml", "network: {version: 2}\n", 0o600);
@@ -90,8 +94,15 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     put("var/log/journal/0123/system.journal", "journald's open file\n");
     put("var/lib/cloud/seed/nocloud-net/user-data", "#cloud-config\n");
     mkdirSync(at("run/sshd"), { recursive: true }); // systemd makes it on a running system
-    expect(inChroot("ssh-keygen", "-A").status).toBe(0);
-    expect(inChroot("useradd", "--create-home", "--shell", "/bin/sh", "packer").status).toBe(0);
+    // The few device nodes the tools open (the image's /dev is empty until devtmpfs is mounted).
+    for (const [name, minor] of [["null", 3], ["zero", 5], ["random", 8], ["urandom", 9]] as const) {
+      const made = spawnSync("mknod", ["-m", "666", at(`dev/${name}`), "c", "1", String(minor)], { encoding: "utf8" });
+      if (made.status !== 0) throw new Error(`mknod /dev/${name}: ${made.stderr}`);
+    }
+    const keys = inChroot("ssh-keygen", "-A");
+    expect(keys.status, keys.out).toBe(0);
+    const user = inChroot("useradd", "--create-home", "--shell", "/bin/sh", "packer");
+    expect(user.status, user.out).toBe(0);
     put("etc/sudoers.d/90-k8s-ha-build", "packer ALL=(ALL) NOPASSWD:ALL\n", 0o440);
     // The power-off, recorded instead of done.
     rmSync(at("usr/sbin/shutdown"), { force: true });
@@ -103,11 +114,10 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
   });
 
   it("90-generalize fails the bake when a cloud.cfg.d file would override its datasource_list", () => {
-    expect(existsSync(at("etc/cloud/cloud.cfg.d/90_dpkg.cfg"))).toBe(true); // Debian's, sorts after 90-…
     put("etc/cloud/cloud.cfg.d/99_zz-local.cfg", "datasource_list: [ Ec2 ]\n");
     const run = generalize();
     rmSync(at("etc/cloud/cloud.cfg.d/99_zz-local.cfg"));
-    expect(run.status).toBe(1);
+    expect(run.status, run.out).toBe(1);
     expect(run.out).toContain("99_zz-local.cfg sorts after 99_k8s-ha-datasource.cfg and would override its datasource_list");
   });
 
@@ -130,7 +140,7 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
 
   it("90-generalize leaves a template: seedable cloud-init, no network files, no identity, intact journal", () => {
     const run = generalize();
-    expect(run.out).toContain("90-generalize: done");
+    expect(run.out, run.out).toContain("90-generalize: done");
     expect(run.status).toBe(0);
     const cfgs = readdirSync(at("etc/cloud/cloud.cfg.d")).sort();
     for (const gone of ["99-installer.cfg", "subiquity-disable-cloudinit-networking.cfg", "curtin-preserve-sources.cfg", "90-k8s-ha-datasource.cfg"]) {
@@ -151,6 +161,7 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
   });
 
   it("99-shutdown refuses to power off while sshd would still take passwords", () => {
+    put("tmp/k8s-ha-shutdown.sh", shutdownScript, 0o755);
     put("etc/ssh/sshd_config.d/40-local.conf", "PasswordAuthentication yes\n");
     const run = shutdown();
     rmSync(at("etc/ssh/sshd_config.d/40-local.conf"));
