@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what every control-plane node needs before its seed arrives, so that a node boots
 # without reaching an apt mirror: keepalived, haproxy, curl (the apiserver health check), ufw,
-# and the newest cloud-init of focal-updates; then EXTRA_PACKAGES (spec.image.extraPackages,
+# and the newest cloud-init of the release's updates; then EXTRA_PACKAGES (spec.image.extraPackages,
 # space-separated, passed by the Packer template).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -25,7 +25,18 @@ apt_get() {
   apt-get -q -y -o DPkg::Lock::Timeout=600 "$@"
 }
 
-apt_get update
+# apt 2.0 (focal) honours DPkg::Lock::Timeout for the dpkg lock only: `apt-get update` fails at
+# once while apt-daily holds the lists lock. Wait for that lock by retrying.
+tries=0
+until apt_get update; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "20-install-packages: apt-get update failed 60 times in 10 minutes" >&2
+    exit 1
+  fi
+  echo "20-install-packages: apt-get update failed (the lists lock held by apt-daily?); again in 10s" >&2
+  sleep 10
+done
 apt_get install --no-install-recommends "$@"
 
 # With the packages' own configs, keepalived would claim no VIP yet still run VRRP, and haproxy

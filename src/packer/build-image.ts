@@ -9,11 +9,14 @@ import { join, relative, resolve } from "node:path";
 import { ExternalError, InterruptedError } from "../errors.js";
 import type { Artifact } from "../render/artifact.js";
 import type { ImageSpec } from "../spec/schema.js";
+import type { TargetOs } from "../spec/targets.js";
 import { loadPackerAssets } from "./assets.js";
 import { hashFile } from "../write/hash.js";
 import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
-import { packerEnv, preflight, supportsPlugins } from "./preflight.js";
+import { ovaIdeController } from "./ova.js";
+import { which } from "../tools/run.js";
+import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   IMAGES_DIR,
@@ -34,6 +37,8 @@ export interface BuildImageOptions {
   specSha256: string;
   clusterName: string;
   image: ImageSpec;
+  /** spec.target.os: the Ubuntu release the template installs. */
+  os: TargetOs;
   dryRun?: boolean;
   force?: boolean;
   /** The Packer binary (default "packer" on PATH); tests point it elsewhere. */
@@ -71,6 +76,7 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
       artifacts: renderPacker({
         clusterName: options.clusterName,
         image: options.image,
+        os: options.os,
         assets: options.assets ?? (await loadPackerAssets()),
       }),
       mainFile: PACKER_MAIN_FILE,
@@ -129,6 +135,12 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     `Packer ${tools.packerVersion.text} (${tools.packer})` +
       (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : ""),
   );
+  if (tools.templateVars.nat_localhost_reachable) {
+    progress.info(
+      "VirtualBox 7: the build VM's NAT may reach Packer's HTTP server (--nat-localhostreachable1 on); " +
+        "turned off again before the export",
+    );
+  }
   const interrupted = () => new InterruptedError("interrupted: Packer stopped; no image was written");
   if (watch.interrupted) throw interrupted();
 
@@ -146,6 +158,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       mainFile: join(outDir, ctx.template.mainFile),
       plugins: supportsPlugins(tools.packerVersion),
       outputDirectory: join(staging, "output"),
+      vars: tools.templateVars,
     });
     const step = async (what: string, args: string[]): Promise<PackerRunResult> => {
       progress.stage(what);
@@ -169,6 +182,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     }
     progress.stage("sha256");
     const { sha256, size } = await hashFile(ova, { stop: () => watch.interrupted });
+    const storageController = await ovaIdeController(ova);
     if (watch.interrupted) throw interrupted();
 
     // From here on, finish: the old record goes first, so that no state pairs a record with
@@ -186,6 +200,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       templateFingerprint: ctx.fingerprint,
       packerVersion: tools.packerVersion.text,
       ...(tools.virtualBoxVersion ? { virtualBoxVersion: tools.virtualBoxVersion } : {}),
+      ...(storageController ? { storageController } : {}),
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
     };

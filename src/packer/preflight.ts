@@ -23,6 +23,20 @@ export interface Toolchain {
   packerVersion: PackerVersion;
   /** VBoxManage --version, when VirtualBox was required. */
   virtualBoxVersion?: string;
+  /** -var settings of the template that follow from the tools found. */
+  templateVars: Record<string, string>;
+}
+
+/**
+ * VirtualBox 7's NAT keeps guests off the host's loopback, where Packer's HTTP server serves the
+ * autoinstall seed; without `--nat-localhostreachable1 on` the installer never gets it and the
+ * build sits out its SSH timeout (packer #12118). Packer 1.6.6's built-in builder never sets it
+ * (plugin >= 1.1.0 does): the template sets it when told to, and turns it off before the export.
+ * VirtualBox 6 rejects the flag, so it is set from the version, never by default.
+ */
+export function virtualBoxTemplateVars(virtualBoxVersion: string): Record<string, string> {
+  const major = Number(/^(\d+)\./.exec(virtualBoxVersion)?.[1] ?? 0);
+  return major >= 7 ? { nat_localhost_reachable: "true" } : {};
 }
 
 /** "Packer v1.6.6" (and later lines about updates) → 1.6.6. */
@@ -64,7 +78,7 @@ export async function preflight(options: {
     throw new ExternalError(`Packer not found: '${options.packer}' is not an executable on PATH`, PACKER_INSTALL_HINT);
   }
   const version = await packerVersion(packer, options.env);
-  if (!options.requireVirtualBox) return { packer, packerVersion: version };
+  if (!options.requireVirtualBox) return { packer, packerVersion: version, templateVars: {} };
 
   const vboxmanage = await which("VBoxManage");
   if (!vboxmanage) {
@@ -78,7 +92,7 @@ export async function preflight(options: {
       "check the VirtualBox installation (its kernel modules must be loaded: vboxconfig on Linux)",
     );
   }
-  return { packer, packerVersion: version, virtualBoxVersion };
+  return { packer, packerVersion: version, virtualBoxVersion, templateVars: virtualBoxTemplateVars(virtualBoxVersion) };
 }
 
 /** Packer's environment: no update check, and the ISO cache outside DIR (1.6 defaults to ./packer_cache). */

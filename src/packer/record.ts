@@ -23,6 +23,8 @@ export const imageRecordSchema = z.object({
   templateFingerprint: hex64,
   packerVersion: z.string(),
   virtualBoxVersion: z.string().optional(),
+  /** The OVA's IDE controller, where a node's seed ISO goes (read from its OVF at bake time). */
+  storageController: z.string().min(1).optional(),
   /** When the build finished (ISO 8601, UTC) and how long it took. */
   builtAt: z.string(),
   buildSeconds: z.number().nonnegative(),

@@ -1,4 +1,4 @@
-// Renders the Packer template that bakes the golden image: Ubuntu 20.04 with keepalived,
+// Renders the Packer template that bakes the golden image: Ubuntu with keepalived,
 // haproxy, curl and ufw installed and the two services disabled until a node's seed configures
 // them. Pure: the static scripts and the autoinstall seed come in as `assets` (read by assets.ts).
 //
@@ -8,8 +8,18 @@
 // - Debian's Packer 1.6.6 (what CI has) rejects `required_plugins` and `templatefile`, so the
 //   main template must stand on its own: `packer validate packer/k8s-ha.pkr.hcl`.
 import type { ImageSpec } from "../spec/schema.js";
+import { OS_NAMES, type TargetOs } from "../spec/targets.js";
 import { GENERATED_BANNER, type Artifact } from "../render/artifact.js";
-import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem, type HclValue } from "./hcl.js";
+import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem } from "./hcl.js";
+import { variableBlocks, type Variable } from "./variables.js";
+import {
+  SHUTDOWN_SCRIPT_REMOTE,
+  VIRTUALBOX_PLUGIN_VERSION,
+  VIRTUALBOX_SOURCE,
+  virtualBoxLocals,
+  virtualBoxSource,
+  virtualBoxVariables,
+} from "./virtualbox.js";
 
 export const PACKER_DIR = "packer";
 export const PACKER_MAIN_FILE = "packer/k8s-ha.pkr.hcl";
@@ -28,72 +38,24 @@ export type PackerAssetFile = (typeof PACKER_ASSET_FILES)[number];
 /** Contents of each asset file, by its path under packer/. */
 export type PackerAssets = Readonly<Record<PackerAssetFile, string>>;
 
-export const UBUNTU_ISO_URL = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso";
-/** Pinned: `packer validate` fetches `file:` checksums, and CI has no network. */
-export const UBUNTU_ISO_CHECKSUM = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b";
-/** `required_plugins` version: 1.1.0 turns on --nat-localhostreachable1 on VirtualBox 7, without
- * which the installer cannot reach Packer's HTTP server (and the flag itself breaks VirtualBox 6). */
-export const VIRTUALBOX_PLUGIN_VERSION = ">= 1.1.0";
-
-/** The build user made by packer/http/user-data and deleted by packer/scripts/99-shutdown.sh. */
-const BUILD_USER = "packer";
-const BUILD_PASSWORD = "packer";
-const SHUTDOWN_SCRIPT_REMOTE = "/tmp/k8s-ha-shutdown.sh";
-
 export interface PackerInput {
   /** Accepted for the renderer contract but kept out of the bytes on purpose: the image is the
    * same for every cluster, and renaming a cluster must not change the fingerprint and force a
    * rebuild that takes the better part of an hour. */
   clusterName: string;
   image: ImageSpec;
+  /** spec.target.os: which Ubuntu release the installer ISO installs. */
+  os: TargetOs;
   assets: PackerAssets;
 }
 
-const v = (name: string) => expr(`var.${name}`);
-
-// BIOS boot of the 20.04.6 live-server ISO (isolinux): dismiss the splash, take the default
-// language, open and close the F6 options menu to get an editable kernel command line, then
-// add `autoinstall` and the NoCloud URL of Packer's HTTP server. Arguments after `---` still
-// reach /proc/cmdline, where subiquity and cloud-init look for them.
-const BOOT_COMMAND = [
-  "<wait><enter><wait><enter><wait><f6><wait><esc><wait>",
-  " autoinstall ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/",
-  "<enter>",
-];
-
-interface Variable {
-  name: string;
-  type: string;
-  default: HclValue;
-  description: string;
-  /** A validation rule: [condition, error message]. Packer 1.6.6 has no regex(), and
-   * can(regex(…)) is silently false there, so conditions use substr/length/comparisons. */
-  rule?: [string, string];
-}
-
-function variables(image: ImageSpec): Variable[] {
+/** Variables every builder reads: the image's name, size and packages, and where it goes. */
+function sharedVariables(image: ImageSpec): Variable[] {
   const atLeast = (name: string, min: number, unit = ""): [string, string] => [
     `var.${name} >= ${min}`,
     `The ${name} must be at least ${min}${unit}.`,
   ];
   return [
-    {
-      name: "iso_url",
-      type: "string",
-      default: UBUNTU_ISO_URL,
-      description: "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download.",
-    },
-    {
-      name: "iso_checksum",
-      type: "string",
-      default: UBUNTU_ISO_CHECKSUM,
-      description: "Checksum of iso_url, pinned so that validate needs no network.",
-      rule: [
-        '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
-          '(substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)',
-        "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL.",
-      ],
-    },
     {
       name: "vm_name",
       type: "string",
@@ -136,118 +98,18 @@ function variables(image: ImageSpec): Variable[] {
       description: "Debian packages installed after the base set (spec.image.extraPackages).",
     },
     {
-      name: "headless",
-      type: "bool",
-      default: true,
-      description: "Run VirtualBox without a window; false shows the installer's console.",
-    },
-    {
       name: "output_directory",
       type: "string",
       default: `output-${image.name}-${image.version}`,
       description: "Where Packer writes the OVA; k8s-ha build-image points it at a staging folder.",
     },
-    {
-      name: "boot_command",
-      type: "list(string)",
-      default: BOOT_COMMAND,
-      description: "Keys typed at the ISO's BIOS boot menu (isolinux) to start an unattended autoinstall.",
-    },
   ];
-}
-
-function validation(condition: string, message: string): HclBodyItem {
-  return block("validation", [], [attr("condition", expr(condition)), attr("error_message", message)]);
-}
-
-function variableBlocks(image: ImageSpec): HclBodyItem[] {
-  return variables(image).flatMap((variable, i) => [
-    ...(i > 0 ? [blank] : []),
-    block("variable", [variable.name], [
-      attr("type", expr(variable.type)),
-      attr("default", variable.default),
-      attr("description", variable.description),
-      ...(variable.rule ? [validation(...variable.rule)] : []),
-    ]),
-  ]);
-}
-
-const OVF_DESCRIPTION =
-  "k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw; " +
-  "keepalived and haproxy stay disabled until a node's NoCloud seed ISO configures them.";
-
-function source(): HclBodyItem {
-  return block("source", ["virtualbox-iso", "ubuntu"], [
-    attr("guest_os_type", "Ubuntu_64"),
-    attr("iso_url", v("iso_url")),
-    attr("iso_checksum", v("iso_checksum")),
-    attr("vm_name", v("vm_name")),
-    attr("cpus", v("cpus")),
-    attr("memory", v("memory")),
-    attr("disk_size", v("disk_size")),
-    comment(
-      "The disk on SATA; the installer ISO on the IDE controller, which Packer always adds and\n" +
-        "which stays empty in the OVA: that is where a node's seed ISO goes.",
-    ),
-    attr("hard_drive_interface", "sata"),
-    attr("headless", v("headless")),
-    comment("Guest additions need a compiler in the guest and a download; the nodes need neither."),
-    attr("guest_additions_mode", "disable"),
-    comment(
-      "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
-        "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
-    ),
-    attr("vboxmanage", [
-      ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
-      ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
-      ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
-      ["modifyvm", "{{ .Name }}", "--vram", "16"],
-    ]),
-    blank,
-    comment("Unattended install: the autoinstall seed in http/ answers subiquity."),
-    attr("http_directory", template([expr("path.root"), "/http"])),
-    attr("boot_wait", "8s"),
-    attr("boot_command", v("boot_command")),
-    blank,
-    comment(
-      "The build user from http/user-data. The installer's own sshd is stopped by the seed, but\n" +
-        "a slow install still costs failed handshakes: allow many, and a long wait.",
-    ),
-    attr("communicator", "ssh"),
-    attr("ssh_username", BUILD_USER),
-    attr("ssh_password", BUILD_PASSWORD),
-    attr("ssh_timeout", "60m"),
-    attr("ssh_handshake_attempts", 200),
-    comment("Uploaded by the last provisioner: deletes the build user, then powers off."),
-    attr("shutdown_command", `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}`),
-    attr("shutdown_timeout", "10m"),
-    blank,
-    comment(
-      "One OVA. nomacs: every import gets fresh MAC addresses, so clones on one network never\n" +
-        "share one; name and version go into the OVF's product section.",
-    ),
-    attr("output_directory", v("output_directory")),
-    attr("format", "ova"),
-    attr("export_opts", [
-      "--manifest",
-      "--options",
-      "nomacs",
-      "--vsys",
-      "0",
-      "--product",
-      v("vm_name"),
-      "--version",
-      v("image_version"),
-      "--description",
-      OVF_DESCRIPTION,
-    ]),
-  ]);
 }
 
 function build(): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
   return block("build", [], [
-    attr("sources", ["source.virtualbox-iso.ubuntu"]),
+    attr("sources", [VIRTUALBOX_SOURCE]),
     blank,
     block("provisioner", ["shell"], [
       comment("Every script runs as root, with EXTRA_PACKAGES in its environment."),
@@ -267,17 +129,19 @@ function header(lines: string): HclBodyItem[] {
   return [comment(`${GENERATED_BANNER}\n\n${lines}`), blank];
 }
 
-function mainTemplate(image: ImageSpec): string {
+function mainTemplate(image: ImageSpec, os: TargetOs): string {
   return renderHcl([
     ...header(
-      "The k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw, the services\n" +
+      `The k8s-ha golden image: ${OS_NAMES[os]} with keepalived, haproxy, curl and ufw, the services\n` +
         "disabled until a node's NoCloud seed configures them. Built by `k8s-ha build-image`, or:\n" +
         "  packer init . && packer build .        (Packer >= 1.7, this folder)\n" +
         "  packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)",
     ),
-    ...variableBlocks(image),
+    ...variableBlocks([...sharedVariables(image), ...virtualBoxVariables(os)]),
     blank,
-    source(),
+    virtualBoxLocals(),
+    blank,
+    virtualBoxSource(os),
     blank,
     build(),
   ]);
@@ -311,7 +175,7 @@ function withBanner(contents: string): string {
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
     { path: PACKER_PLUGINS_FILE, contents: pluginsFile(), mode: 0o644 },
-    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image), mode: 0o644 },
+    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os), mode: 0o644 },
   ];
   for (const file of PACKER_ASSET_FILES) {
     const contents = input.assets[file];

@@ -21,6 +21,8 @@ export interface PackerCommandsInput {
   plugins: boolean;
   /** Where Packer writes the OVA (the template's `output_directory` variable). */
   outputDirectory: string;
+  /** More `-var name=value` settings, after output_directory (e.g. what preflight found). */
+  vars?: Readonly<Record<string, string>>;
 }
 
 export interface PackerCommands {
@@ -33,6 +35,7 @@ export interface PackerCommands {
 export function packerCommands(input: PackerCommandsInput): PackerCommands {
   const target = input.plugins ? input.templateDir : input.mainFile;
   const vars = ["-var", `output_directory=${input.outputDirectory}`];
+  for (const [name, value] of Object.entries(input.vars ?? {})) vars.push("-var", `${name}=${value}`);
   return {
     ...(input.plugins ? { init: ["init", input.templateDir] } : {}),
     validate: ["validate", ...vars, target],

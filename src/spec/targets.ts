@@ -47,3 +47,36 @@ export function isIgnitionOs(os: TargetOs): boolean {
 export function runsContainers(target: { os: TargetOs; services: ServiceMode }): boolean {
   return target.services === "static-pods" || isIgnitionOs(target.os);
 }
+
+/**
+ * The live-server ISO that the VirtualBox build installs from (subiquity autoinstall), per
+ * Ubuntu release. Checksums are pinned: Debian's Packer 1.6.6 downloads a `file:` checksum URL
+ * during `packer validate`, which then needs the network. docs/golden-image.md says where each
+ * value came from. releases.ubuntu.com keeps only a series' newest point release: when a newer
+ * one ships, the old ISO moves to old-releases.ubuntu.com/releases/<version>/ (override iso_url).
+ */
+export interface InstallerIso {
+  url: string;
+  /** "sha256:<hex>" of the ISO, from the release's SHA256SUMS. */
+  checksum: string;
+  /** The boot menu BIOS shows: isolinux (20.04) or GRUB (22.04 and later): different keys start the install. */
+  bootLoader: "isolinux" | "grub";
+}
+
+export const INSTALLER_ISOS: Partial<Record<TargetOs, InstallerIso>> = {
+  "ubuntu-20.04": {
+    url: "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso",
+    checksum: "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b",
+    bootLoader: "isolinux",
+  },
+  "ubuntu-22.04": {
+    url: "https://releases.ubuntu.com/22.04.5/ubuntu-22.04.5-live-server-amd64.iso",
+    checksum: "sha256:9bc6028870aef3f74f4e16b900008179e78b130e6b0b9a140635434a46aa98b0",
+    bootLoader: "grub",
+  },
+  "ubuntu-24.04": {
+    url: "https://releases.ubuntu.com/24.04.5/ubuntu-24.04.5-live-server-amd64.iso",
+    checksum: "sha256:97f3d7ffb032c3eb3b23d2c8be9cc76e60c2c1f2c0146ba5ba9fe01cafae0fd8",
+    bootLoader: "grub",
+  },
+};

@@ -132,10 +132,22 @@ describe("build-image", () => {
       const out = join(dir, "out");
       const result = await runCli(["build-image", join(EXAMPLES, example), "-o", out]);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/targets (fcos|flatcar): build-image bakes the Ubuntu 20\.04 golden image only; nothing was written/);
+      expect(result.stderr).toMatch(/targets (fcos|flatcar): build-image bakes the Ubuntu golden image only; nothing was written/);
       expect(result.stderr).toMatch(/hint: .*config\.ign/);
       expect(existsSync(out)).toBe(false);
     }
+  });
+
+  it("refuses debian-12 (exit 2): the VirtualBox build installs Ubuntu from its ISO", async () => {
+    const spec = join(dir, "debian.yaml");
+    const text = await readFile(join(EXAMPLES, "two-masters.yaml"), "utf8");
+    await writeFile(spec, text.replace(/^(\s+os:) ubuntu-20\.04/m, "$1 debian-12"));
+    const out = join(dir, "out");
+    const result = await runCli(["build-image", spec, "-o", out], { env: EXAMPLE_ENV });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain("targets debian-12: the VirtualBox build installs Ubuntu from its live-server ISO, and debian-12 has none");
+    expect(result.stderr).toMatch(/hint: use ubuntu-20\.04, ubuntu-22\.04, ubuntu-24\.04 for a VirtualBox image/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

@@ -15,7 +15,7 @@ let assets: PackerAssets;
 let main: string;
 beforeAll(async () => {
   assets = await loadPackerAssets();
-  const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, assets });
+  const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets });
   main = String(rendered.find((a) => a.path === PACKER_MAIN_FILE)?.contents);
 });
 
@@ -104,10 +104,10 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
     const generalize = assets["scripts/90-generalize.sh"];
     for (const needle of [
       "cloud-init clean --logs",
-      "/etc/cloud/cloud.cfg.d/99-installer.cfg",
+      '"$cfg_d/99-installer.cfg"',
       "subiquity-disable-cloudinit-networking.cfg",
       ": >/etc/machine-id",
-      "/etc/netplan/00-installer-config.yaml",
+      "rm -f /etc/netplan/*.yaml",
     ]) {
       expect(generalize).toContain(needle);
     }
@@ -122,13 +122,18 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
 
 describe("20-install-packages.sh", () => {
   // Runs the real script with apt-get, systemctl and dpkg-query replaced by recorders.
-  function runInstall(extraPackages: string): { status: number | null; calls: string[]; stderr: string } {
+  // `updateFailures`: how many `apt-get update` calls fail first, as while apt-daily holds the lists lock.
+  function runInstall(extraPackages: string, updateFailures = 0): { status: number | null; calls: string[]; stderr: string } {
     const dir = tempDir("install");
     try {
       const log = join(dir.dir, "calls.log");
-      for (const tool of ["apt-get", "systemctl", "dpkg-query"]) {
+      for (const tool of ["apt-get", "systemctl", "dpkg-query", "sleep"]) {
         const stub = join(dir.dir, tool);
-        writeFileSync(stub, `#!/bin/sh\necho "${tool} $*" >> "${log}"\n`);
+        const fail =
+          tool === "apt-get"
+            ? `case "$*" in *" update") n=$(grep -c ' update$' "${log}"); [ "$n" -le ${updateFailures} ] && exit 100;; esac\n`
+            : "";
+        writeFileSync(stub, `#!/bin/sh\necho "${tool} $*" >> "${log}"\n${fail}exit 0\n`);
         chmodSync(stub, 0o755);
       }
       writeFileSync(log, "");
@@ -150,6 +155,22 @@ describe("20-install-packages.sh", () => {
       "apt-get -q -y -o DPkg::Lock::Timeout=600 install --no-install-recommends keepalived haproxy curl ufw cloud-init jq vim=2:8.1.2269-1ubuntu5",
     );
     expect(calls[2]).toBe("systemctl disable --now keepalived.service haproxy.service");
+  });
+
+  it("waits for the apt lists lock by retrying apt-get update (apt 2.0 ignores DPkg::Lock::Timeout there)", () => {
+    const { status, calls, stderr } = runInstall("", 2);
+    expect(status).toBe(0);
+    const update = "apt-get -q -y -o DPkg::Lock::Timeout=600 update";
+    expect(calls.slice(0, 6)).toEqual([update, "sleep 10", update, "sleep 10", update, expect.stringMatching(/ install /)]);
+    expect(stderr).toContain("apt-get update failed (the lists lock held by apt-daily?); again in 10s");
+  });
+
+  it("gives up on apt-get update after 60 tries", () => {
+    const { status, calls, stderr } = runInstall("", 1000);
+    expect(status).toBe(1);
+    expect(calls.filter((c) => c.endsWith(" update"))).toHaveLength(60);
+    expect(calls.some((c) => c.includes(" install "))).toBe(false);
+    expect(stderr).toContain("apt-get update failed 60 times in 10 minutes");
   });
 
   it.each([["--allow-unauthenticated"], ["jq;reboot"], ["$(id)"], ["*"]])("refuses %s before calling apt", (bad) => {

@@ -3,7 +3,9 @@
 // artifice post-processor to name the "OVA". VirtualBox itself is not installable here, so the
 // VirtualBox preflight is turned off except in the test that proves it fails clearly.
 import { sha256 } from "../../src/write/hash.js";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ExternalError, InterruptedError } from "../../src/errors.js";
@@ -67,6 +69,7 @@ function options(overrides: Partial<BuildImageOptions> = {}): BuildImageOptions 
     specSha256: "a".repeat(64),
     clusterName: "lab",
     image: DEFAULT_IMAGE,
+    os: "ubuntu-20.04",
     dryRun: false,
     force: false,
     requireVirtualBox: false,
@@ -250,5 +253,57 @@ describe("buildImage preflight", { timeout: 30_000 }, () => {
     expect((error as ExternalError).message).toBe("VirtualBox not found: 'VBoxManage' is not on PATH");
     expect((error as ExternalError).hint).toContain("https://www.virtualbox.org/wiki/Downloads");
     expect(existsSync(join(work.dir, "out"))).toBe(false);
+  });
+});
+
+describe.skipIf(!have)("buildImage with a stand-in VBoxManage", { timeout: 60_000 }, () => {
+  /** A VBoxManage that reports `version` and records its calls; Packer by its path, the stand-in on PATH. */
+  async function standIn(version: string): Promise<string> {
+    const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
+    const bin = join(work.dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, "VBoxManage"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >>"${bin}/calls"\n[ "$1" = --version ] && echo '${version}'\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    vi.stubEnv("PATH", `${bin}:/usr/bin:/bin`);
+    return packer;
+  }
+
+  /** Writes an OVA (a tar holding an OVF) whose vbox:Machine names its IDE controller, and the flag it was given. */
+  const ovaTemplate = () => {
+    const ovf =
+      '<Envelope><vbox:Machine><StorageControllers><StorageController name="SATA" type="AHCI" PortCount="1"/>' +
+      '<StorageController name="IDE" type="PIIX4" PortCount="2"/></StorageControllers></vbox:Machine>' +
+      "<!-- nat_localhost_reachable=${var.nat_localhost_reachable} --></Envelope>";
+    const template = withOut([`mkdir -p "$OUT"`, `printf '%s' '${ovf}' > "$OUT/test.ovf"`, `tar -cf "$OUT/test.ova" -C "$OUT" test.ovf`]);
+    const [main] = template.artifacts;
+    const contents = `variable "nat_localhost_reachable" {\n  type    = bool\n  default = false\n}\n${String(main?.contents)}`;
+    return { ...template, artifacts: [{ ...main!, contents }] };
+  };
+  const ovfIn = (ova: string) => execFileSync("tar", ["-xOf", ova, "test.ovf"], { encoding: "utf8" });
+
+  it("VirtualBox 7: build-image sets nat_localhost_reachable (packer #12118); the OVA's IDE controller is recorded", async () => {
+    const packer = await standIn("7.0.14r161095");
+    const record = await buildImage(options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }));
+    expect(record).toMatchObject({ virtualBoxVersion: "7.0.14r161095", storageController: "IDE" });
+    expect(ovfIn(join(imagesDir(), `${STEM}.ova`))).toContain("nat_localhost_reachable=true");
+    expect(stderr.text).toContain("VirtualBox 7: the build VM's NAT may reach Packer's HTTP server (--nat-localhostreachable1 on)");
+    expect(readFileSync(join(work.dir, "bin", "calls"), "utf8")).toBe("--version\n");
+  });
+
+  it("VirtualBox 6.1: the flag stays off (VirtualBox 6 rejects it)", async () => {
+    const packer = await standIn("6.1.50r161033");
+    const record = await buildImage(options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }));
+    expect(record?.virtualBoxVersion).toBe("6.1.50r161033");
+    expect(ovfIn(join(imagesDir(), `${STEM}.ova`))).toContain("nat_localhost_reachable=false");
+    expect(stderr.text).not.toContain("nat-localhostreachable");
+  });
+
+  it("an OVA without an OVF records no controller (seed then says it assumed one)", async () => {
+    const record = await buildImage(options({ template: withOut(writesOva("not a tar")) }));
+    expect(record).toBeDefined();
+    expect(record).not.toHaveProperty("storageController");
   });
 });

@@ -10,11 +10,11 @@ import {
   PACKER_ASSET_FILES,
   PACKER_MAIN_FILE,
   PACKER_PLUGINS_FILE,
-  UBUNTU_ISO_CHECKSUM,
   renderPacker,
   type PackerAssets,
 } from "../../src/packer/render.js";
 import type { ImageSpec } from "../../src/spec/schema.js";
+import { INSTALLER_ISOS, type TargetOs } from "../../src/spec/targets.js";
 import { haveTools } from "../helpers/tools.js";
 import { CUSTOM_IMAGE, DEFAULT_IMAGE, packerTestEnv, tempDir } from "./helpers.js";
 
@@ -23,7 +23,9 @@ beforeAll(async () => {
   assets = await loadPackerAssets();
 });
 
-const render = (image: ImageSpec, clusterName = "lab") => renderPacker({ clusterName, image, assets });
+const render = (image: ImageSpec, clusterName = "lab", os: TargetOs = "ubuntu-20.04") =>
+  renderPacker({ clusterName, image, os, assets });
+const UBUNTU_RELEASES = Object.keys(INSTALLER_ISOS) as TargetOs[];
 const text = (artifacts: Artifact[], path: string) => {
   const found = artifacts.find((a) => a.path === path);
   if (!found) throw new Error(`no ${path}`);
@@ -68,7 +70,7 @@ describe("renderPacker", () => {
         "packer {",
         "  required_plugins {",
         "    virtualbox = {",
-        '      version = ">= 1.1.0"',
+        '      version = ">= 1.1.0, < 2.0.0"',
         '      source  = "github.com/hashicorp/virtualbox"',
         "    }",
         "  }",
@@ -90,7 +92,7 @@ describe("renderPacker", () => {
     expect(defaultOf("memory")).toBe("4096");
     expect(defaultOf("disk_size")).toBe("40960");
     expect(defaultOf("extra_packages")).toBe('["jq", "chrony", "vim=2:8.1.2269-1ubuntu5"]');
-    expect(defaultOf("iso_checksum")).toBe(`"${UBUNTU_ISO_CHECKSUM}"`);
+    expect(defaultOf("iso_checksum")).toBe(`"${INSTALLER_ISOS["ubuntu-20.04"]?.checksum}"`);
     expect(main).toContain('source "virtualbox-iso" "ubuntu" {');
     expect(main).toMatch(/format\s+= "ova"/);
     expect(main).toMatch(/headless\s+= var\.headless/);
@@ -112,10 +114,54 @@ describe("renderPacker", () => {
     expect(main).toContain('default     = "x\\" }\\nvariable \\"y\\" { default = \\"$${file(\\"/etc/passwd\\")}"');
   });
 
+  it.each(UBUNTU_RELEASES)("%s: pinned ISO, the boot loader's keys, a first key at about 5 s", (os) => {
+    const main = text(render(DEFAULT_IMAGE, "lab", os), PACKER_MAIN_FILE);
+    const iso = INSTALLER_ISOS[os]!;
+    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
+    expect(defaultOf("iso_url")).toBe(`"${iso.url}"`);
+    expect(iso.url).toContain(`ubuntu-${os.slice("ubuntu-".length)}.`);
+    expect(iso.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(defaultOf("iso_checksum")).toBe(`"${iso.checksum}"`);
+    const bootWait = Number(/boot_wait\s+= "(\d+)s"/.exec(main)?.[1]);
+    const boot = /variable "boot_command" \{[^]*?default\s+= (\[[^]*?\n  \])/.exec(main)?.[1] ?? "";
+    const leadingWaits = /^\[\n\s+"((?:<wait>)*)/.exec(boot)?.[1]?.length ?? 0;
+    // packer #9115: at 8 s + <wait> focal's menu may already have booted its default entry.
+    expect(bootWait + leadingWaits / "<wait>".length).toBe(5);
+    if (iso.bootLoader === "grub") {
+      // GRUB's command line: autoinstall and the seed URL before '---' (curtin copies what
+      // follows into the installed GRUB_CMDLINE_LINUX_DEFAULT), the ';' quoted from GRUB.
+      expect(boot).toContain('"c<wait>"');
+      expect(boot).toContain(
+        `"linux /casper/vmlinuz autoinstall 'ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/' ---<enter><wait>"`,
+      );
+      expect(boot).toContain('"initrd /casper/initrd<enter><wait>"');
+      expect(boot).toMatch(/"boot<enter>",\n\s+\]$/);
+    } else {
+      expect(boot).toContain('"<wait><enter><wait><enter><wait><f6><wait><esc><wait>"');
+      expect(boot).toContain('" autoinstall ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"');
+    }
+    expect(main).toContain(`Ubuntu ${os.slice("ubuntu-".length)} live-server ISO`);
+  });
+
+  it("turns VirtualBox 7's nat-localhostreachable on for the build and off before the export, only when asked", () => {
+    const main = text(render(DEFAULT_IMAGE), PACKER_MAIN_FILE);
+    expect(main).toMatch(/variable "nat_localhost_reachable" \{\n\s+type\s+= bool\n\s+default\s+= false/);
+    expect(main).toContain(
+      'nat_localhost_reachable_on  = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "on"]], 0, var.nat_localhost_reachable ? 1 : 0)',
+    );
+    expect(main).toContain(
+      'nat_localhost_reachable_off = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "off"]], 0, var.nat_localhost_reachable ? 1 : 0)',
+    );
+    expect(main).toMatch(/vboxmanage\s+= concat\(local\.vboxmanage_base, local\.nat_localhost_reachable_on\)/);
+    expect(main).toMatch(/vboxmanage_post\s+= local\.nat_localhost_reachable_off/);
+  });
+
   it("matches the golden files for the default image", async () => {
     const artifacts = render(DEFAULT_IMAGE);
     await expect(text(artifacts, PACKER_MAIN_FILE)).toMatchFileSnapshot("golden/default/k8s-ha.pkr.hcl");
     await expect(text(artifacts, PACKER_PLUGINS_FILE)).toMatchFileSnapshot("golden/default/plugins.pkr.hcl");
+    const noble = render(DEFAULT_IMAGE, "lab", "ubuntu-24.04");
+    await expect(text(noble, PACKER_MAIN_FILE)).toMatchFileSnapshot("golden/ubuntu-24.04/k8s-ha.pkr.hcl");
   });
 });
 
@@ -123,12 +169,14 @@ describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
   const have = haveTools("packer");
 
   it.skipIf(!have).each([
-    ["default image", DEFAULT_IMAGE],
-    ["custom image (extraPackages, other sizes)", CUSTOM_IMAGE],
-  ])("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image) => {
+    ["default image", DEFAULT_IMAGE, "ubuntu-20.04"],
+    ["custom image (extraPackages, other sizes)", CUSTOM_IMAGE, "ubuntu-20.04"],
+    ["ubuntu-22.04", DEFAULT_IMAGE, "ubuntu-22.04"],
+    ["ubuntu-24.04", DEFAULT_IMAGE, "ubuntu-24.04"],
+  ] as const)("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image, os) => {
     const dir = tempDir("packer-validate");
     try {
-      writeOut(dir.dir, render(image));
+      writeOut(dir.dir, render(image, "lab", os));
       const env = packerTestEnv(dir.dir);
       const main = join(dir.dir, PACKER_MAIN_FILE);
       // From another folder: the template must find http/ and scripts/ through path.root.

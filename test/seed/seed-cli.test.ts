@@ -1,9 +1,10 @@
 // `k8s-ha seed` as users run it (the built CLI): every node's ISO read back by every reader
 // equals the rendered files, labelled cidata; the manifest lists the seeds; two runs give the
 // same bytes; SOURCE_DATE_EPOCH, --node, --bundle and --json do what the README says.
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
@@ -131,11 +132,45 @@ describe("seed", () => {
     const out = join(dir, "out dir");
     const result = await seed(example, out);
     expect(result.code).toBe(0);
-    const commands = EXAMPLE_NODES[example]!.map(
-      (node) => `VBoxManage storageattach ${node} --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "${join(out, "nodes", node, "seed.iso")}"`,
-    );
-    expect(result.stdout).toBe(commands.map((c) => `${c}\n`).join(""));
-    expect(result.stderr).not.toContain("VBoxManage");
+    for (const node of EXAMPLE_NODES[example]!) {
+      const iso = join(out, "nodes", node, "seed.iso");
+      // the attach commands are data: stdout; the rest is prose on stderr
+      expect(result.stdout).toContain(
+        `VBoxManage storageattach ${node} --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "${iso}"\n`,
+      );
+      expect(result.stderr).toContain(`VBoxManage showvminfo ${node} --machinereadable\n`);
+    }
+    expect(result.stderr).toContain('storage controller "IDE Controller" assumed (no image record at');
+    expect(result.stderr).not.toContain("VBoxManage storageattach");
+  });
+
+  it("uses the storage controller that build-image recorded for the OVA", async () => {
+    const out = join(dir, "out");
+    const first = await seed(example, out, ["--json"]);
+    const { storageController } = JSON.parse(first.stdout) as { storageController: { name: string; from: string; record: string } };
+    expect(storageController).toMatchObject({ name: "IDE Controller", from: "default" });
+    mkdirSync(dirname(storageController.record), { recursive: true });
+    const stem = basename(storageController.record, ".json");
+    const record = {
+      name: stem.replace(/-[^-]+$/, ""),
+      version: stem.replace(/^.*-/, ""),
+      file: `${stem}.ova`,
+      size: 1,
+      sha256: "b".repeat(64),
+      specSha256: "c".repeat(64),
+      templateFingerprint: "d".repeat(64),
+      packerVersion: "1.6.6",
+      storageController: "IDE",
+      builtAt: "2026-11-30T00:00:00.000Z",
+      buildSeconds: 1,
+    };
+    writeFileSync(storageController.record, JSON.stringify(record));
+    const second = await seed(example, out);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`storage controller "IDE" as recorded in ${storageController.record}:`);
+    for (const node of EXAMPLE_NODES[example]!) {
+      expect(second.stdout).toContain(`VBoxManage storageattach ${node} --storagectl IDE --port 0 --device 0 --type dvddrive`);
+    }
   });
 
   it("honours SOURCE_DATE_EPOCH: every seed and the bundle carry that date", async () => {

@@ -12,7 +12,7 @@ import { bundleArtifact } from "../../src/seed/bundle.js";
 import { blkidUuid, derivedSeedDate, MAX_EPOCH_SECONDS, parseSourceDateEpoch } from "../../src/seed/date.js";
 import { buildSeeds, seedArtifacts } from "../../src/seed/seed-artifacts.js";
 import { ustar } from "../../src/seed/tar.js";
-import { commandLine, quoteArg, storageAttachArgs } from "../../src/seed/vbox.js";
+import { commandLine, quoteArg, showVmInfoArgs, storageAttachArgs } from "../../src/seed/vbox.js";
 import { examplePlan, planOf } from "../helpers/plan.js";
 import { haveTools } from "../helpers/tools.js";
 import { ok } from "../iso/helpers.js";
@@ -167,10 +167,14 @@ describe("ustar", () => {
 });
 
 describe("VBoxManage lines", () => {
-  it("attach the seed to SATA port 1, where the golden image's installer ISO was", () => {
-    expect(commandLine(storageAttachArgs("master01", "/srv/k8s ha/out/nodes/master01/seed.iso"))).toBe(
+  it("attach the seed to port 0, device 0 of the controller they are given", () => {
+    expect(commandLine(storageAttachArgs("master01", "/srv/k8s ha/out/nodes/master01/seed.iso", "IDE Controller"))).toBe(
       'VBoxManage storageattach master01 --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "/srv/k8s ha/out/nodes/master01/seed.iso"',
     );
+    expect(commandLine(storageAttachArgs("master01", "/iso", "IDE"))).toBe(
+      "VBoxManage storageattach master01 --storagectl IDE --port 0 --device 0 --type dvddrive --medium /iso",
+    );
+    expect(commandLine(showVmInfoArgs("master01"))).toBe("VBoxManage showvminfo master01 --machinereadable");
   });
 
   it.each([

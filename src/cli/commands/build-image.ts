@@ -8,6 +8,7 @@ import { imageRecordPath } from "../../packer/record.js";
 import { EXIT, ExitError, UsageError } from "../../errors.js";
 import type { S3Spec } from "../../spec/schema.js";
 import { STDIN, STDIN_NAME } from "../../spec/load.js";
+import { INSTALLER_ISOS } from "../../spec/targets.js";
 import { compileSpec, publishTarget } from "../compile.js";
 
 export interface BuildImageCommandOptions {
@@ -26,8 +27,14 @@ export async function runBuildImage(specPath: string | undefined, options: Build
   const { target } = compiled.plan;
   if (target.provisioning !== "cloud-init") {
     throw new UsageError(
-      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu 20.04 golden image only; nothing was written`,
+      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu golden image only; nothing was written`,
       "Fedora CoreOS and Flatcar nodes boot their distribution's own image with nodes/<node>/config.ign from `k8s-ha render`",
+    );
+  }
+  if (!INSTALLER_ISOS[target.os]) {
+    throw new UsageError(
+      `cluster ${compiled.plan.name} targets ${target.os}: the VirtualBox build installs Ubuntu from its live-server ISO, and ${target.os} has none; nothing was written`,
+      `use ${Object.keys(INSTALLER_ISOS).join(", ")} for a VirtualBox image`,
     );
   }
   const force = options.force ?? false;
@@ -43,6 +50,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     specSha256: compiled.sha256,
     clusterName: compiled.plan.name,
     image: compiled.plan.image,
+    os: target.os,
     assets: compiled.assets.packer,
     dryRun: options.dryRun ?? false,
     renderCommand: ["k8s-ha", "render", compiled.file === STDIN_NAME ? STDIN : compiled.file, "-o", options.output],

@@ -9,7 +9,8 @@ import { bundleArtifact } from "../../seed/bundle.js";
 import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
 import { buildSeeds, seedArtifacts, SEED_VOLUME_ID, selectNodes } from "../../seed/seed-artifacts.js";
 import type { Artifact } from "../../render/artifact.js";
-import { commandLine, storageAttachArgs } from "../../seed/vbox.js";
+import { imageRecordPath, readImageRecord } from "../../packer/record.js";
+import { commandLine, showVmInfoArgs, storageAttachArgs, VBOX_DEFAULT_CONTROLLER } from "../../seed/vbox.js";
 import { sha256 } from "../../write/hash.js";
 import { byteLength } from "../../write/manifest.js";
 import { clusterFiles } from "../../pipeline/artifacts.js";
@@ -47,9 +48,13 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   const artifacts = [...written, manifest];
 
   const out = resolve(options.output);
+  // The controller the baked OVA has, when build-image recorded it in this output folder.
+  const recordPath = imageRecordPath(out, plan.image);
+  const recorded = (await readImageRecord(recordPath))?.storageController;
+  const controller = recorded ?? VBOX_DEFAULT_CONTROLLER;
   const report = seeds.map((seed) => {
     const absolute = join(out, seed.path);
-    const attach = storageAttachArgs(seed.node, absolute);
+    const attach = storageAttachArgs(seed.node, absolute, controller);
     return {
       node: seed.node,
       path: seed.path,
@@ -61,6 +66,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
       date: seed.date.toISOString(),
       blkidUuid: blkidUuid(seed.date),
       attach,
+      showVmInfo: showVmInfoArgs(seed.node),
     };
   });
 
@@ -75,12 +81,19 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   if (bundle) log(`  ${bundle.path}  sha256 ${bundleSha256} (the manifest and ${seeds.length} seed(s))`);
   if (!options.json) {
     // the attach commands are data (a script may run them): stdout; the prose around them: stderr
-    log("attach each seed to its VM (powered off) before its first boot:");
+    log(
+      recorded
+        ? `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" as recorded in ${recordPath}:`
+        : `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" assumed (no image record at ${recordPath}):`,
+    );
     for (const seed of report) process.stdout.write(`${commandLine(seed.attach)}\n`);
+    log("VirtualBox may name the controller differently (\"IDE\" after an OVA import); the VM's own names are its storagecontrollername<N> lines:");
+    for (const seed of report) log(`  ${commandLine(seed.showVmInfo)}`);
   } else {
     const result = {
       cluster: plan.name,
       output: out,
+      storageController: { name: controller, from: recorded ? "image record" : "default", record: recordPath },
       seeds: report,
       bundle: bundle
         ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: bundleSha256, size: byteLength(bundle.contents) }

@@ -5,22 +5,6 @@
 #   packer init . && packer build .        (Packer >= 1.7, this folder)
 #   packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)
 
-variable "iso_url" {
-  type        = string
-  default     = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso"
-  description = "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download."
-}
-
-variable "iso_checksum" {
-  type        = string
-  default     = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b"
-  description = "Checksum of iso_url, pinned so that validate needs no network."
-  validation {
-    condition     = (substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || (substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)
-    error_message = "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL."
-  }
-}
-
 variable "vm_name" {
   type        = string
   default     = "k8s-ha-ubuntu-20.04"
@@ -69,16 +53,32 @@ variable "extra_packages" {
   description = "Debian packages installed after the base set (spec.image.extraPackages)."
 }
 
-variable "headless" {
-  type        = bool
-  default     = true
-  description = "Run VirtualBox without a window; false shows the installer's console."
-}
-
 variable "output_directory" {
   type        = string
   default     = "output-k8s-ha-ubuntu-20.04-0.1.0"
   description = "Where Packer writes the OVA; k8s-ha build-image points it at a staging folder."
+}
+
+variable "iso_url" {
+  type        = string
+  default     = "https://releases.ubuntu.com/20.04.6/ubuntu-20.04.6-live-server-amd64.iso"
+  description = "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download."
+}
+
+variable "iso_checksum" {
+  type        = string
+  default     = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f007df2e9ed5196c13d8f9153c8b"
+  description = "Checksum of iso_url, pinned so that validate needs no network."
+  validation {
+    condition     = (substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || (substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)
+    error_message = "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL."
+  }
+}
+
+variable "headless" {
+  type        = bool
+  default     = true
+  description = "Run VirtualBox without a window; false shows the installer's console."
 }
 
 variable "boot_command" {
@@ -89,6 +89,27 @@ variable "boot_command" {
     "<enter>",
   ]
   description = "Keys typed at the ISO's BIOS boot menu (isolinux) to start an unattended autoinstall."
+}
+
+variable "nat_localhost_reachable" {
+  type        = bool
+  default     = false
+  description = "VirtualBox >= 7 only (k8s-ha build-image sets it there): let the installer reach Packer's HTTP server at 10.0.2.2 during the build, and turn that off again before the export."
+}
+
+locals {
+  # Disk first: the empty disk falls through to the installer ISO on the first boot, and the
+  # installed system boots from disk after the installer's reboot, ISO or not (and so do clones).
+  vboxmanage_base = [
+    ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
+    ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
+    ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
+    ["modifyvm", "{{ .Name }}", "--vram", "16"],
+  ]
+  # VirtualBox >= 7 only (nat_localhost_reachable): the installer must reach Packer's HTTP server;
+  # the OVA must not carry that into every clone.
+  nat_localhost_reachable_on  = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "on"]], 0, var.nat_localhost_reachable ? 1 : 0)
+  nat_localhost_reachable_off = slice([["modifyvm", "{{ .Name }}", "--nat-localhostreachable1", "off"]], 0, var.nat_localhost_reachable ? 1 : 0)
 }
 
 source "virtualbox-iso" "ubuntu" {
@@ -105,18 +126,13 @@ source "virtualbox-iso" "ubuntu" {
   headless             = var.headless
   # Guest additions need a compiler in the guest and a download; the nodes need neither.
   guest_additions_mode = "disable"
-  # Disk first: the empty disk falls through to the installer ISO on the first boot, and the
-  # installed system boots from disk after the installer's reboot, ISO or not (and so do clones).
-  vboxmanage = [
-    ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
-    ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
-    ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
-    ["modifyvm", "{{ .Name }}", "--vram", "16"],
-  ]
+  vboxmanage           = concat(local.vboxmanage_base, local.nat_localhost_reachable_on)
+  # Before the export: the OVA must not carry the build's NAT setting into every clone.
+  vboxmanage_post = local.nat_localhost_reachable_off
 
   # Unattended install: the autoinstall seed in http/ answers subiquity.
   http_directory = "${path.root}/http"
-  boot_wait      = "8s"
+  boot_wait      = "4s"
   boot_command   = var.boot_command
 
   # The build user from http/user-data. The installer's own sshd is stopped by the seed, but

@@ -6,7 +6,7 @@
 packer {
   required_plugins {
     virtualbox = {
-      version = ">= 1.1.0"
+      version = ">= 1.1.0, < 2.0.0"
       source  = "github.com/hashicorp/virtualbox"
     }
   }

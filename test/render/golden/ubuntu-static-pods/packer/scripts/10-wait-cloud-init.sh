@@ -29,6 +29,7 @@ esac
 
 # apt-daily and unattended-upgrades start on the first boot and take the dpkg lock that the next
 # script needs. Stop their timers for the build only (not disabled: a clone runs them as usual);
-# the apt calls also wait for the lock (DPkg::Lock::Timeout) in case a run already started.
+# the next script waits for their locks (DPkg::Lock::Timeout, and retries of apt-get update) in
+# case a run already started.
 systemctl stop apt-daily.timer apt-daily-upgrade.timer || true
 echo "10-wait-cloud-init: first boot finished after ${waited}s"
