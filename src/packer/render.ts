@@ -8,8 +8,10 @@
 // - Debian's Packer 1.6.6 (what CI has) rejects `required_plugins` and `templatefile`, so the
 //   main template must stand on its own: `packer validate packer/k8s-ha.pkr.hcl`.
 import type { ImageSpec } from "../spec/schema.js";
+import { OS_FACTS, type TargetOs } from "../spec/targets.js";
 import { GENERATED_BANNER, type Artifact } from "../render/artifact.js";
 import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem, type HclValue } from "./hcl.js";
+import { OVMF_FIRMWARE, QEMU_HTTP_FILES, QEMU_SOURCE, qemuSourceBody } from "./qemu.js";
 
 export const PACKER_DIR = "packer";
 export const PACKER_MAIN_FILE = "packer/k8s-ha.pkr.hcl";
@@ -22,7 +24,9 @@ export const PACKER_ASSET_FILES = [
   "scripts/10-wait-cloud-init.sh",
   "scripts/20-install-packages.sh",
   "scripts/90-generalize.sh",
+  "scripts/95-check-image.sh",
   "scripts/99-shutdown.sh",
+  ...QEMU_HTTP_FILES,
 ] as const;
 export type PackerAssetFile = (typeof PACKER_ASSET_FILES)[number];
 /** Contents of each asset file, by its path under packer/. */
@@ -34,6 +38,8 @@ export const UBUNTU_ISO_CHECKSUM = "sha256:b8f31413336b9393ad5d8ef0282717b2ab19f
 /** `required_plugins` version: 1.1.0 turns on --nat-localhostreachable1 on VirtualBox 7, without
  * which the installer cannot reach Packer's HTTP server (and the flag itself breaks VirtualBox 6). */
 export const VIRTUALBOX_PLUGIN_VERSION = ">= 1.1.0";
+/** The qemu plugin: 1.x keeps the 1.6.6 builder's options (disk_image, qemuargs, http_bind_address). */
+export const QEMU_PLUGIN_VERSION = ">= 1.0.0, < 2.0.0";
 
 /** The build user made by packer/http/user-data and deleted by packer/scripts/99-shutdown.sh. */
 const BUILD_USER = "packer";
@@ -46,8 +52,16 @@ export interface PackerInput {
    * rebuild that takes the better part of an hour. */
   clusterName: string;
   image: ImageSpec;
+  /** The OS baked: the cloud image the qemu builder starts from, the versions the image check expects. */
+  os: TargetOs;
   assets: PackerAssets;
 }
+
+/** The HTTP files each builder serves to its build VM: the autoinstall seed, or the cloud-init user. */
+const HTTP_FILES: Record<ImageSpec["builder"], readonly PackerAssetFile[]> = {
+  virtualbox: ["http/meta-data", "http/user-data"],
+  qemu: QEMU_HTTP_FILES,
+};
 
 const v = (name: string) => expr(`var.${name}`);
 
@@ -71,22 +85,26 @@ interface Variable {
   rule?: [string, string];
 }
 
-function variables(image: ImageSpec): Variable[] {
+function variables(image: ImageSpec, os: TargetOs): Variable[] {
   const atLeast = (name: string, min: number, unit = ""): [string, string] => [
     `var.${name} >= ${min}`,
     `The ${name} must be at least ${min}${unit}.`,
   ];
+  const cloudImage = image.builder === "qemu" ? OS_FACTS[os].cloudImage : undefined;
+  if (image.builder === "qemu" && !cloudImage) throw new Error(`no cloud image for ${os}`);
   return [
     {
       name: "iso_url",
       type: "string",
-      default: UBUNTU_ISO_URL,
-      description: "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download.",
+      default: cloudImage?.url ?? UBUNTU_ISO_URL,
+      description: cloudImage
+        ? `${OS_FACTS[os].name} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`
+        : "Ubuntu 20.04 live-server ISO: a URL, or a local path to skip the download.",
     },
     {
       name: "iso_checksum",
       type: "string",
-      default: UBUNTU_ISO_CHECKSUM,
+      default: cloudImage?.checksum ?? UBUNTU_ISO_CHECKSUM,
       description: "Checksum of iso_url, pinned so that validate needs no network.",
       rule: [
         '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
@@ -139,14 +157,23 @@ function variables(image: ImageSpec): Variable[] {
       name: "headless",
       type: "bool",
       default: true,
-      description: "Run VirtualBox without a window; false shows the installer's console.",
+      description:
+        image.builder === "qemu"
+          ? "Run qemu without a window; false shows the VM's console."
+          : "Run VirtualBox without a window; false shows the installer's console.",
     },
     {
       name: "output_directory",
       type: "string",
       default: `output-${image.name}-${image.version}`,
-      description: "Where Packer writes the OVA; k8s-ha build-image points it at a staging folder.",
+      description: `Where Packer writes the ${image.builder === "qemu" ? "qcow2" : "OVA"}; k8s-ha build-image points it at a staging folder.`,
     },
+    ...(image.builder === "qemu" ? qemuVariables() : virtualBoxVariables()),
+  ];
+}
+
+function virtualBoxVariables(): Variable[] {
+  return [
     {
       name: "boot_command",
       type: "list(string)",
@@ -156,12 +183,29 @@ function variables(image: ImageSpec): Variable[] {
   ];
 }
 
+function qemuVariables(): Variable[] {
+  return [
+    {
+      name: "accelerator",
+      type: "string",
+      default: "",
+      description: 'qemu accelerator: "kvm", "tcg" (emulation), or empty for Packer\'s choice (kvm when /dev/kvm exists).',
+    },
+    {
+      name: "firmware",
+      type: "string",
+      default: OVMF_FIRMWARE,
+      description: "UEFI firmware for qemu's -bios (Debian/Ubuntu package ovmf; Fedora: /usr/share/edk2/ovmf/OVMF_CODE.fd).",
+    },
+  ];
+}
+
 function validation(condition: string, message: string): HclBodyItem {
   return block("validation", [], [attr("condition", expr(condition)), attr("error_message", message)]);
 }
 
-function variableBlocks(image: ImageSpec): HclBodyItem[] {
-  return variables(image).flatMap((variable, i) => [
+function variableBlocks(image: ImageSpec, os: TargetOs): HclBodyItem[] {
+  return variables(image, os).flatMap((variable, i) => [
     ...(i > 0 ? [blank] : []),
     block("variable", [variable.name], [
       attr("type", expr(variable.type)),
@@ -244,16 +288,38 @@ function source(): HclBodyItem {
   ]);
 }
 
-function build(): HclBodyItem {
+function qemuSource(): HclBodyItem {
+  return block("source", [QEMU_SOURCE.type, QEMU_SOURCE.name], qemuSourceBody({
+    v,
+    buildUser: BUILD_USER,
+    buildPassword: BUILD_PASSWORD,
+    shutdownCommand: `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}`,
+  }));
+}
+
+function build(image: ImageSpec, os: TargetOs): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
+  const source = image.builder === "qemu" ? `source.${QEMU_SOURCE.type}.${QEMU_SOURCE.name}` : "source.virtualbox-iso.ubuntu";
   return block("build", [], [
-    attr("sources", ["source.virtualbox-iso.ubuntu"]),
+    attr("sources", [source]),
     blank,
     block("provisioner", ["shell"], [
-      comment("Every script runs as root, with EXTRA_PACKAGES in its environment."),
+      comment(
+        "Every script runs as root, with EXTRA_PACKAGES in its environment; 95-check-image.sh fails\n" +
+          `the build unless keepalived and haproxy are the releases k8s-ha renders for (${OS_FACTS[os].name}).`,
+      ),
       attr("execute_command", "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"),
-      attr("environment_vars", [template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')])]),
-      attr("scripts", [script("10-wait-cloud-init.sh"), script("20-install-packages.sh"), script("90-generalize.sh")]),
+      attr("environment_vars", [
+        template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
+        `EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived}`,
+        `EXPECT_HAPROXY=${OS_FACTS[os].haproxy}`,
+      ]),
+      attr("scripts", [
+        script("10-wait-cloud-init.sh"),
+        script("20-install-packages.sh"),
+        script("90-generalize.sh"),
+        script("95-check-image.sh"),
+      ]),
     ]),
     blank,
     block("provisioner", ["file"], [
@@ -267,32 +333,41 @@ function header(lines: string): HclBodyItem[] {
   return [comment(`${GENERATED_BANNER}\n\n${lines}`), blank];
 }
 
-function mainTemplate(image: ImageSpec): string {
+function mainTemplate(image: ImageSpec, os: TargetOs): string {
+  const what =
+    image.builder === "qemu"
+      ? `The k8s-ha golden image, a qcow2 baked by qemu from the ${OS_FACTS[os].name} cloud image,\n`
+      : "The k8s-ha golden image: Ubuntu 20.04 ";
   return renderHcl([
     ...header(
-      "The k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw, the services\n" +
+      `${what}with keepalived, haproxy, curl and ufw, the services\n` +
         "disabled until a node's NoCloud seed configures them. Built by `k8s-ha build-image`, or:\n" +
         "  packer init . && packer build .        (Packer >= 1.7, this folder)\n" +
         "  packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)",
     ),
-    ...variableBlocks(image),
+    ...variableBlocks(image, os),
     blank,
-    source(),
+    image.builder === "qemu" ? qemuSource() : source(),
     blank,
-    build(),
+    build(image, os),
   ]);
 }
 
-function pluginsFile(): string {
+/** Packer >= 1.7 installs builders as plugins; these are the versions the template was checked with. */
+const PLUGINS: Record<ImageSpec["builder"], { name: string; version: string; source: string }> = {
+  virtualbox: { name: "virtualbox", version: VIRTUALBOX_PLUGIN_VERSION, source: "github.com/hashicorp/virtualbox" },
+  qemu: { name: "qemu", version: QEMU_PLUGIN_VERSION, source: "github.com/hashicorp/qemu" },
+};
+
+function pluginsFile(image: ImageSpec): string {
+  const plugin = PLUGINS[image.builder];
   return renderHcl([
     ...header(
-      "Packer >= 1.7: `packer init` installs the VirtualBox plugin. Kept apart from the\n" +
+      `Packer >= 1.7: \`packer init\` installs the ${image.builder === "qemu" ? "qemu" : "VirtualBox"} plugin. Kept apart from the\n` +
         "template because Packer 1.6.6 rejects `required_plugins`.",
     ),
     block("packer", [], [
-      block("required_plugins", [], [
-        attr("virtualbox", { version: VIRTUALBOX_PLUGIN_VERSION, source: "github.com/hashicorp/virtualbox" }),
-      ]),
+      block("required_plugins", [], [attr(plugin.name, { version: plugin.version, source: plugin.source })]),
     ]),
   ]);
 }
@@ -310,10 +385,12 @@ function withBanner(contents: string): string {
 /** The files of out/packer/, in a fixed order. */
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
-    { path: PACKER_PLUGINS_FILE, contents: pluginsFile(), mode: 0o644 },
-    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image), mode: 0o644 },
+    { path: PACKER_PLUGINS_FILE, contents: pluginsFile(input.image), mode: 0o644 },
+    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os), mode: 0o644 },
   ];
-  for (const file of PACKER_ASSET_FILES) {
+  const served = new Set(Object.values(HTTP_FILES).flat());
+  const used = PACKER_ASSET_FILES.filter((file) => !served.has(file) || HTTP_FILES[input.image.builder].includes(file));
+  for (const file of used) {
     const contents = input.assets[file];
     if (typeof contents !== "string") throw new Error(`packer asset missing: ${file}`);
     artifacts.push({

@@ -15,7 +15,7 @@ let assets: PackerAssets;
 let main: string;
 beforeAll(async () => {
   assets = await loadPackerAssets();
-  const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, assets });
+  const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets });
   main = String(rendered.find((a) => a.path === PACKER_MAIN_FILE)?.contents);
 });
 

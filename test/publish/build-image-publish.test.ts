@@ -29,7 +29,7 @@ async function bucket(): Promise<string> {
 /** The fingerprint build-image computes for this spec's template: a record with it is up to date. */
 async function fingerprintOf(spec: string): Promise<string> {
   const compiled = await compileSpec(spec);
-  return templateFingerprint(renderPacker({ clusterName: compiled.plan.name, image: compiled.plan.image, assets: await loadPackerAssets() }));
+  return templateFingerprint(renderPacker({ clusterName: compiled.plan.name, image: compiled.plan.image, os: compiled.plan.target.os, assets: await loadPackerAssets() }));
 }
 
 async function catalogue(name: string): Promise<{ versions: { version: string; files: { role: string; sha256: string }[] }[] } | undefined> {

@@ -25,8 +25,14 @@ export async function runBuildImage(specPath: string | undefined, options: Build
   const { target } = compiled.plan;
   if (target.provisioning !== "cloud-init") {
     throw new UsageError(
-      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu 20.04 golden image only; nothing was written`,
+      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu and Debian golden images only; nothing was written`,
       "Fedora CoreOS and Flatcar nodes boot their distribution's own image with nodes/<node>/config.ign from `k8s-ha render`",
+    );
+  }
+  if (target.os === "debian-12" && compiled.plan.image.builder === "virtualbox") {
+    throw new UsageError(
+      `cluster ${compiled.plan.name} targets debian-12: the VirtualBox build installs Ubuntu from its ISO; nothing was written`,
+      "set spec.image.builder: qemu to bake a Debian 12 qcow2 from Debian's cloud image",
     );
   }
   const force = options.force ?? false;
@@ -42,6 +48,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     specSha256: compiled.sha256,
     clusterName: compiled.plan.name,
     image: compiled.plan.image,
+    os: target.os,
     assets: compiled.assets.packer,
     dryRun: options.dryRun ?? false,
     force,

@@ -30,6 +30,8 @@ echo "90-generalize: network"
 # The installer's DHCP config would apply next to the seed's static address on every clone;
 # cloud-init writes 50-cloud-init.yaml from the seed's network-config instead.
 rm -f /etc/netplan/00-installer-config.yaml /etc/netplan/50-cloud-init.yaml
+# Debian's cloud images have no netplan: there cloud-init wrote the build VM's DHCP for ifupdown.
+rm -f /etc/network/interfaces.d/50-cloud-init /etc/network/interfaces.d/50-cloud-init.cfg
 
 echo "90-generalize: machine identity"
 # An empty machine-id (not a missing one) makes systemd generate a new one on the next boot;
