@@ -15,7 +15,6 @@
 # both until then.
 # Every check runs to its end (a failure is counted, not fatal), so that the log lists them all.
 set -eu
-set -f
 
 passed=0
 failed=0
@@ -42,7 +41,9 @@ check_release() {
   esac
 }
 
-# Packages: the base set and EXTRA_PACKAGES (name=version checks the version too).
+# Packages: the base set and EXTRA_PACKAGES (name=version checks the version too), split on
+# spaces and never globbed.
+set -f
 for spec in keepalived haproxy curl ufw cloud-init ${EXTRA_PACKAGES:-}; do
   name=${spec%%=*}
   status=$(dpkg-query --show --showformat='${Status} ${Version}' "$name" 2>/dev/null) || status=""
@@ -59,6 +60,7 @@ for spec in keepalived haproxy curl ufw cloud-init ${EXTRA_PACKAGES:-}; do
     *) fail "package $name" "not installed (${status:-unknown to dpkg})" ;;
   esac
 done
+set +f
 check_release keepalived "${EXPECT_KEEPALIVED:?}"
 check_release haproxy "${EXPECT_HAPROXY:?}"
 
