@@ -30,6 +30,13 @@ tools=(
   mkfs.ext4:e2fsprogs
   setpriv:util-linux
   flock:util-linux
+  # the qemu bake (test/bake/bake-boot.test.ts, scripts/build-test-cloud-image.sh)
+  qemu-img:qemu-utils
+  sfdisk:fdisk
+  mkfs.vfat:dosfstools
+  mcopy:mtools
+  grub-mkstandalone:grub-efi-amd64-bin
+  debugfs:e2fsprogs
 )
 
 missing=()
@@ -39,6 +46,8 @@ for pair in "${tools[@]}"; do
   # keepalived and haproxy live in /usr/sbin, which a non-login PATH may lack
   command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("$package")
 done
+# UEFI firmware of the qemu bake: a file, not a program
+[ -e /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-tools: every tool is present"

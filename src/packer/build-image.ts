@@ -1,8 +1,9 @@
 // `k8s-ha build-image`: bakes the golden image with Packer and records it.
 //   skip if the image record matches the template fingerprint (unless --force)
-//   → preflight (Packer, VirtualBox) → write DIR/packer/ → packer init (>= 1.7) → validate → build
-//   → OVA found from Packer's artifact lines → sha256 → DIR/images/<name>-<version>.ova + .json
-// Packer writes into a staging folder inside DIR/images; only a finished, checksummed OVA is
+//   → preflight (Packer; VirtualBox, or qemu and its accelerator) → write DIR/packer/
+//   → packer init (>= 1.7) → validate → build (the image checks run in the build VM)
+//   → image found from Packer's artifact lines → sha256 → DIR/images/<name>-<version>.ova|.qcow2 + .json
+// Packer writes into a staging folder inside DIR/images; only a finished, checksummed image is
 // moved into place, so a failure or a Ctrl-C leaves nothing half-written behind.
 import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -10,6 +11,8 @@ import { ExternalError, InterruptedError } from "../errors.js";
 import type { Artifact } from "../render/artifact.js";
 import type { ImageSpec } from "../spec/schema.js";
 import type { TargetOs } from "../spec/targets.js";
+import { ImageCheckCollector } from "./image-check.js";
+import { qemuPreflight, type QemuHost } from "./qemu-host.js";
 import { loadPackerAssets } from "./assets.js";
 import { hashFile } from "../write/hash.js";
 import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
@@ -37,13 +40,14 @@ export interface BuildImageOptions {
   specSha256: string;
   clusterName: string;
   image: ImageSpec;
-  /** spec.target.os: the Ubuntu release the template installs. */
-  os: TargetOs;
+  /** spec.target.os (default ubuntu-20.04): the installer ISO (VirtualBox) or cloud image (qemu), the checked versions. */
+  os?: TargetOs;
   dryRun?: boolean;
   force?: boolean;
   /** The Packer binary (default "packer" on PATH); tests point it elsewhere. */
   packer?: string;
-  /** Check for VBoxManage before building (default true; tests with the null builder turn it off). */
+  /** Check for the builder's hypervisor before building: VBoxManage, or qemu (default true; tests
+   * with the null builder turn it off). */
   requireVirtualBox?: boolean;
   /** Progress and logs. */
   stderr: NodeJS.WritableStream;
@@ -76,7 +80,7 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
       artifacts: renderPacker({
         clusterName: options.clusterName,
         image: options.image,
-        os: options.os,
+        os: options.os ?? "ubuntu-20.04",
         assets: options.assets ?? (await loadPackerAssets()),
       }),
       mainFile: PACKER_MAIN_FILE,
@@ -126,14 +130,18 @@ interface BakeContext {
 
 async function bake(ctx: BakeContext): Promise<ImageRecord> {
   const { options, outDir, progress, watch } = ctx;
+  const qemuBuild = options.image.builder === "qemu";
+  const checkHost = options.requireVirtualBox ?? true;
   const tools = await preflight({
     packer: options.packer ?? "packer",
-    requireVirtualBox: options.requireVirtualBox ?? true,
+    requireVirtualBox: checkHost && !qemuBuild,
     env: ctx.env,
   });
+  const qemu: QemuHost | undefined = checkHost && qemuBuild ? await qemuPreflight(ctx.env) : undefined;
   progress.info(
     `Packer ${tools.packerVersion.text} (${tools.packer})` +
-      (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : ""),
+      (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : "") +
+      (qemu ? `, qemu ${qemu.version} (${qemu.qemu}), accelerator ${qemu.accelerator}${qemu.accelerator === "tcg" ? ": no usable KVM, the CPU is emulated (slower)" : ""}` : ""),
   );
   if (tools.templateVars.nat_localhost_reachable) {
     progress.info(
@@ -158,11 +166,12 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       mainFile: join(outDir, ctx.template.mainFile),
       plugins: supportsPlugins(tools.packerVersion),
       outputDirectory: join(staging, "output"),
-      vars: tools.templateVars,
+      vars: { ...tools.templateVars, ...(qemu ? { accelerator: qemu.accelerator } : {}) },
     });
+    const checks = new ImageCheckCollector();
     const step = async (what: string, args: string[]): Promise<PackerRunResult> => {
       progress.stage(what);
-      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, watch });
+      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, watch, onUi: (line) => checks.add(line) });
       if (result.interrupted || watch.interrupted) throw interrupted();
       if (result.code !== 0) throw packerFailed(what, result);
       return result;
@@ -173,27 +182,29 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     const build = await step("packer build", commands.build);
 
     const files = build.artifacts.flatMap((a) => a.files).map((file) => resolve(templateDir, file));
-    const ova = files.find((file) => file.toLowerCase().endsWith(".ova"));
-    if (!ova) {
+    const extension = imageExtension(options.image);
+    const image = files.find((file) => file.toLowerCase().endsWith(extension));
+    if (!image) {
       throw new ExternalError(
-        `packer build finished but reported no .ova artifact (files: ${files.join(", ") || "none"})`,
-        'the template must build one OVA (virtualbox-iso with format = "ova")',
+        `packer build finished but reported no ${extension} artifact (files: ${files.join(", ") || "none"})`,
+        qemuBuild ? 'the template must build one qcow2 (qemu with format = "qcow2")' : 'the template must build one OVA (virtualbox-iso with format = "ova")',
       );
     }
     progress.stage("sha256");
-    const { sha256, size } = await hashFile(ova, { stop: () => watch.interrupted });
-    const storageController = await ovaIdeController(ova);
+    const { sha256, size } = await hashFile(image, { stop: () => watch.interrupted });
+    const storageController = qemuBuild ? undefined : await ovaIdeController(image);
     if (watch.interrupted) throw interrupted();
 
     // From here on, finish: the old record goes first, so that no state pairs a record with
-    // an OVA it does not describe.
-    const finalOva = join(imagesDir, `${ctx.stem}.ova`);
+    // an image it does not describe.
+    const finalImage = join(imagesDir, `${ctx.stem}${extension}`);
     await rm(ctx.recordPath, { force: true });
-    await moveFile(ova, finalOva);
+    await moveFile(image, finalImage);
+    const imageCheck = checks.result();
     const record: ImageRecord = {
       name: options.image.name,
       version: options.image.version,
-      file: `${ctx.stem}.ova`,
+      file: `${ctx.stem}${extension}`,
       size,
       sha256,
       specSha256: options.specSha256,
@@ -201,16 +212,25 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       packerVersion: tools.packerVersion.text,
       ...(tools.virtualBoxVersion ? { virtualBoxVersion: tools.virtualBoxVersion } : {}),
       ...(storageController ? { storageController } : {}),
+      ...(options.image.builder ? { builder: options.image.builder, os: options.os ?? "ubuntu-20.04" } : {}),
+      ...(qemu ? { qemu: { version: qemu.version, accelerator: qemu.accelerator } } : {}),
+      ...(imageCheck ? { imageCheck } : {}),
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
     };
     await writeImageRecord(ctx.recordPath, record);
-    progress.info(`image ${finalOva}: ${size} bytes, sha256 ${sha256}`);
+    if (imageCheck) progress.info(`image checks: ${imageCheck.checks.length} passed`);
+    progress.info(`image ${finalImage}: ${size} bytes, sha256 ${sha256}`);
     progress.info(`record ${ctx.recordPath}`);
     return record;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** ".qcow2" for the qemu builder, ".ova" for VirtualBox. */
+export function imageExtension(image: Pick<ImageSpec, "builder">): string {
+  return image.builder === "qemu" ? ".qcow2" : ".ova";
 }
 
 function packerFailed(what: string, result: PackerRunResult): ExternalError {
@@ -254,7 +274,7 @@ async function printDryRun(
   progress.info(
     `dry run: nothing was written. A bake writes ${template.artifacts.length} files to ${join(outDir, PACKER_DIR)} ` +
       `(template fingerprint ${fingerprint.slice(0, 12)}), runs the commands below in a private folder, then records ` +
-      `${join(outDir, IMAGES_DIR, `${stem}.ova`)}; by hand, the OVA lands in ${outputDirectory}`,
+      `${join(outDir, IMAGES_DIR, `${stem}${imageExtension(options.image)}`)}; by hand, the image lands in ${outputDirectory}`,
   );
   const out = options.stdout ?? options.stderr;
   if (options.renderCommand) out.write(`${shellQuote(options.renderCommand)}\n`);

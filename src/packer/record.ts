@@ -13,8 +13,8 @@ const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 export const imageRecordSchema = z.object({
   name: z.string().min(1),
   version: z.string().min(1),
-  /** The OVA, relative to the record's folder. */
-  file: z.string().regex(/^[^/\\]+\.ova$/),
+  /** The image (an OVA from VirtualBox, a qcow2 from qemu), relative to the record's folder. */
+  file: z.string().regex(/^[^/\\]+\.(ova|qcow2)$/),
   size: z.int().nonnegative(),
   sha256: hex64,
   /** sha256 of the spec file the image was built from. */
@@ -25,6 +25,20 @@ export const imageRecordSchema = z.object({
   virtualBoxVersion: z.string().optional(),
   /** The OVA's IDE controller, where a node's seed ISO goes (read from its OVF at bake time). */
   storageController: z.string().min(1).optional(),
+  /** spec.image.builder and spec.target.os; absent in records written before the qemu builder. */
+  builder: z.enum(["virtualbox", "qemu"]).optional(),
+  os: z.string().optional(),
+  /** qemu's version and accelerator (kvm, or tcg: emulated) for a qemu bake. */
+  qemu: z.object({ version: z.string(), accelerator: z.string() }).optional(),
+  /** What packer/scripts/95-check-image.sh checked in the build VM (a failed check fails the build). */
+  imageCheck: z
+    .object({
+      passed: z.boolean(),
+      checks: z.array(z.string()),
+      /** Installed Debian package versions, by name. */
+      packages: z.record(z.string(), z.string()),
+    })
+    .optional(),
   /** When the build finished (ISO 8601, UTC) and how long it took. */
   builtAt: z.string(),
   buildSeconds: z.number().nonnegative(),

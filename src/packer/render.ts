@@ -8,11 +8,14 @@
 // - Debian's Packer 1.6.6 (what CI has) rejects `required_plugins` and `templatefile`, so the
 //   main template must stand on its own: `packer validate packer/k8s-ha.pkr.hcl`.
 import type { ImageSpec } from "../spec/schema.js";
-import { OS_NAMES, type TargetOs } from "../spec/targets.js";
+import { OS_FACTS, OS_NAMES, type TargetOs } from "../spec/targets.js";
 import { GENERATED_BANNER, type Artifact } from "../render/artifact.js";
 import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem } from "./hcl.js";
+import { OVMF_FIRMWARE, QEMU_HTTP_FILES, QEMU_SOURCE, qemuSourceBody } from "./qemu.js";
 import { variableBlocks, type Variable } from "./variables.js";
 import {
+  BUILD_PASSWORD,
+  BUILD_USER,
   SHUTDOWN_SCRIPT_REMOTE,
   VIRTUALBOX_PLUGIN_VERSION,
   VIRTUALBOX_SOURCE,
@@ -32,7 +35,9 @@ export const PACKER_ASSET_FILES = [
   "scripts/10-wait-cloud-init.sh",
   "scripts/20-install-packages.sh",
   "scripts/90-generalize.sh",
+  "scripts/95-check-image.sh",
   "scripts/99-shutdown.sh",
+  ...QEMU_HTTP_FILES,
 ] as const;
 export type PackerAssetFile = (typeof PACKER_ASSET_FILES)[number];
 /** Contents of each asset file, by its path under packer/. */
@@ -44,9 +49,72 @@ export interface PackerInput {
    * rebuild that takes the better part of an hour. */
   clusterName: string;
   image: ImageSpec;
-  /** spec.target.os: which Ubuntu release the installer ISO installs. */
+  /** spec.target.os: the release the installer ISO installs (VirtualBox) or the cloud image the
+   * qemu builder starts from; the versions the image check expects. */
   os: TargetOs;
   assets: PackerAssets;
+}
+
+/** The qemu plugin: 1.x keeps the 1.6.6 builder's options (disk_image, qemuargs, http_bind_address). */
+export const QEMU_PLUGIN_VERSION = ">= 1.0.0, < 2.0.0";
+
+/** The HTTP files each builder serves to its build VM: the autoinstall seed, or the cloud-init user. */
+const HTTP_FILES: Record<ImageSpec["builder"], readonly PackerAssetFile[]> = {
+  virtualbox: ["http/meta-data", "http/user-data"],
+  qemu: QEMU_HTTP_FILES,
+};
+
+const v = (name: string) => expr(`var.${name}`);
+
+/** Variables read only by the qemu source: the cloud image it starts from, and how qemu runs. */
+function qemuVariables(os: TargetOs): Variable[] {
+  const cloudImage = OS_FACTS[os].cloudImage;
+  if (!cloudImage) throw new Error(`no cloud image for ${os}`);
+  return [
+    {
+      name: "iso_url",
+      type: "string",
+      default: cloudImage.url,
+      description: `${OS_NAMES[os]} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`,
+    },
+    {
+      name: "iso_checksum",
+      type: "string",
+      default: cloudImage.checksum,
+      description: "Checksum of iso_url, pinned so that validate needs no network.",
+      rule: [
+        '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
+          '(substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)',
+        "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL.",
+      ],
+    },
+    {
+      name: "headless",
+      type: "bool",
+      default: true,
+      description: "Run qemu without a window; false shows the VM's console.",
+    },
+    {
+      name: "accelerator",
+      type: "string",
+      default: "",
+      description: 'qemu accelerator: "kvm", "tcg" (emulation), or empty for Packer\'s choice (kvm when /dev/kvm exists).',
+    },
+    {
+      name: "firmware",
+      type: "string",
+      default: OVMF_FIRMWARE,
+      description: "UEFI firmware for qemu's -bios (Debian/Ubuntu package ovmf; Fedora: /usr/share/edk2/ovmf/OVMF_CODE.fd).",
+    },
+  ];
+}
+
+function qemuSource(): HclBodyItem {
+  return block(
+    "source",
+    [QEMU_SOURCE.type, QEMU_SOURCE.name],
+    qemuSourceBody({ v, buildUser: BUILD_USER, buildPassword: BUILD_PASSWORD, shutdownCommand: `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}` }),
+  );
 }
 
 /** Variables every builder reads: the image's name, size and packages, and where it goes. */
@@ -106,16 +174,29 @@ function sharedVariables(image: ImageSpec): Variable[] {
   ];
 }
 
-function build(): HclBodyItem {
+function build(image: ImageSpec, os: TargetOs): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
+  const source = image.builder === "qemu" ? `source.${QEMU_SOURCE.type}.${QEMU_SOURCE.name}` : VIRTUALBOX_SOURCE;
   return block("build", [], [
-    attr("sources", [VIRTUALBOX_SOURCE]),
+    attr("sources", [source]),
     blank,
     block("provisioner", ["shell"], [
-      comment("Every script runs as root, with EXTRA_PACKAGES in its environment."),
+      comment(
+        "Every script runs as root, with EXTRA_PACKAGES in its environment; 95-check-image.sh fails\n" +
+          `the build unless keepalived and haproxy are the releases k8s-ha renders for (${OS_FACTS[os].name}).`,
+      ),
       attr("execute_command", "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"),
-      attr("environment_vars", [template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')])]),
-      attr("scripts", [script("10-wait-cloud-init.sh"), script("20-install-packages.sh"), script("90-generalize.sh")]),
+      attr("environment_vars", [
+        template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
+        `EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived}`,
+        `EXPECT_HAPROXY=${OS_FACTS[os].haproxy}`,
+      ]),
+      attr("scripts", [
+        script("10-wait-cloud-init.sh"),
+        script("20-install-packages.sh"),
+        script("90-generalize.sh"),
+        script("95-check-image.sh"),
+      ]),
     ]),
     blank,
     block("provisioner", ["file"], [
@@ -130,34 +211,37 @@ function header(lines: string): HclBodyItem[] {
 }
 
 function mainTemplate(image: ImageSpec, os: TargetOs): string {
+  const qemu = image.builder === "qemu";
+  const what = qemu ? `The k8s-ha golden image, a qcow2 baked by qemu from the ${OS_NAMES[os]} cloud image,\n` : `The k8s-ha golden image: ${OS_NAMES[os]} `;
   return renderHcl([
     ...header(
-      `The k8s-ha golden image: ${OS_NAMES[os]} with keepalived, haproxy, curl and ufw, the services\n` +
+      `${what}with keepalived, haproxy, curl and ufw, the services\n` +
         "disabled until a node's NoCloud seed configures them. Built by `k8s-ha build-image`, or:\n" +
         "  packer init . && packer build .        (Packer >= 1.7, this folder)\n" +
         "  packer validate k8s-ha.pkr.hcl        (Packer 1.6.6 validates this file alone)",
     ),
-    ...variableBlocks([...sharedVariables(image), ...virtualBoxVariables(os)]),
+    ...variableBlocks([...sharedVariables(image), ...(qemu ? qemuVariables(os) : virtualBoxVariables(os))]),
     blank,
-    virtualBoxLocals(),
+    ...(qemu ? [qemuSource()] : [virtualBoxLocals(), blank, virtualBoxSource(os)]),
     blank,
-    virtualBoxSource(os),
-    blank,
-    build(),
+    build(image, os),
   ]);
 }
 
-function pluginsFile(): string {
+/** Packer >= 1.7 installs builders as plugins; these are the versions the template was checked with. */
+const PLUGINS: Record<ImageSpec["builder"], { name: string; version: string; source: string }> = {
+  virtualbox: { name: "virtualbox", version: VIRTUALBOX_PLUGIN_VERSION, source: "github.com/hashicorp/virtualbox" },
+  qemu: { name: "qemu", version: QEMU_PLUGIN_VERSION, source: "github.com/hashicorp/qemu" },
+};
+
+function pluginsFile(image: ImageSpec): string {
+  const plugin = PLUGINS[image.builder];
   return renderHcl([
     ...header(
-      "Packer >= 1.7: `packer init` installs the VirtualBox plugin. Kept apart from the\n" +
+      `Packer >= 1.7: \`packer init\` installs the ${image.builder === "qemu" ? "qemu" : "VirtualBox"} plugin. Kept apart from the\n` +
         "template because Packer 1.6.6 rejects `required_plugins`.",
     ),
-    block("packer", [], [
-      block("required_plugins", [], [
-        attr("virtualbox", { version: VIRTUALBOX_PLUGIN_VERSION, source: "github.com/hashicorp/virtualbox" }),
-      ]),
-    ]),
+    block("packer", [], [block("required_plugins", [], [attr(plugin.name, { version: plugin.version, source: plugin.source })])]),
   ]);
 }
 
@@ -174,10 +258,13 @@ function withBanner(contents: string): string {
 /** The files of out/packer/, in a fixed order. */
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
-    { path: PACKER_PLUGINS_FILE, contents: pluginsFile(), mode: 0o644 },
+    { path: PACKER_PLUGINS_FILE, contents: pluginsFile(input.image), mode: 0o644 },
     { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os), mode: 0o644 },
   ];
-  for (const file of PACKER_ASSET_FILES) {
+  // each builder gets only the HTTP files it serves
+  const served = new Set<PackerAssetFile>(Object.values(HTTP_FILES).flat());
+  const used = PACKER_ASSET_FILES.filter((file) => !served.has(file) || HTTP_FILES[input.image.builder].includes(file));
+  for (const file of used) {
     const contents = input.assets[file];
     if (typeof contents !== "string") throw new Error(`packer asset missing: ${file}`);
     artifacts.push({

@@ -9,6 +9,7 @@ import {
   parseMachineReadableLine,
   uiLine,
   type PackerArtifact,
+  type UiLine,
 } from "./machine-readable.js";
 import type { Progress } from "./progress.js";
 
@@ -34,8 +35,7 @@ export interface PackerCommands {
 /** Packer's argument lists; the same for a run and for --dry-run. */
 export function packerCommands(input: PackerCommandsInput): PackerCommands {
   const target = input.plugins ? input.templateDir : input.mainFile;
-  const vars = ["-var", `output_directory=${input.outputDirectory}`];
-  for (const [name, value] of Object.entries(input.vars ?? {})) vars.push("-var", `${name}=${value}`);
+  const vars = Object.entries({ output_directory: input.outputDirectory, ...input.vars }).flatMap(([name, value]) => ["-var", `${name}=${value}`]);
   return {
     ...(input.plugins ? { init: ["init", input.templateDir] } : {}),
     validate: ["validate", ...vars, target],
@@ -120,6 +120,8 @@ export interface RunPackerOptions {
   env: NodeJS.ProcessEnv;
   progress: Progress;
   watch: InterruptWatch;
+  /** Sees every line Packer shows (the image checks' results are read from them). */
+  onUi?: (line: UiLine) => void;
 }
 
 /** Runs `packer args…` to the end, showing its output as it comes. */
@@ -147,7 +149,10 @@ export async function runPacker(
     artifacts.add(event);
     errors.add(event);
     const ui = uiLine(event);
-    if (ui) progress.packer(ui);
+    if (ui) {
+      progress.packer(ui);
+      options.onUi?.(ui);
+    }
   };
 
   progress.info(`$ ${shellQuote([packer, ...args])}`);

@@ -54,8 +54,8 @@ export const BOOT_WAIT: Record<InstallerIso["bootLoader"], string> = { isolinux:
 export const VIRTUALBOX_SOURCE = "source.virtualbox-iso.ubuntu";
 
 /** The build user made by packer/http/user-data and deleted by packer/scripts/99-shutdown.sh. */
-const BUILD_USER = "packer";
-const BUILD_PASSWORD = "packer";
+export const BUILD_USER = "packer";
+export const BUILD_PASSWORD = "packer";
 export const SHUTDOWN_SCRIPT_REMOTE = "/tmp/k8s-ha-shutdown.sh";
 
 /** Variables read only by the VirtualBox source. */

@@ -2,7 +2,7 @@
 // The Packer template bakes the Ubuntu golden image, so only cloud-init (Ubuntu) targets get it:
 // Fedora CoreOS and Flatcar nodes boot their distribution's own image with a config.ign.
 import { renderPacker } from "../packer/render.js";
-import { INSTALLER_ISOS } from "../spec/targets.js";
+import { INSTALLER_ISOS, OS_FACTS } from "../spec/targets.js";
 import type { Artifact } from "../render/artifact.js";
 import { renderNodes } from "../render/index.js";
 import { GENERATOR } from "../version.js";
@@ -14,8 +14,10 @@ type CompiledParts = Pick<Compiled, "plan" | "assets" | "sha256">;
 /** The rendered files without the manifest. `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
 export function clusterFiles(compiled: CompiledParts, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
   const { plan, assets } = compiled;
-  // The VirtualBox template installs Ubuntu from its ISO: only targets with one get it.
-  const packer = INSTALLER_ISOS[plan.target.os] ? renderPacker({ clusterName: plan.name, image: plan.image, os: plan.target.os, assets: assets.packer }) : [];
+  // The VirtualBox template installs Ubuntu from its ISO, the qemu one starts from a cloud image:
+  // only targets that have the one their builder needs get a template.
+  const bakeable = plan.image.builder === "qemu" ? OS_FACTS[plan.target.os].cloudImage !== undefined : INSTALLER_ISOS[plan.target.os] !== undefined;
+  const packer = bakeable ? renderPacker({ clusterName: plan.name, image: plan.image, os: plan.target.os, assets: assets.packer }) : [];
   return [...nodes, ...packer, ...extra];
 }
 

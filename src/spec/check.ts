@@ -22,6 +22,7 @@ export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
     ...checkNetworkInterfaces(spec, at),
     ...checkFirewall(spec, at),
     ...checkSshKeys(spec, at),
+    ...checkImageTarget(spec, at),
   ];
 }
 
@@ -242,6 +243,34 @@ function checkTarget(spec: Spec, at: Locator): Finding[] {
         ["spec", "loadBalancer", "port"],
         `loadBalancer.port ${loadBalancer.port} is below ${FIRST_UNPRIVILEGED_PORT}: the haproxy container runs as an unprivileged user and cannot bind it`,
         "use a port from 1024 up, e.g. 1644 (the recipe's) or 8443",
+      ),
+    );
+  }
+  return findings;
+}
+
+/**
+ * What the golden image will be: Ubuntu 20.04 left standard support in May 2025, and Debian 12
+ * has no autoinstall ISO, so the VirtualBox build cannot bake it (the qemu build can).
+ */
+function checkImageTarget(spec: Spec, at: Locator): Finding[] {
+  const { target, image } = spec.spec;
+  const findings: Finding[] = [];
+  if (target.os === "ubuntu-20.04") {
+    findings.push(
+      at.warning(
+        ["spec", "target", "os"],
+        "Ubuntu 20.04 left standard support in May 2025: its packages get no more security updates without Ubuntu Pro",
+        "new clusters: set target: {os: ubuntu-24.04} (or ubuntu-22.04, debian-12)",
+      ),
+    );
+  }
+  if (target.os === "debian-12" && image.builder === "virtualbox") {
+    findings.push(
+      at.warning(
+        ["spec", "image", "builder"],
+        "build-image bakes Debian 12 only with the qemu builder (from Debian's cloud image); the VirtualBox build installs Ubuntu from its ISO",
+        "set image: {builder: qemu} to bake a Debian 12 qcow2, or seed a Debian 12 system you installed yourself",
       ),
     );
   }

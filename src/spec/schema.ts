@@ -10,7 +10,7 @@ import validSemver from "semver/functions/valid.js";
 import { z } from "zod";
 import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
-import { SERVICE_MODES, TARGET_OSES } from "./targets.js";
+import { IMAGE_BUILDERS, SERVICE_MODES, TARGET_OSES } from "./targets.js";
 
 export const API_VERSION = "k8s-ha/v1alpha1";
 export const KIND = "Cluster";
@@ -130,6 +130,10 @@ const user = z.strictObject({
 
 const image = z
   .strictObject({
+    builder: z
+      .enum(IMAGE_BUILDERS)
+      .default("virtualbox")
+      .meta({ description: "virtualbox: an OVA baked from the installer ISO; qemu: a qcow2 baked from the distribution's cloud image (KVM, libvirt, Proxmox)" }),
     name: z
       .string()
       .regex(IMAGE_NAME, { message: "must be lowercase letters, digits, '.' and '-', at most 63" })

@@ -22,13 +22,49 @@ export interface OsFacts {
    */
   haproxy: string;
   keepalived: string;
+  /**
+   * The distribution's own cloud image that the qemu builder starts from (`disk_image = true`):
+   * a dated build, never a moving `current/` link, with its checksum pinned, because Packer 1.6.6
+   * fetches `file:` checksum URLs at validate time and CI has no network. Absent on Ignition targets.
+   */
+  cloudImage?: CloudImage;
 }
 
+export interface CloudImage {
+  url: string;
+  /** `sha256:<hex>` or `sha512:<hex>`, as the distribution publishes it (SHA256SUMS / SHA512SUMS). */
+  checksum: string;
+}
+
+// Found 2026-11-30 with the code search over public repositories (no network to the image hosts
+// here): each digest is the one the release's SHA256SUMS/SHA512SUMS lists, as copied by projects
+// that verify it. noble 20260826: two sources agree (one in nix base32). Ubuntu removes dated
+// release folders after some months: `-var iso_url=… -var iso_checksum=…` overrides them.
+const CLOUD_IMAGES = {
+  focal: {
+    url: "https://cloud-images.ubuntu.com/releases/focal/release-20250429/ubuntu-20.04-server-cloudimg-amd64.img",
+    checksum: "sha256:d8099fc706ba63de95e1e3657a019ce46c4e8eface838319138d1a18f274ddb4",
+  },
+  jammy: {
+    url: "https://cloud-images.ubuntu.com/releases/jammy/release-20260826/ubuntu-22.04-server-cloudimg-amd64.img",
+    checksum: "sha256:c0a5af17e6c0f76351fe07e2fffef3011dab1facb8a8ed5701dcf648dabd4f0a",
+  },
+  noble: {
+    url: "https://cloud-images.ubuntu.com/releases/noble/release-20260826/ubuntu-24.04-server-cloudimg-amd64.img",
+    checksum: "sha256:d0fe84bb5f80853425fa6be28e2c106f30104c3cfe8611933f2e65c9b63f0e30",
+  },
+  bookworm: {
+    url: "https://cloud.debian.org/images/cloud/bookworm/20260923-2610/debian-12-genericcloud-amd64-20260923-2610.qcow2",
+    checksum:
+      "sha512:3d94c9dd66d8a283fde060b8810373b7ae04038b956ee00d553d1ae564f6fbdeaa2fd6e7404e87e53348b5a9509170f3ea7c0731ba737590c5c4cb8d559a47f8",
+  },
+} satisfies Record<string, CloudImage>;
+
 export const OS_FACTS: Record<TargetOs, OsFacts> = {
-  "ubuntu-20.04": { name: "Ubuntu 20.04", provisioning: "cloud-init", haproxy: "2.0", keepalived: "2.0.19" },
-  "ubuntu-22.04": { name: "Ubuntu 22.04", provisioning: "cloud-init", haproxy: "2.4", keepalived: "2.2.4" },
-  "ubuntu-24.04": { name: "Ubuntu 24.04", provisioning: "cloud-init", haproxy: "2.8", keepalived: "2.2.8" },
-  "debian-12": { name: "Debian 12", provisioning: "cloud-init", haproxy: "2.6", keepalived: "2.2.7" },
+  "ubuntu-20.04": { name: "Ubuntu 20.04", provisioning: "cloud-init", haproxy: "2.0", keepalived: "2.0.19", cloudImage: CLOUD_IMAGES.focal },
+  "ubuntu-22.04": { name: "Ubuntu 22.04", provisioning: "cloud-init", haproxy: "2.4", keepalived: "2.2.4", cloudImage: CLOUD_IMAGES.jammy },
+  "ubuntu-24.04": { name: "Ubuntu 24.04", provisioning: "cloud-init", haproxy: "2.8", keepalived: "2.2.8", cloudImage: CLOUD_IMAGES.noble },
+  "debian-12": { name: "Debian 12", provisioning: "cloud-init", haproxy: "2.6", keepalived: "2.2.7", cloudImage: CLOUD_IMAGES.bookworm },
   fcos: { name: "Fedora CoreOS", provisioning: "ignition", haproxy: "2.6", keepalived: "2.0.20" },
   flatcar: { name: "Flatcar Container Linux", provisioning: "ignition", haproxy: "2.6", keepalived: "2.0.20" },
 };
@@ -80,3 +116,8 @@ export const INSTALLER_ISOS: Partial<Record<TargetOs, InstallerIso>> = {
     bootLoader: "grub",
   },
 };
+
+/** How build-image bakes the golden image: VirtualBox from the installer ISO (an OVA), or qemu
+ * from the distribution's cloud image (a qcow2, for KVM, libvirt and Proxmox). */
+export const IMAGE_BUILDERS = ["virtualbox", "qemu"] as const;
+export type ImageBuilder = (typeof IMAGE_BUILDERS)[number];

@@ -101,6 +101,7 @@ const CASES: BadCase[] = [
   { name: "17 nodes", mutate: (s) => (s.spec.nodes = Array.from({ length: 17 }, (_, i) => ({ name: `n${i}`, address: `10.0.2.${20 + i}` }))), message: /spec\.nodes  must have at most 16 entries \(got 17\)\n/, path: "spec.nodes" },
   // --- targets (spec.target): what Fedora CoreOS, Flatcar and containers cannot do
   { name: "unknown target OS", mutate: (s) => (s.spec.target = { os: "centos" }), message: /must be one of "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "debian-12", "fcos", "flatcar"/, path: "spec.target.os", lineHas: "centos" },
+  { name: "unknown image builder", mutate: (s) => (s.spec.image = { builder: "vmware" }), message: /must be one of "virtualbox", "qemu"/, path: "spec.image.builder", lineHas: "vmware" },
   { name: "unknown service mode", mutate: (s) => (s.spec.target = { services: "docker" }), message: /must be one of "systemd", "static-pods"/, path: "spec.target.services", lineHas: "docker" },
   { name: "misspelt target field", mutate: (s) => (s.spec.target = { os: "fcos", service: "systemd" }), message: /unknown field 'service'.*\n.*did you mean 'services'\?/, path: "spec.target.service", lineHas: "service" },
   { name: "ufw firewall on Fedora CoreOS", mutate: (s) => ((s.spec.target = { os: "fcos" }), (s.spec.firewall = { enabled: true })), message: /Fedora CoreOS has no ufw.*\n.*enabled: false/, path: "spec.firewall.enabled", lineHas: "enabled" },

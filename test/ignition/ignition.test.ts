@@ -79,10 +79,9 @@ describe("config.ign", () => {
 
   it("writes a systemd-networkd unit on Flatcar, sorted before its DHCP default", () => {
     const { ign } = ignitionOf("two-masters.yaml", "flatcar");
-    const f = fileAt(ign, "/etc/systemd/network/10-enp0s3.network");
-    expect(fromDataUrl(f.contents.source)).toMatch(
-      /\[Match\]\nName=enp0s3\n\n\[Network\]\nDHCP=no\nAddress=10\.0\.2\.10\/24\nGateway=10\.0\.2\.1\nDNS=10\.0\.2\.3\n$/,
-    );
+    // the example's cluster NIC is the host-only enp0s8, without a gateway (the NAT NIC has the default route)
+    const f = fileAt(ign, "/etc/systemd/network/10-enp0s8.network");
+    expect(fromDataUrl(f.contents.source)).toMatch(/\[Match\]\nName=enp0s8\n\n\[Network\]\nDHCP=no\nAddress=192\.168\.56\.10\/24\n$/);
     expect(ign.storage.files.some((x) => x.path.includes("NetworkManager"))).toBe(false);
   });
 

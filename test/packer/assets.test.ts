@@ -180,3 +180,30 @@ describe("20-install-packages.sh", () => {
     expect(calls).toEqual([""]);
   });
 });
+
+describe("95-check-image.sh", () => {
+  // The real script on this machine, with dpkg-query and systemctl replaced: a host that was never
+  // generalised must fail it, and every check must say what it found.
+  it("fails the build (exit 1) and names each failed check; a release mismatch fails too", () => {
+    const dir = tempDir("check-image");
+    try {
+      writeFileSync(join(dir.dir, "dpkg-query"), '#!/bin/sh\ncase "$*" in *Status*) echo "install ok installed 1:2.2.7-1+b2";; *) echo "1:2.2.7-1+b2";; esac\n');
+      writeFileSync(join(dir.dir, "systemctl"), '#!/bin/sh\ncase "$1" in is-enabled) echo enabled;; is-active) echo active;; esac\n');
+      for (const tool of ["dpkg-query", "systemctl"]) chmodSync(join(dir.dir, tool), 0o755);
+      const result = spawnSync("sh", [join(scriptsDir, "95-check-image.sh")], {
+        env: { PATH: `${dir.dir}:/usr/bin:/bin`, EXPECT_KEEPALIVED: "2.2.7", EXPECT_HAPROXY: "2.6", EXTRA_PACKAGES: "jq" },
+        encoding: "utf8",
+      });
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain("image-check: package jq 1:2.2.7-1+b2\n");
+      expect(result.stdout).toContain("image-check: ok keepalived 1:2.2.7-1+b2 is release 2.2.7\n");
+      expect(result.stdout).toContain("image-check: FAIL haproxy release: installed '1:2.2.7-1+b2', k8s-ha renders its config for 2.6\n");
+      expect(result.stdout).toContain("image-check: FAIL keepalived.service: is enabled and active; the seed enables it\n");
+      if (readFileSync("/etc/machine-id", "utf8").trim() !== "") expect(result.stdout).toMatch(/^image-check: FAIL machine-id: [0-9a-f]{32}$/m);
+      expect(result.stderr).toMatch(/^image-check: failed \d+ of \d+ checks$/m);
+      expect(result.stdout).not.toContain("image-check: passed");
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { ImageSpec } from "../../src/spec/schema.js";
 
 /** spec.image with every default, as the schema fills it in. */
 export const DEFAULT_IMAGE: ImageSpec = {
+  builder: "virtualbox",
   name: "k8s-ha-ubuntu-20.04",
   version: "0.1.0",
   cpus: 2,
@@ -16,6 +17,7 @@ export const DEFAULT_IMAGE: ImageSpec = {
 
 /** A spec.image that changes everything that can change. */
 export const CUSTOM_IMAGE: ImageSpec = {
+  builder: "virtualbox",
   name: "lab-golden.v2",
   version: "1.2.3-rc.1",
   cpus: 4,
@@ -25,6 +27,9 @@ export const CUSTOM_IMAGE: ImageSpec = {
 };
 
 export { tempDir } from "../helpers/cli.js";
+
+/** The qemu build of the default image (a qcow2 from the target OS's cloud image). */
+export const QEMU_IMAGE: ImageSpec = { ...DEFAULT_IMAGE, builder: "qemu", name: "k8s-ha-debian-12" };
 
 /** An environment in which Packer touches nothing outside `home` and asks no server anything. */
 export function packerTestEnv(home: string): NodeJS.ProcessEnv {

@@ -14,17 +14,23 @@ import {
   type PackerAssets,
 } from "../../src/packer/render.js";
 import type { ImageSpec } from "../../src/spec/schema.js";
-import { INSTALLER_ISOS, type TargetOs } from "../../src/spec/targets.js";
+import { INSTALLER_ISOS, OS_FACTS, TARGET_OSES, type TargetOs } from "../../src/spec/targets.js";
 import { haveTools } from "../helpers/tools.js";
-import { CUSTOM_IMAGE, DEFAULT_IMAGE, packerTestEnv, tempDir } from "./helpers.js";
+import { CUSTOM_IMAGE, DEFAULT_IMAGE, packerTestEnv, QEMU_IMAGE, tempDir } from "./helpers.js";
 
 let assets: PackerAssets;
 beforeAll(async () => {
   assets = await loadPackerAssets();
 });
 
-const render = (image: ImageSpec, clusterName = "lab", os: TargetOs = "ubuntu-20.04") =>
-  renderPacker({ clusterName, image, os, assets });
+const render = (image: ImageSpec, clusterName = "lab", os: TargetOs = "ubuntu-20.04") => renderPacker({ clusterName, image, os, assets });
+/** The OSes with a cloud image: what the qemu builder bakes. */
+const CLOUD_OSES = TARGET_OSES.filter((os) => OS_FACTS[os].cloudImage);
+/** Every builder × OS that build-image bakes (the VirtualBox build installs Ubuntu only). */
+const BUILDS: Array<[string, ImageSpec, TargetOs]> = [
+  ...TARGET_OSES.filter((os) => os.startsWith("ubuntu-")).map((os): [string, ImageSpec, TargetOs] => [`virtualbox × ${os}`, DEFAULT_IMAGE, os]),
+  ...CLOUD_OSES.map((os): [string, ImageSpec, TargetOs] => [`qemu × ${os}`, QEMU_IMAGE, os]),
+];
 const UBUNTU_RELEASES = Object.keys(INSTALLER_ISOS) as TargetOs[];
 const text = (artifacts: Artifact[], path: string) => {
   const found = artifacts.find((a) => a.path === path);
@@ -45,7 +51,13 @@ describe("renderPacker", () => {
     expect(artifacts.map((a) => [a.path, a.mode.toString(8)])).toEqual([
       [PACKER_PLUGINS_FILE, "644"],
       [PACKER_MAIN_FILE, "644"],
-      ...PACKER_ASSET_FILES.map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
+      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("qemu-http/")).map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
+    ]);
+    // the qemu build serves its own cloud-init user instead of the autoinstall seed
+    expect(render(QEMU_IMAGE, "lab", "debian-12").map((a) => a.path)).toEqual([
+      PACKER_PLUGINS_FILE,
+      PACKER_MAIN_FILE,
+      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("http/")).map((f) => `packer/${f}`),
     ]);
   });
 
@@ -100,12 +112,39 @@ describe("renderPacker", () => {
     expect(main).toMatch(/"--product",\n\s+var\.vm_name,\n\s+"--version",\n\s+var\.image_version,/);
   });
 
-  it("references exactly the scripts it renders", () => {
-    const artifacts = render(DEFAULT_IMAGE);
+  it.each([
+    [DEFAULT_IMAGE, "http"],
+    [QEMU_IMAGE, "qemu-http"],
+  ])("references exactly the scripts and HTTP folder it renders (%#)", (image, http) => {
+    const artifacts = render(image);
     const main = text(artifacts, PACKER_MAIN_FILE);
     const referenced = [...main.matchAll(/\$\{path\.root\}\/(scripts\/[^"]+)"/g)].map((m) => `packer/${m[1]}`);
     expect(referenced.sort()).toEqual(artifacts.filter((a) => a.path.startsWith("packer/scripts/")).map((a) => a.path).sort());
-    expect(main).toContain('http_directory = "${path.root}/http"');
+    expect(main).toMatch(new RegExp(`http_directory\\s+= "\\$\\{path\\.root\\}/${http}"`));
+    expect(artifacts.filter((a) => a.path.includes("http/")).map((a) => a.path)).toEqual([`packer/${http}/meta-data`, `packer/${http}/user-data`]);
+  });
+
+  it.each(CLOUD_OSES)("qemu × %s: starts from the OS's pinned cloud image and checks its keepalived and haproxy", (os) => {
+    const artifacts = render(QEMU_IMAGE, "lab", os);
+    const main = text(artifacts, PACKER_MAIN_FILE);
+    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
+    const cloudImage = OS_FACTS[os].cloudImage!;
+    expect(defaultOf("iso_url")).toBe(`"${cloudImage.url}"`);
+    expect(defaultOf("iso_checksum")).toBe(`"${cloudImage.checksum}"`);
+    expect(cloudImage.checksum).toMatch(/^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/);
+    expect(cloudImage.url).not.toMatch(/\/(current|latest|release)\//); // a dated build, not a moving link
+    expect(main).toContain('source "qemu" "golden" {');
+    expect(main).toMatch(/disk_image\s+= true/);
+    expect(main).toMatch(/format\s+= "qcow2"/);
+    expect(main).toContain('"type=1,serial=ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"');
+    // the build's listeners stay on loopback: the SSH forward, the HTTP server, VNC
+    expect(main).toContain('"user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"');
+    expect(main).toMatch(/http_bind_address\s+= "127\.0\.0\.1"/);
+    expect(main).toMatch(/vnc_bind_address\s+= "127\.0\.0\.1"/);
+    expect(main).toMatch(new RegExp(`"EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived.replace(/\./g, "\\.")}",\\s+"EXPECT_HAPROXY=${OS_FACTS[os].haproxy.replace(/\./g, "\\.")}"`));
+    expect(main).toContain('sources = ["source.qemu.golden"]');
+    expect(main).not.toContain("boot_command");
+    expect(text(artifacts, PACKER_PLUGINS_FILE)).toContain('source  = "github.com/hashicorp/qemu"');
   });
 
   it("escapes values instead of pasting them (a spec that slipped past the schema)", () => {
@@ -163,6 +202,12 @@ describe("renderPacker", () => {
     const noble = render(DEFAULT_IMAGE, "lab", "ubuntu-24.04");
     await expect(text(noble, PACKER_MAIN_FILE)).toMatchFileSnapshot("golden/ubuntu-24.04/k8s-ha.pkr.hcl");
   });
+
+  it("matches the golden files for the qemu build of Debian 12", async () => {
+    const artifacts = render(QEMU_IMAGE, "lab", "debian-12");
+    await expect(text(artifacts, PACKER_MAIN_FILE)).toMatchFileSnapshot("golden/qemu-debian-12/k8s-ha.pkr.hcl");
+    await expect(text(artifacts, PACKER_PLUGINS_FILE)).toMatchFileSnapshot("golden/qemu-debian-12/plugins.pkr.hcl");
+  });
 });
 
 describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
@@ -171,9 +216,9 @@ describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
   it.skipIf(!have).each([
     ["default image", DEFAULT_IMAGE, "ubuntu-20.04"],
     ["custom image (extraPackages, other sizes)", CUSTOM_IMAGE, "ubuntu-20.04"],
-    ["ubuntu-22.04", DEFAULT_IMAGE, "ubuntu-22.04"],
-    ["ubuntu-24.04", DEFAULT_IMAGE, "ubuntu-24.04"],
-  ] as const)("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image, os) => {
+    ["custom image, qemu", { ...CUSTOM_IMAGE, builder: "qemu" }, "ubuntu-24.04"],
+    ...BUILDS,
+  ] as Array<[string, ImageSpec, TargetOs]>)("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image, os) => {
     const dir = tempDir("packer-validate");
     try {
       writeOut(dir.dir, render(image, "lab", os));

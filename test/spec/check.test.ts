@@ -10,10 +10,27 @@ function check(mutate: (s: Record<string, any>) => void, env: Record<string, str
 }
 
 describe("checkSpec", () => {
-  it("accepts the base spec with one warning about PASS auth", () => {
+  it("accepts the base spec with warnings about PASS auth and Ubuntu 20.04's end of standard support", () => {
     const r = check(() => {});
     expect(r.spec).toBeDefined();
-    expect(r.at).toEqual([expect.stringMatching(/^warning spec\.vrrp\.authPass .*plain text/)]);
+    expect(r.at).toEqual([
+      expect.stringMatching(/^warning spec\.vrrp\.authPass .*plain text/),
+      expect.stringMatching(/^warning spec\.target\.os Ubuntu 20\.04 left standard support in May 2025/),
+    ]);
+    expect(check((s) => (s.spec.target = { os: "ubuntu-24.04" })).at).toEqual([expect.stringMatching(/^warning spec\.vrrp\.authPass /)]);
+  });
+
+  it("warns that the VirtualBox build cannot bake Debian 12, and not for the qemu build", () => {
+    expect(check((s) => (s.spec.target = { os: "debian-12" })).at).toContainEqual(
+      expect.stringMatching(/^warning spec\.image\.builder build-image bakes Debian 12 only with the qemu builder/),
+    );
+    const qemu = check((s) => {
+      s.spec.target = { os: "debian-12" };
+      s.spec.image = { builder: "qemu" };
+    });
+    expect(qemu.at).toEqual([expect.stringMatching(/^warning spec\.vrrp\.authPass /)]);
+    expect(qemu.spec!.spec.image.builder).toBe("qemu");
+    expect(check(() => {}).spec!.spec.image.builder).toBe("virtualbox");
   });
 
   it("applies every default of DESIGN.md", () => {

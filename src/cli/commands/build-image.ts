@@ -27,14 +27,14 @@ export async function runBuildImage(specPath: string | undefined, options: Build
   const { target } = compiled.plan;
   if (target.provisioning !== "cloud-init") {
     throw new UsageError(
-      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu golden image only; nothing was written`,
+      `cluster ${compiled.plan.name} targets ${target.os}: build-image bakes the Ubuntu and Debian golden images only; nothing was written`,
       "Fedora CoreOS and Flatcar nodes boot their distribution's own image with nodes/<node>/config.ign from `k8s-ha render`",
     );
   }
-  if (!INSTALLER_ISOS[target.os]) {
+  if (compiled.plan.image.builder === "virtualbox" && !INSTALLER_ISOS[target.os]) {
     throw new UsageError(
       `cluster ${compiled.plan.name} targets ${target.os}: the VirtualBox build installs Ubuntu from its live-server ISO, and ${target.os} has none; nothing was written`,
-      `use ${Object.keys(INSTALLER_ISOS).join(", ")} for a VirtualBox image`,
+      `set spec.image.builder: qemu to bake a qcow2 from ${target.os}'s cloud image, or use ${Object.keys(INSTALLER_ISOS).join(", ")} for a VirtualBox image`,
     );
   }
   const force = options.force ?? false;

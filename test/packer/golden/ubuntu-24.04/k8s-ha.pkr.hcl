@@ -170,13 +170,15 @@ build {
   sources = ["source.virtualbox-iso.ubuntu"]
 
   provisioner "shell" {
-    # Every script runs as root, with EXTRA_PACKAGES in its environment.
+    # Every script runs as root, with EXTRA_PACKAGES in its environment; 95-check-image.sh fails
+    # the build unless keepalived and haproxy are the releases k8s-ha renders for (Ubuntu 24.04).
     execute_command  = "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"
-    environment_vars = ["EXTRA_PACKAGES=${join(" ", var.extra_packages)}"]
+    environment_vars = ["EXTRA_PACKAGES=${join(" ", var.extra_packages)}", "EXPECT_KEEPALIVED=2.2.8", "EXPECT_HAPROXY=2.8"]
     scripts = [
       "${path.root}/scripts/10-wait-cloud-init.sh",
       "${path.root}/scripts/20-install-packages.sh",
       "${path.root}/scripts/90-generalize.sh",
+      "${path.root}/scripts/95-check-image.sh",
     ]
   }
 
