@@ -6,6 +6,7 @@ import type { Finding, Locator } from "./findings.js";
 import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
 import { AUTH_PASS, type Spec } from "./schema.js";
 import { isIgnitionOs, OS_NAMES, runsContainers } from "./targets.js";
+import { checkKubernetes } from "./check-kubernetes.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,6 +19,7 @@ export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
     ...checkVrrp(spec, at, env),
     ...checkUsers(spec, at),
     ...checkTarget(spec, at),
+    ...checkKubernetes(spec, at),
   ];
 }
 
