@@ -28,6 +28,9 @@ tools=(
   mkfs.ext4:e2fsprogs
   setpriv:util-linux
   flock:util-linux
+  # the local apt repository of the image script test (test/packer/kubernetes-script.test.ts)
+  dpkg-scanpackages:dpkg-dev
+  gpg:gnupg
 )
 
 missing=()

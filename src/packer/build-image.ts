@@ -55,6 +55,8 @@ export interface BuildImageOptions {
   template?: { artifacts: Artifact[]; mainFile: string };
   /** The template's static files, when the caller has read them already (default: read them). */
   assets?: PackerAssets;
+  /** spec.kubernetes: the image also gets containerd, kubeadm, kubelet and kubectl of this release. */
+  kubernetes?: { version: string };
 }
 
 /**
@@ -71,6 +73,7 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
         clusterName: options.clusterName,
         image: options.image,
         assets: options.assets ?? (await loadPackerAssets()),
+        ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       }),
       mainFile: PACKER_MAIN_FILE,
     };
@@ -187,6 +190,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       ...(tools.virtualBoxVersion ? { virtualBoxVersion: tools.virtualBoxVersion } : {}),
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
+      ...(Object.keys(build.packages).length > 0 ? { packages: build.packages } : {}),
     };
     await writeImageRecord(ctx.recordPath, record);
     progress.info(`image ${finalOva}: ${size} bytes, sha256 ${sha256}`);

@@ -21,10 +21,13 @@ export const PACKER_ASSET_FILES = [
   "http/user-data",
   "scripts/10-wait-cloud-init.sh",
   "scripts/20-install-packages.sh",
+  "scripts/30-kubernetes.sh",
   "scripts/90-generalize.sh",
   "scripts/99-shutdown.sh",
 ] as const;
 export type PackerAssetFile = (typeof PACKER_ASSET_FILES)[number];
+/** Shipped and run only when the spec has spec.kubernetes: without it the template is unchanged. */
+export const KUBERNETES_SCRIPT = "scripts/30-kubernetes.sh" satisfies PackerAssetFile;
 /** Contents of each asset file, by its path under packer/. */
 export type PackerAssets = Readonly<Record<PackerAssetFile, string>>;
 
@@ -47,6 +50,8 @@ export interface PackerInput {
   clusterName: string;
   image: ImageSpec;
   assets: PackerAssets;
+  /** spec.kubernetes: 30-kubernetes.sh installs containerd, kubeadm, kubelet, kubectl of this release. */
+  kubernetes?: { version: string };
 }
 
 const v = (name: string) => expr(`var.${name}`);
@@ -244,7 +249,7 @@ function source(): HclBodyItem {
   ]);
 }
 
-function build(): HclBodyItem {
+function build(kubernetes: PackerInput["kubernetes"]): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
   return block("build", [], [
     attr("sources", ["source.virtualbox-iso.ubuntu"]),
@@ -252,8 +257,16 @@ function build(): HclBodyItem {
     block("provisioner", ["shell"], [
       comment("Every script runs as root, with EXTRA_PACKAGES in its environment."),
       attr("execute_command", "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"),
-      attr("environment_vars", [template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')])]),
-      attr("scripts", [script("10-wait-cloud-init.sh"), script("20-install-packages.sh"), script("90-generalize.sh")]),
+      attr("environment_vars", [
+        template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
+        ...(kubernetes ? [`K8S_HA_KUBERNETES_VERSION=${kubernetes.version}`] : []),
+      ]),
+      attr("scripts", [
+        script("10-wait-cloud-init.sh"),
+        script("20-install-packages.sh"),
+        ...(kubernetes ? [script("30-kubernetes.sh")] : []),
+        script("90-generalize.sh"),
+      ]),
     ]),
     blank,
     block("provisioner", ["file"], [
@@ -267,7 +280,7 @@ function header(lines: string): HclBodyItem[] {
   return [comment(`${GENERATED_BANNER}\n\n${lines}`), blank];
 }
 
-function mainTemplate(image: ImageSpec): string {
+function mainTemplate(image: ImageSpec, kubernetes: PackerInput["kubernetes"]): string {
   return renderHcl([
     ...header(
       "The k8s-ha golden image: Ubuntu 20.04 with keepalived, haproxy, curl and ufw, the services\n" +
@@ -279,7 +292,7 @@ function mainTemplate(image: ImageSpec): string {
     blank,
     source(),
     blank,
-    build(),
+    build(kubernetes),
   ]);
 }
 
@@ -311,9 +324,10 @@ function withBanner(contents: string): string {
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
     { path: PACKER_PLUGINS_FILE, contents: pluginsFile(), mode: 0o644 },
-    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image), mode: 0o644 },
+    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.kubernetes), mode: 0o644 },
   ];
   for (const file of PACKER_ASSET_FILES) {
+    if (file === KUBERNETES_SCRIPT && !input.kubernetes) continue;
     const contents = input.assets[file];
     if (typeof contents !== "string") throw new Error(`packer asset missing: ${file}`);
     artifacts.push({

@@ -11,7 +11,7 @@ import type { Compiled } from "./compile.js";
 /** `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
 export function clusterArtifacts(compiled: Pick<Compiled, "plan" | "assets" | "sha256">, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
   const { plan, assets } = compiled;
-  const packer = plan.target.provisioning === "cloud-init" ? renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer }) : [];
+  const packer = plan.target.provisioning === "cloud-init" ? renderPacker({ clusterName: plan.name, image: plan.image, assets: assets.packer, ...(plan.kubernetes ? { kubernetes: { version: plan.kubernetes.version } } : {}) }) : [];
   const artifacts = [...nodes, ...packer, ...extra];
   return [...artifacts, manifestArtifact(buildManifest(GENERATOR, compiled.plan.name, compiled.sha256, artifacts))];
 }

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GENERATED_BANNER, type Artifact } from "../../src/render/artifact.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import {
+  KUBERNETES_SCRIPT,
   PACKER_ASSET_FILES,
   PACKER_MAIN_FILE,
   PACKER_PLUGINS_FILE,
@@ -43,7 +44,7 @@ describe("renderPacker", () => {
     expect(artifacts.map((a) => [a.path, a.mode.toString(8)])).toEqual([
       [PACKER_PLUGINS_FILE, "644"],
       [PACKER_MAIN_FILE, "644"],
-      ...PACKER_ASSET_FILES.map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
+      ...PACKER_ASSET_FILES.filter((f) => f !== KUBERNETES_SCRIPT).map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
     ]);
   });
 

@@ -43,6 +43,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     clusterName: compiled.plan.name,
     image: compiled.plan.image,
     assets: compiled.assets.packer,
+    ...(compiled.plan.kubernetes ? { kubernetes: { version: compiled.plan.kubernetes.version } } : {}),
     dryRun: options.dryRun ?? false,
     force,
     stderr: process.stderr,
