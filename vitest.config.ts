@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 const BOOT_TEST = "test/seed/boot.test.ts";
 /** The qemu bake and the boot of the baked image: minutes of emulated CPU, like the boot test. */
 const BAKE_TEST = "test/bake/bake-boot.test.ts";
+// debootstrap (first run) and dpkg in a chroot: heavy too, so it runs after the suite with the boot
+const IMAGE_SCRIPT_TEST = "test/packer/kubernetes-script.test.ts";
 
 export default defineConfig({
   test: {
@@ -13,10 +15,10 @@ export default defineConfig({
     // snapshots are written only by an explicit `npx vitest run -u`, never by CI
     update: false,
     projects: [
-      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST], sequence: { groupOrder: 0 } } },
       // The VM boot emulates a CPU on both cores for minutes (no KVM on CI machines): run it
       // alone, after the suite, so that it neither slows nor skews the rehearsal's timing verdicts.
-      { extends: true, test: { name: "boot", include: [BOOT_TEST, BAKE_TEST], fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: "boot", include: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST], fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -37,6 +37,9 @@ tools=(
   mcopy:mtools
   grub-mkstandalone:grub-efi-amd64-bin
   debugfs:e2fsprogs
+  # the local apt repository of the image script test (test/packer/kubernetes-script.test.ts)
+  dpkg-scanpackages:dpkg-dev
+  gpg:gnupg
 )
 
 missing=()

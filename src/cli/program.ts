@@ -149,6 +149,23 @@ export function buildProgram(): Command {
       await runImagesGc(spec, options);
     });
 
+  const kubeadm = program.command("kubeadm").description("kubeadm configs for the control plane behind the VIP (spec.kubernetes)");
+  kubeadm
+    .command("join-config")
+    .description("write each joining node's JoinConfiguration (DIR/nodes/<node>/kubeadm.yaml, mode 0600) from the values `kubeadm init` printed")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .option("--token <token>", "bootstrap token, abcdef.0123456789abcdef (or K8S_HA_JOIN_TOKEN)")
+    .option("--ca-cert-hash <hash>", "sha256:<64 hex> of the cluster CA (or K8S_HA_CA_CERT_HASH)")
+    .option("--certificate-key <key>", "64 hex, from --upload-certs (or K8S_HA_CERTIFICATE_KEY)")
+    .option("--node <name>", "write only this node's file")
+    .addHelpText("after", "\nPrefer the environment variables: flags end up in your shell history. Nothing else in DIR is written.")
+    .showHelpAfterError("    hint: run `k8s-ha kubeadm join-config --help` for usage")
+    .action(async (spec: string | undefined, options: { output: string; token?: string; caCertHash?: string; certificateKey?: string; node?: string }) => {
+      const { runJoinConfig } = await import("./commands/kubeadm.js");
+      await runJoinConfig(spec, options);
+    });
+
   program
     .command("schema")
     .description("print the JSON Schema of the spec (for editors)")

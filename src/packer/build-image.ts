@@ -65,6 +65,8 @@ export interface BuildImageOptions {
   template?: { artifacts: Artifact[]; mainFile: string };
   /** The template's static files, when the caller has read them already (default: read them). */
   assets?: PackerAssets;
+  /** spec.kubernetes: the image also gets containerd, kubeadm, kubelet and kubectl of this release. */
+  kubernetes?: { version: string };
 }
 
 /**
@@ -82,6 +84,7 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
         image: options.image,
         os: options.os ?? "ubuntu-20.04",
         assets: options.assets ?? (await loadPackerAssets()),
+        ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
       }),
       mainFile: PACKER_MAIN_FILE,
     };
@@ -217,6 +220,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       ...(imageCheck ? { imageCheck } : {}),
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
+      ...(Object.keys(build.packages).length > 0 ? { packages: build.packages } : {}),
     };
     await writeImageRecord(ctx.recordPath, record);
     if (imageCheck) progress.info(`image checks: ${imageCheck.checks.length} passed`);

@@ -68,6 +68,15 @@ export function uiLine(event: PackerEvent): UiLine | undefined {
   return { level, text: rest.join(","), timestamp: event.timestamp };
 }
 
+/** "k8s-ha-package kubeadm 1.31.4-1.1", as 30-kubernetes.sh prints each installed package (Packer
+ * prefixes the builder's name): the image record lists them. */
+const PACKAGE_LINE = /(?:^|\s)k8s-ha-package ([a-z0-9][a-z0-9+.-]+) ([A-Za-z0-9.+~:-]+)\s*$/;
+
+export function installedPackage(text: string): { name: string; version: string } | undefined {
+  const match = PACKAGE_LINE.exec(text);
+  return match ? { name: match[1]!, version: match[2]! } : undefined;
+}
+
 /** Splits a stream of chunks into complete lines; `flush` returns the unterminated rest. */
 export class LineSplitter {
   private pending = "";

@@ -42,6 +42,8 @@ export const imageRecordSchema = z.object({
   /** When the build finished (ISO 8601, UTC) and how long it took. */
   builtAt: z.string(),
   buildSeconds: z.number().nonnegative(),
+  /** What the provisioning installed and reported (spec.kubernetes: containerd, kubeadm, kubelet, kubectl). */
+  packages: z.record(z.string(), z.string()).optional(),
 });
 
 export type ImageRecord = z.infer<typeof imageRecordSchema>;

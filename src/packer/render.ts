@@ -34,12 +34,15 @@ export const PACKER_ASSET_FILES = [
   "http/user-data",
   "scripts/10-wait-cloud-init.sh",
   "scripts/20-install-packages.sh",
+  "scripts/30-kubernetes.sh",
   "scripts/90-generalize.sh",
   "scripts/95-check-image.sh",
   "scripts/99-shutdown.sh",
   ...QEMU_HTTP_FILES,
 ] as const;
 export type PackerAssetFile = (typeof PACKER_ASSET_FILES)[number];
+/** Shipped and run only when the spec has spec.kubernetes: without it the template is unchanged. */
+export const KUBERNETES_SCRIPT = "scripts/30-kubernetes.sh" satisfies PackerAssetFile;
 /** Contents of each asset file, by its path under packer/. */
 export type PackerAssets = Readonly<Record<PackerAssetFile, string>>;
 
@@ -53,6 +56,8 @@ export interface PackerInput {
    * qemu builder starts from; the versions the image check expects. */
   os: TargetOs;
   assets: PackerAssets;
+  /** spec.kubernetes: 30-kubernetes.sh installs containerd, kubeadm, kubelet, kubectl of this release. */
+  kubernetes?: { version: string };
 }
 
 /** The qemu plugin: 1.x keeps the 1.6.6 builder's options (disk_image, qemuargs, http_bind_address). */
@@ -174,7 +179,7 @@ function sharedVariables(image: ImageSpec): Variable[] {
   ];
 }
 
-function build(image: ImageSpec, os: TargetOs): HclBodyItem {
+function build(image: ImageSpec, os: TargetOs, kubernetes: PackerInput["kubernetes"]): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
   const source = image.builder === "qemu" ? `source.${QEMU_SOURCE.type}.${QEMU_SOURCE.name}` : VIRTUALBOX_SOURCE;
   return block("build", [], [
@@ -190,10 +195,12 @@ function build(image: ImageSpec, os: TargetOs): HclBodyItem {
         template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
         `EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived}`,
         `EXPECT_HAPROXY=${OS_FACTS[os].haproxy}`,
+        ...(kubernetes ? [`K8S_HA_KUBERNETES_VERSION=${kubernetes.version}`] : []),
       ]),
       attr("scripts", [
         script("10-wait-cloud-init.sh"),
         script("20-install-packages.sh"),
+        ...(kubernetes ? [script("30-kubernetes.sh")] : []),
         script("90-generalize.sh"),
         script("95-check-image.sh"),
       ]),
@@ -210,7 +217,7 @@ function header(lines: string): HclBodyItem[] {
   return [comment(`${GENERATED_BANNER}\n\n${lines}`), blank];
 }
 
-function mainTemplate(image: ImageSpec, os: TargetOs): string {
+function mainTemplate(image: ImageSpec, os: TargetOs, kubernetes: PackerInput["kubernetes"]): string {
   const qemu = image.builder === "qemu";
   const what = qemu ? `The k8s-ha golden image, a qcow2 baked by qemu from the ${OS_NAMES[os]} cloud image,\n` : `The k8s-ha golden image: ${OS_NAMES[os]} `;
   return renderHcl([
@@ -224,7 +231,7 @@ function mainTemplate(image: ImageSpec, os: TargetOs): string {
     blank,
     ...(qemu ? [qemuSource()] : [virtualBoxLocals(), blank, virtualBoxSource(os)]),
     blank,
-    build(image, os),
+    build(image, os, kubernetes),
   ]);
 }
 
@@ -259,12 +266,13 @@ function withBanner(contents: string): string {
 export function renderPacker(input: PackerInput): Artifact[] {
   const artifacts: Artifact[] = [
     { path: PACKER_PLUGINS_FILE, contents: pluginsFile(input.image), mode: 0o644 },
-    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os), mode: 0o644 },
+    { path: PACKER_MAIN_FILE, contents: mainTemplate(input.image, input.os, input.kubernetes), mode: 0o644 },
   ];
-  // each builder gets only the HTTP files it serves
+  // each builder gets only the HTTP files it serves; the Kubernetes script only with spec.kubernetes
   const served = new Set<PackerAssetFile>(Object.values(HTTP_FILES).flat());
   const used = PACKER_ASSET_FILES.filter((file) => !served.has(file) || HTTP_FILES[input.image.builder].includes(file));
   for (const file of used) {
+    if (file === KUBERNETES_SCRIPT && !input.kubernetes) continue;
     const contents = input.assets[file];
     if (typeof contents !== "string") throw new Error(`packer asset missing: ${file}`);
     artifacts.push({

@@ -6,6 +6,7 @@ import {
   ArtifactCollector,
   ErrorCollector,
   LineSplitter,
+  installedPackage,
   parseMachineReadableLine,
   uiLine,
   type PackerArtifact,
@@ -113,6 +114,8 @@ export interface PackerRunResult {
   artifacts: PackerArtifact[];
   /** Packer's error lines, in order, once each. */
   errors: string[];
+  /** Packages the provisioning reported installing (k8s-ha-package lines), by name. */
+  packages: Record<string, string>;
 }
 
 export interface RunPackerOptions {
@@ -135,6 +138,7 @@ export async function runPacker(
   const errors = new ErrorCollector();
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
+  const packages: Record<string, string> = {};
 
   const onLine = (line: string, fromStderr: boolean) => {
     const event = parseMachineReadableLine(line);
@@ -153,6 +157,8 @@ export async function runPacker(
       progress.packer(ui);
       options.onUi?.(ui);
     }
+    const installed = ui ? installedPackage(ui.text) : undefined;
+    if (installed) packages[installed.name] = installed.version;
   };
 
   progress.info(`$ ${shellQuote([packer, ...args])}`);
@@ -173,6 +179,7 @@ export async function runPacker(
       interrupted: result.interrupted || options.watch.interrupted,
       artifacts: artifacts.artifacts,
       errors: errors.lines,
+      packages,
     };
   } finally {
     options.watch.detach();

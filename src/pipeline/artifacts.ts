@@ -17,7 +17,7 @@ export function clusterFiles(compiled: CompiledParts, extra: readonly Artifact[]
   // The VirtualBox template installs Ubuntu from its ISO, the qemu one starts from a cloud image:
   // only targets that have the one their builder needs get a template.
   const bakeable = plan.image.builder === "qemu" ? OS_FACTS[plan.target.os].cloudImage !== undefined : INSTALLER_ISOS[plan.target.os] !== undefined;
-  const packer = bakeable ? renderPacker({ clusterName: plan.name, image: plan.image, os: plan.target.os, assets: assets.packer }) : [];
+  const packer = bakeable ? renderPacker({ clusterName: plan.name, image: plan.image, os: plan.target.os, assets: assets.packer, ...(plan.kubernetes ? { kubernetes: { version: plan.kubernetes.version } } : {}) }) : [];
   return [...nodes, ...packer, ...extra];
 }
 

@@ -6,6 +6,7 @@ import { autoWeight, resolvePriorities } from "../spec/failover.js";
 import { isIgnitionOs } from "../spec/targets.js";
 import { allowRule, type AllowRule } from "../spec/firewall.js";
 import { planTarget, type TargetPlan } from "./target.js";
+import { planKubernetes, type KubernetesPlan } from "./kubernetes.js";
 
 export interface PeerPlan {
   name: string;
@@ -58,6 +59,8 @@ export interface ClusterPlan {
   users: { name: string; sshAuthorizedKeys: string[]; sudo: boolean }[];
   image: ImageSpec;
   nodes: NodePlan[];
+  /** With spec.kubernetes: what the kubeadm configs and the image's Kubernetes packages need. */
+  kubernetes?: KubernetesPlan;
 }
 
 /** Plans a spec that passed checkSpec (with the same env). */
@@ -105,5 +108,6 @@ export function planCluster(spec: Spec, env: Env): ClusterPlan {
     users: s.users,
     image: s.image,
     nodes,
+    ...(s.kubernetes ? { kubernetes: planKubernetes(spec)! } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { renderMetaData } from "./meta-data.js";
 import { renderNetworkConfig } from "./network-config.js";
 import { configFiles, NODE_FILES, nodeDir } from "./paths.js";
 import { renderIgnition } from "./ignition/config.js";
+import { renderInitConfig } from "./kubeadm.js";
 import { renderHaproxyPod, renderKeepalivedPod } from "./static-pods.js";
 import { renderUserData, type NodeFiles, type StaticPods } from "./user-data.js";
 
@@ -18,6 +19,7 @@ function renderNodeFiles(plan: ClusterPlan, node: NodePlan): NodeFiles {
     keepalivedConf: renderKeepalived(plan, node),
     checkScript: renderCheckScript(plan),
     haproxyCfg: renderHaproxy(plan),
+    ...(plan.kubernetes?.initNode === node.name ? { kubeadmConfig: renderInitConfig(plan, node) } : {}),
   };
 }
 
@@ -38,6 +40,8 @@ export function renderNode(plan: ClusterPlan, node: NodePlan): Artifact[] {
   return [
     ...provisioning,
     ...configFiles(files, pods).map((f) => ({ path: `${dir}/${NODE_FILES[f.key]}`, contents: f.contents, mode: f.mode })),
+    // the other nodes' JoinConfiguration needs values only `kubeadm init` knows: `k8s-ha kubeadm join-config`
+    ...(files.kubeadmConfig !== undefined ? [{ path: `${dir}/${NODE_FILES.kubeadmConfig}`, contents: files.kubeadmConfig, mode: 0o644 }] : []),
   ];
 }
 

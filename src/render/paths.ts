@@ -9,6 +9,8 @@ export const VM_PATHS = {
   keepalivedManifest: "/etc/kubernetes/manifests/keepalived.yaml",
   haproxyManifest: "/etc/kubernetes/manifests/haproxy.yaml",
   hostname: "/etc/hostname",
+  /** The first node's kubeadm config (spec.kubernetes): no secrets, so the seed can carry it. */
+  kubeadmConfig: "/etc/kubernetes/kubeadm/kubeadm.yaml",
 } as const;
 
 export const VM_MODES = {
@@ -18,6 +20,7 @@ export const VM_MODES = {
   /** As kubeadm writes its own manifests (and the CIS benchmark asks). */
   staticPod: 0o600,
   hostname: 0o644,
+  kubeadmConfig: 0o600,
 } as const;
 
 export function nodeDir(node: string): string {
@@ -36,6 +39,8 @@ export const NODE_FILES = {
   ignition: "config.ign",
   keepalivedManifest: "files/manifests/keepalived.yaml",
   haproxyManifest: "files/manifests/haproxy.yaml",
+  /** spec.kubernetes: Init+Cluster+KubeletConfiguration (first node, render) or JoinConfiguration (others, join-config). */
+  kubeadmConfig: "kubeadm.yaml",
 } as const;
 
 export type ConfigFileKey = "keepalivedConf" | "checkScript" | "haproxyCfg" | "keepalivedManifest" | "haproxyManifest";

@@ -8,7 +8,7 @@
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { GENERATED_BANNER } from "./artifact.js";
 import { ufwCommands } from "./firewall.js";
-import { configFiles, VM_PATHS } from "./paths.js";
+import { configFiles, VM_MODES, VM_PATHS } from "./paths.js";
 import { toCloudYaml, yamlComments } from "./yaml.js";
 
 const PACKAGES = ["keepalived", "haproxy", "curl", "ufw"] as const;
@@ -21,6 +21,8 @@ export interface NodeFiles {
   keepalivedConf: string;
   checkScript: string;
   haproxyCfg: string;
+  /** The first node's kubeadm config (spec.kubernetes), delivered to VM_PATHS.kubeadmConfig. */
+  kubeadmConfig?: string;
 }
 
 /** The static pod manifests (services: static-pods), rendered by static-pods.ts. */
@@ -32,6 +34,12 @@ export interface StaticPods {
 /** '0640' as cloud-init wants it: a quoted octal string. */
 function octal(mode: number): string {
   return `0${mode.toString(8)}`;
+}
+
+/** bootstrap: init-first: the first node runs kubeadm init once its front door is up (runcmd runs once per instance). */
+function kubeadmCommands(plan: ClusterPlan, node: NodePlan, files: NodeFiles): string[][] {
+  if (plan.kubernetes?.bootstrap !== "init-first" || files.kubeadmConfig === undefined || node.name !== plan.kubernetes.initNode) return [];
+  return [["kubeadm", "init", "--config", VM_PATHS.kubeadmConfig, "--upload-certs"]];
 }
 
 function packages(plan: ClusterPlan, pods: StaticPods | undefined): string[] {
@@ -81,10 +89,14 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
     content,
   });
   config.write_files = configFiles(files, pods).map((f) => file(VM_PATHS[f.key], f.contents, f.mode));
+  if (files.kubeadmConfig !== undefined) {
+    (config.write_files as unknown[]).push(file(VM_PATHS.kubeadmConfig, files.kubeadmConfig, VM_MODES.kubeadmConfig));
+  }
   const runcmd = [
     ...ufwCommands(plan, node),
     // static pods: the kubelet starts them; the packages' services must stay off
     ...(pods ? [] : [["systemctl", "enable", ...SERVICES], ["systemctl", "restart", ...SERVICES]]),
+    ...kubeadmCommands(plan, node, files),
   ];
   if (runcmd.length > 0) config.runcmd = runcmd;
   return (

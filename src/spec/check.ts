@@ -7,6 +7,7 @@ import { broadcastOf, cidrOf, ipv4ToNumber, networkOf } from "./ipv4.js";
 import { AUTH_PASS, type Spec, vrrpVersion } from "./schema.js";
 import { checkFirewall, checkNetworkInterfaces, checkSshKeys } from "./check-nodes.js";
 import { isIgnitionOs, OS_NAMES, runsContainers } from "./targets.js";
+import { checkKubernetes } from "./check-kubernetes.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -23,6 +24,7 @@ export function checkSpec(spec: Spec, at: Locator, env: Env): Finding[] {
     ...checkFirewall(spec, at),
     ...checkSshKeys(spec, at),
     ...checkImageTarget(spec, at),
+    ...checkKubernetes(spec, at),
   ];
 }
 

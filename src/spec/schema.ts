@@ -11,6 +11,8 @@ import { z } from "zod";
 import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
 import { IMAGE_BUILDERS, SERVICE_MODES, TARGET_OSES } from "./targets.js";
+import { isCidr } from "./cidr.js";
+import { BOOTSTRAP_MODES, CRI_SOCKET, DEFAULT_CRI_SOCKET, KUBERNETES_VERSION } from "./kubernetes.js";
 
 export const API_VERSION = "k8s-ha/v1alpha1";
 export const KIND = "Cluster";
@@ -155,6 +157,20 @@ const image = z
 
 export { SERVICE_MODES, TARGET_OSES } from "./targets.js";
 
+const cidr = z.string().refine(isCidr, { message: "must be an IPv4 CIDR such as 10.244.0.0/16" });
+
+/** Optional: with it, render writes kubeadm configs and build-image installs Kubernetes (docs/kubeadm.md). */
+const kubernetes = z.strictObject({
+  version: z.string().regex(KUBERNETES_VERSION, { message: 'must be a Kubernetes release such as "1.31.4" (quoted, no leading v)' }),
+  podSubnet: cidr.optional(),
+  serviceSubnet: cidr.optional(),
+  criSocket: z.string().regex(CRI_SOCKET, { message: "must be a unix:/// socket URL" }).default(DEFAULT_CRI_SOCKET),
+  bootstrap: z
+    .enum(BOOTSTRAP_MODES)
+    .default("off")
+    .meta({ description: "init-first: cloud-init runs `kubeadm init --config … --upload-certs` on the first node at first boot (needs the Kubernetes golden image)" }),
+});
+
 const target = z
   .strictObject({
     os: z
@@ -214,6 +230,7 @@ export const specSchema = z.strictObject({
       .optional()
       .meta({ description: "ubuntu-20.04: cloud-init installs the packages with apt (default true); false for the k8s-ha golden image. Not allowed to be true on fcos/flatcar." }),
     users: z.array(user).max(32).default([]),
+    kubernetes: kubernetes.optional(),
     image,
     publish: z.strictObject({ s3 }).optional(),
   }),
@@ -227,4 +244,5 @@ export type NodeSpec = Spec["spec"]["nodes"][number];
 export type ImageSpec = Spec["spec"]["image"];
 export type TargetSpec = Spec["spec"]["target"];
 export type FirewallRule = Spec["spec"]["firewall"]["allow"][number];
+export type KubernetesSpec = NonNullable<Spec["spec"]["kubernetes"]>;
 export type S3Spec = NonNullable<Spec["spec"]["publish"]>["s3"];

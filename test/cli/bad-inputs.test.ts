@@ -57,6 +57,17 @@ const CASES: BadCase[] = [
   { name: "nameserver not an address", mutate: (s) => (s.spec.network.nameservers = ["dns.example"]), message: /not an IPv4 address/, path: "spec.network.nameservers[0]", lineHas: "dns.example" },
   { name: "prefix length too long", mutate: (s) => (s.spec.network.prefixLength = 33), message: /must be at most 30/, path: "spec.network.prefixLength", lineHas: "prefixLength" },
   { name: "prefix length as a string", mutate: (s) => (s.spec.network.prefixLength = "24"), message: /must be an integer, not string "24"/, path: "spec.network.prefixLength", lineHas: "prefixLength" },
+  // --- spec.kubernetes
+  { name: "kubernetes version too old", mutate: (s) => (s.spec.kubernetes = { version: "1.27.3" }), message: /Kubernetes 1\.27 is not supported/, path: "spec.kubernetes.version", lineHas: "1.27.3" },
+  { name: "kubernetes version with a v", mutate: (s) => (s.spec.kubernetes = { version: "v1.31.4" }), message: /must be a Kubernetes release such as "1\.31\.4"/, path: "spec.kubernetes.version", lineHas: "v1.31.4" },
+  { name: "podSubnet not a CIDR", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", podSubnet: "10.244.0.0" }), message: /must be an IPv4 CIDR/, path: "spec.kubernetes.podSubnet", lineHas: "podSubnet" },
+  { name: "podSubnet with host bits", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", podSubnet: "10.244.1.0/16" }), message: /has host bits set/, path: "spec.kubernetes.podSubnet", lineHas: "podSubnet" },
+  { name: "podSubnet over the nodes' subnet", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", podSubnet: "10.0.0.0/16" }), message: /overlaps the nodes' subnet 10\.0\.2\.0\/24/, path: "spec.kubernetes.podSubnet", lineHas: "podSubnet" },
+  { name: "serviceSubnet over podSubnet", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", podSubnet: "10.96.0.0/16", serviceSubnet: "10.96.0.0/12" }), message: /overlaps podSubnet/, path: "spec.kubernetes.serviceSubnet", lineHas: "serviceSubnet" },
+  { name: "serviceSubnet over the nodes' subnet", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", serviceSubnet: "10.0.0.0/8" }), message: /overlaps the nodes' subnet/, path: "spec.kubernetes.serviceSubnet", lineHas: "serviceSubnet" },
+  { name: "serviceSubnet too large", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", serviceSubnet: "172.0.0.0/11" }), message: /\/11 is larger than the kube-apiserver accepts/, path: "spec.kubernetes.serviceSubnet", lineHas: "serviceSubnet" },
+  { name: "criSocket injection", mutate: (s) => (s.spec.kubernetes = { version: "1.31.4", criSocket: "unix:///run/x.sock; reboot" }), message: /must be a unix:\/\/\/ socket URL/, path: "spec.kubernetes.criSocket", lineHas: "criSocket" },
+  { name: "bootstrap on flatcar", mutate: (s) => { s.spec.kubernetes = { version: "1.31.4", bootstrap: "init-first" }; s.spec.target = { os: "flatcar" }; s.spec.firewall = { enabled: false }; }, message: /runs kubeadm from cloud-init/, path: "spec.kubernetes.bootstrap", lineHas: "bootstrap" },
   // --- names and interfaces
   { name: "duplicate node names", mutate: (s) => (nodes(s)[1]!.name = "master01"), message: /node name 'master01' is already used/, path: "spec.nodes[1].name" },
   { name: "node name with capitals", mutate: (s) => (nodes(s)[0]!.name = "Master01"), message: /must be a DNS label/, path: "spec.nodes[0].name", lineHas: "Master01" },

@@ -114,6 +114,12 @@ describe.skipIf(!have)("buildImage with the real Packer", { timeout: 60_000 }, (
     expect(at("step two") - at("step one")).toBeGreaterThanOrEqual(800);
   });
 
+  it("lists in the record the packages the provisioning reported (30-kubernetes.sh's k8s-ha-package lines)", async () => {
+    const template = withOut(["echo k8s-ha-package kubeadm 1.31.4-1.1", "echo k8s-ha-package containerd 1.6.20~ds1-1+b1", "echo not k8s-ha-package-like", ...writesOva("ova")]);
+    const record = await buildImage(options({ template }));
+    expect(record?.packages).toEqual({ kubeadm: "1.31.4-1.1", containerd: "1.6.20~ds1-1+b1" });
+  });
+
   it("finds the OVA of the file builder too", async () => {
     const template = testTemplate(`variable "output_directory" {
   type = string

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GENERATED_BANNER, type Artifact } from "../../src/render/artifact.js";
 import { loadPackerAssets } from "../../src/packer/assets.js";
 import {
+  KUBERNETES_SCRIPT,
   PACKER_ASSET_FILES,
   PACKER_MAIN_FILE,
   PACKER_PLUGINS_FILE,
@@ -51,13 +52,13 @@ describe("renderPacker", () => {
     expect(artifacts.map((a) => [a.path, a.mode.toString(8)])).toEqual([
       [PACKER_PLUGINS_FILE, "644"],
       [PACKER_MAIN_FILE, "644"],
-      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("qemu-http/")).map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
+      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("qemu-http/") && f !== KUBERNETES_SCRIPT).map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
     ]);
     // the qemu build serves its own cloud-init user instead of the autoinstall seed
     expect(render(QEMU_IMAGE, "lab", "debian-12").map((a) => a.path)).toEqual([
       PACKER_PLUGINS_FILE,
       PACKER_MAIN_FILE,
-      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("http/")).map((f) => `packer/${f}`),
+      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("http/") && f !== KUBERNETES_SCRIPT).map((f) => `packer/${f}`),
     ]);
   });
 

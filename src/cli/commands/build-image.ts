@@ -52,6 +52,7 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     image: compiled.plan.image,
     os: target.os,
     assets: compiled.assets.packer,
+    ...(compiled.plan.kubernetes ? { kubernetes: { version: compiled.plan.kubernetes.version } } : {}),
     dryRun: options.dryRun ?? false,
     renderCommand: ["k8s-ha", "render", compiled.file === STDIN_NAME ? STDIN : compiled.file, "-o", options.output],
     force,
