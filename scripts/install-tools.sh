@@ -28,6 +28,12 @@ tools=(
   mkfs.ext4:e2fsprogs
   setpriv:util-linux
   flock:util-linux
+  # k8s-ha up with qemu (test/up/up-qemu.test.ts) and its stand-in UEFI cloud image (scripts/build-cloud-image.sh)
+  qemu-img:qemu-utils
+  sfdisk:fdisk
+  mkfs.vfat:dosfstools
+  mcopy:mtools
+  grub-mkstandalone:grub-efi-amd64-bin
 )
 
 missing=()
@@ -37,6 +43,9 @@ for pair in "${tools[@]}"; do
   # keepalived and haproxy live in /usr/sbin, which a non-login PATH may lack
   command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("$package")
 done
+
+# UEFI firmware for the lab VMs: a file, not a program
+[ -f /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-tools: every tool is present"

@@ -252,6 +252,8 @@ async function undo(tools: QemuTools, outDir: string, state: UpState, made: { ne
     await rm(upDir(outDir), { recursive: true, force: true }).catch(() => undefined);
     return;
   }
+  // nothing was recorded before and nothing was made: there is no state to write
+  if (state.vms.length === 0 && !(await namespaceExists(tools.ip, state.netns!))) return;
   await writeUpState(outDir, state);
 }
 
