@@ -6,7 +6,7 @@ import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { sleep } from "../rehearse/wait.js";
 import { agentRequest } from "./agent.js";
-import { cloudInitFinished, probeVip, type Tools } from "./probe.js";
+import { cloudInitFinished, probePoint, probeVip, type Tools } from "./probe.js";
 import { isQemu, qmp, startVm, waitGone, type VmConfig } from "./qemu.js";
 import type { UpState, VmState } from "./state.js";
 
@@ -45,7 +45,7 @@ function holderOf(state: UpState, mac: string | undefined): VmState | undefined 
 async function waitVip(ctx: FaultContext, accept: (holder: VmState) => boolean, timeoutMs: number): Promise<VmState | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const answer = await probeVip(ctx.tools, ctx.state.netns!, ctx.plan.vip, ctx.plan.lbPort);
+    const answer = await probeVip(ctx.tools, probePoint(ctx.state), ctx.plan.vip, ctx.plan.lbPort);
     const holder = holderOf(ctx.state, answer.mac);
     if (answer.ok && holder && accept(holder)) return holder;
     await sleep(PROBE_PAUSE_MS, ctx.signal);

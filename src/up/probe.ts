@@ -18,6 +18,17 @@ export interface Tools {
   curl: string;
 }
 
+/** Where the host asks: the qemu lab's namespace and bridge, or the host itself on VirtualBox's host-only interface. */
+export interface ProbePoint {
+  netns?: string;
+  dev: string;
+}
+
+/** The probe point of a lab. */
+export function probePoint(state: { netns?: string; bridge?: string; hostOnlyInterface?: string }): ProbePoint {
+  return state.netns ? { netns: state.netns, dev: state.bridge ?? BRIDGE } : { dev: state.hostOnlyInterface ?? "" };
+}
+
 export interface VipAnswer {
   ok: boolean;
   /** The MAC that answered ARP for the VIP, when the probe got that far. */
@@ -28,11 +39,15 @@ export interface VipAnswer {
  * One probe: forget the VIP's neighbour entry (so ARP is asked afresh), GET /healthz through the
  * load balancer at the VIP, then read which MAC the answer came from.
  */
-export async function probeVip(tools: Tools, netns: string, vip: string, lbPort: number): Promise<VipAnswer> {
-  await run(tools.ip, ["-n", netns, "neigh", "flush", "to", vip, "dev", BRIDGE], { timeoutMs: 5000 });
+export async function probeVip(tools: Tools, at: ProbePoint, vip: string, lbPort: number): Promise<VipAnswer> {
+  const ns = at.netns ? ["-n", at.netns] : [];
+  await run(tools.ip, [...ns, "neigh", "flush", "to", vip, "dev", at.dev], { timeoutMs: 5000 });
   const url = `https://${vip}:${lbPort}/healthz`;
-  const curl = await run(tools.ip, ["netns", "exec", netns, tools.curl, "-sfk", "--max-time", "2", "-o", "/dev/null", url], { timeoutMs: 8000 });
-  const neigh = await run(tools.ip, ["-n", netns, "neigh", "show", "to", vip, "dev", BRIDGE], { timeoutMs: 5000 });
+  const curlArgs = ["-sfk", "--max-time", "2", "-o", "/dev/null", url];
+  const curl = at.netns
+    ? await run(tools.ip, ["netns", "exec", at.netns, tools.curl, ...curlArgs], { timeoutMs: 8000 })
+    : await run(tools.curl, curlArgs, { timeoutMs: 8000 });
+  const neigh = await run(tools.ip, [...ns, "neigh", "show", "to", vip, "dev", at.dev], { timeoutMs: 5000 });
   const mac = /lladdr ([0-9a-f:]{17})/.exec(neigh.stdout)?.[1];
   return { ok: curl.code === 0, ...(mac ? { mac } : {}) };
 }

@@ -11,12 +11,12 @@ import type { Seed } from "../seed/seed-artifacts.js";
 import { sha256 } from "../write/hash.js";
 import { writeFileAtomic } from "../packer/record.js";
 import { describeExit, run } from "../tools/run.js";
-import { checkAborted, sleep } from "../rehearse/wait.js";
+import { checkAborted } from "../rehearse/wait.js";
 import { labNetns, macAddress, BRIDGE, statePath, tapName, upDir, vmPaths } from "./layout.js";
 import { createLabNetwork, createTap, deleteLabNetwork, namespaceExists } from "./network.js";
 import { nicSlot } from "./nic-slot.js";
 import { checkAddressClash, checkImage, checkMemory, findQemuTools, probeAccel, type QemuTools } from "./preflight.js";
-import { cloudInitFinished, probeVip } from "./probe.js";
+import { waitReady } from "./ready.js";
 import { isQemu, startVm, stopVm, type Nic, type VmConfig } from "./qemu.js";
 import { readUpState, writeUpState, type UpState, type VmState } from "./state.js";
 
@@ -33,15 +33,7 @@ export interface QemuUpOptions {
   log: (line: string) => void;
 }
 
-export type VmAction = "created" | "reseeded" | "started" | "unchanged";
-
-export interface NodeReport {
-  node: string;
-  address: string;
-  action: VmAction;
-  state: "ready" | "running" | "stopped";
-  readySeconds?: number;
-}
+import type { NodeReport, VmAction } from "./report-types.js";
 
 /** The host's address on the lab bridge: the spec's gateway, else the highest free one. */
 export function hostAddress(plan: ClusterPlan): string {
@@ -194,7 +186,7 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       reports.push({ node: node.name, address: node.address, action, state: "running" });
     }
 
-    if (started.size > 0) await waitReady(tools, plan, state, started, reports, options);
+    if (started.size > 0) await waitReady({ tools, plan, state, started, reports, alive: (vm) => isQemu(vm.pid), ...options });
     await writeUpState(outDir, state);
     return { state, nodes: reports };
   } catch (error) {
@@ -206,35 +198,6 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
 async function tapExistsSafe(tools: QemuTools, netns: string, tap: string): Promise<boolean> {
   const result = await run(tools.ip, ["-n", netns, "link", "show", tap], { timeoutMs: 10_000 });
   return result.code === 0;
-}
-
-/** Every started node has printed cloud-init's final message, then the VIP answers. */
-async function waitReady(tools: QemuTools, plan: ClusterPlan, state: UpState, started: Map<string, number>, reports: NodeReport[], options: QemuUpOptions): Promise<void> {
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const pending = new Set(started.keys());
-  options.log(`waiting for cloud-init on ${[...pending].join(", ")} and the VIP ${plan.vip}:${plan.lbPort} (up to ${options.timeoutSeconds} s)`);
-  while (pending.size > 0) {
-    for (const name of [...pending]) {
-      const vm = state.vms.find((v) => v.node === name)!;
-      if (!(await isQemu(vm.pid))) throw new ExternalError(`the VM of ${name} stopped while booting; see its serial log ${vm.serialLog}`);
-      if (await cloudInitFinished(vm.serialLog)) {
-        vm.readySeconds = Math.round((Date.now() - started.get(name)!) / 1000);
-        const report = reports.find((r) => r.node === name)!;
-        report.state = "ready";
-        report.readySeconds = vm.readySeconds;
-        pending.delete(name);
-        options.log(`${name}: cloud-init finished after ${vm.readySeconds} s`);
-      }
-    }
-    if (pending.size === 0) break;
-    if (Date.now() > deadline) throw new ExternalError(`cloud-init did not finish on ${[...pending].join(", ")} within ${options.timeoutSeconds} s`, "see the serial logs under DIR/up/<node>/serial.log; --timeout gives more time");
-    await sleep(2000, options.signal);
-  }
-  while (!(await probeVip(tools, state.netns!, plan.vip, plan.lbPort)).ok) {
-    if (Date.now() > deadline) throw new ExternalError(`the VIP ${plan.vip} did not answer on port ${plan.lbPort} within ${options.timeoutSeconds} s`, "see the serial logs; with no kube-apiserver yet, use --stand-in-apiserver");
-    await sleep(1000, options.signal);
-  }
-  for (const r of reports) if (r.state === "running" && r.action === "unchanged") r.state = "ready";
 }
 
 /** Removes what this run created (VMs it made, the namespace if it made it); leaves the rest as recorded. */

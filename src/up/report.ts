@@ -1,6 +1,6 @@
 // The tables `up`, `status` and `up --rehearse` print, and their --json documents.
 import type { FaultResult } from "./faults.js";
-import type { NodeReport } from "./qemu-provider.js";
+import type { NodeReport } from "./report-types.js";
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

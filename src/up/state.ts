@@ -11,8 +11,10 @@ const vmState = z.object({
   node: z.string(),
   address: z.string(),
   mac: z.string(),
-  /** The tap in the lab namespace (qemu) or the VM's name (VirtualBox). */
+  /** The tap in the lab namespace (qemu). */
   tap: z.string().optional(),
+  /** The VM's name (VirtualBox). */
+  vm: z.string().optional(),
   dir: z.string(),
   disk: z.string(),
   seed: z.string(),
@@ -43,6 +45,8 @@ export const upStateSchema = z.object({
   netns: z.string().optional(),
   bridge: z.string().optional(),
   hostAddress: z.string().optional(),
+  /** The host-only interface `up` created (VirtualBox), with hostAddress on it. */
+  hostOnlyInterface: z.string().optional(),
   prefixLength: z.number().int(),
   vms: z.array(vmState),
 });

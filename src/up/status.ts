@@ -1,8 +1,7 @@
 // `status`: which VMs of the state file run, and which node answers for the VIP right now.
-import type { UpState } from "./state.js";
-import { isQemu } from "./qemu.js";
-import { probeVip, type Tools } from "./probe.js";
-import type { NodeReport } from "./qemu-provider.js";
+import type { UpState, VmState } from "./state.js";
+import { probePoint, probeVip, type Tools } from "./probe.js";
+import type { NodeReport } from "./report-types.js";
 import { namespaceExists } from "./network.js";
 
 export interface LabStatus {
@@ -11,14 +10,14 @@ export interface LabStatus {
   holder?: string;
 }
 
-export async function labStatus(tools: Tools, state: UpState): Promise<LabStatus> {
+export async function labStatus(tools: Tools, state: UpState, alive: (vm: VmState) => Promise<boolean>): Promise<LabStatus> {
   const nodes: NodeReport[] = [];
   for (const vm of state.vms) {
-    const running = await isQemu(vm.pid);
+    const running = await alive(vm);
     nodes.push({ node: vm.node, address: vm.address, action: "unchanged", state: running ? "running" : "stopped", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
   }
-  if (!state.netns || !(await namespaceExists(tools.ip, state.netns))) return { nodes, vipAnswers: false };
-  const answer = await probeVip(tools, state.netns, state.vip, state.lbPort);
+  if (state.netns && !(await namespaceExists(tools.ip, state.netns))) return { nodes, vipAnswers: false };
+  const answer = await probeVip(tools, probePoint(state), state.vip, state.lbPort);
   const holder = answer.ok ? state.vms.find((vm) => vm.mac === answer.mac)?.node : undefined;
   return { nodes, vipAnswers: answer.ok, ...(holder ? { holder } : {}) };
 }

@@ -33,7 +33,8 @@ const CASES: Case[] = [
     needsQemu: true,
   },
   { name: "more memory than the host has", args: (spec, image) => ["up", spec, "--image", image, "--memory", "100000000"], code: 3, message: /2 VM\(s\) of 100000000 MiB need 200000000 MiB[^]*hint: .*--memory/, needsQemu: true },
-  { name: "VirtualBox provider not built yet", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox"], code: 3, message: /not implemented yet; nothing was changed/ },
+  { name: "VirtualBox provider without VBoxManage", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox"], code: 3, message: /needs VBoxManage, not found on PATH[^]*hint: install VirtualBox/ },
+  { name: "--rehearse with VirtualBox", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox", "--stand-in-apiserver", "--rehearse"], code: 2, message: /--rehearse needs the qemu provider/ },
   { name: "down with nothing up", args: (spec) => ["down", spec], code: 0, message: /nothing to remove/ },
   { name: "status with nothing up", args: (spec) => ["status", spec], code: 0, message: /no lab/ },
 ];

@@ -9,6 +9,7 @@ import type { ClusterPlan } from "../../plan/plan.js";
 import { renderNodes } from "../../render/index.js";
 import { buildSeeds } from "../../seed/seed-artifacts.js";
 import { watchInterrupts } from "../../publish/interrupt.js";
+import type { VmState } from "../../up/state.js";
 import { compileSpec } from "../compile.js";
 
 export interface UpCommandOptions {
@@ -61,42 +62,43 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
     rendered = labArtifacts(plan, rendered);
   }
   const seeds = buildSeeds(plan, rendered);
-  if (options.provider === "virtualbox") {
-    const { upVirtualBox } = await import("../../up/virtualbox.js");
-    await upVirtualBox(plan, seeds, { outDir: options.output, image, log });
-    return;
+  if (options.rehearse && options.provider !== "qemu") {
+    throw new UsageError("--rehearse needs the qemu provider: its agent talks over qemu's virtio-serial port", "use --provider qemu");
   }
-  const { upQemu, vmConfig } = await import("../../up/qemu-provider.js");
   const { nodesTable, faultsTable } = await import("../../up/report.js");
   const { labStatus } = await import("../../up/status.js");
-  const { findQemuTools } = await import("../../up/preflight.js");
   const interrupts = watchInterrupts(process.stderr, "stopping the VMs this run started and removing what it created");
   try {
-    const { state, nodes } = await upQemu(plan, seeds, {
-      outDir: options.output,
+    const common = {
+      // absolute: the state file's paths must hold from any working directory
+      outDir: resolve(options.output),
       image,
       labMode: options.standInApiserver === true,
-      accel: options.accel,
       memoryMiB: memory ?? plan.image.memoryMiB,
       cpus: cpus ?? plan.image.cpus,
       timeoutSeconds,
       signal: interrupts.signal,
       log,
-    });
-    const tools = await findQemuTools();
-    const status = await labStatus(tools, state);
+    };
+    const provider = await loadProvider(options.provider);
+    const { state, nodes } = options.provider === "qemu"
+      ? await (await import("../../up/qemu-provider.js")).upQemu(plan, seeds, { ...common, accel: options.accel })
+      : await (await import("../../up/virtualbox.js")).upVirtualBox(plan, seeds, common);
+    const status = await labStatus(provider.tools, state, provider.alive);
     let faults;
     if (options.rehearse) {
       const { rehearseFaults } = await import("../../up/faults.js");
-      faults = await rehearseFaults({ plan, state, tools, vmConfig: (vm) => vmConfig(plan, state, vm), timeoutSeconds, signal: interrupts.signal, log });
+      const { vmConfig } = await import("../../up/qemu-provider.js");
+      const { findQemuTools } = await import("../../up/preflight.js");
+      faults = await rehearseFaults({ plan, state, tools: await findQemuTools(), vmConfig: (vm) => vmConfig(plan, state, vm), timeoutSeconds, signal: interrupts.signal, log });
       const { writeUpState } = await import("../../up/state.js");
       await writeUpState(options.output, state);
     }
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ cluster: plan.name, provider: "qemu", vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ cluster: plan.name, provider: options.provider, vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`);
     } else {
       process.stdout.write(nodesTable(nodes, status.holder));
-      process.stdout.write(`VIP ${plan.vip}:${plan.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"} (asked from namespace ${state.netns})\n`);
+      process.stdout.write(`VIP ${plan.vip}:${plan.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`);
       if (faults) process.stdout.write(`\n${faultsTable(faults)}`);
     }
     if (!status.vipAnswers) throw new ExternalError(`the VIP ${plan.vip} does not answer on port ${plan.lbPort}`);
@@ -104,6 +106,19 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
   } finally {
     interrupts.dispose();
   }
+}
+
+/** What `status` needs of a provider: the probe's tools and whether a VM runs. */
+async function loadProvider(provider: "qemu" | "virtualbox") {
+  const { which } = await import("../../tools/run.js");
+  const [ip, curl] = [await which("ip"), await which("curl")];
+  if (!ip || !curl) throw new ExternalError("k8s-ha asks the VIP with curl and reads its holder with ip: not both found on PATH", "apt-get install curl iproute2");
+  if (provider === "qemu") {
+    const { isQemu } = await import("../../up/qemu.js");
+    return { tools: { ip, curl }, alive: (vm: VmState) => isQemu(vm.pid) };
+  }
+  const { vboxRunning } = await import("../../up/virtualbox.js");
+  return { tools: { ip, curl }, alive: vboxRunning };
 }
 
 export async function runDown(spec: string | undefined, options: { output: string; keepDisks?: boolean }): Promise<void> {
@@ -136,10 +151,10 @@ export async function runStatus(spec: string | undefined, options: { output: str
     else log(`no lab: no ${join(options.output, "up", "state.json")}`);
     return;
   }
-  const { findQemuTools } = await import("../../up/preflight.js");
   const { labStatus } = await import("../../up/status.js");
   const { nodesTable } = await import("../../up/report.js");
-  const status = await labStatus(await findQemuTools(), state);
+  const provider = await loadProvider(state.provider);
+  const status = await labStatus(provider.tools, state, provider.alive);
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes }, null, 2)}\n`);
   } else {
