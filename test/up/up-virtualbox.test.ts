@@ -4,12 +4,13 @@
 // give up after --timeout, removing every VM it imported and the host-only interface it created.
 // Proven: the calls and their order, the seed on a slot read from showvminfo, the clean-up.
 // Not proven (no VirtualBox on these machines): that a real VM boots and the VIP answers.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir, type CliResult } from "../helpers/cli.js";
+import { BIN, ROOT, runCli, tempDir, type CliResult } from "../helpers/cli.js";
 import { specYaml } from "../helpers/specs.js";
 import { freeStorageSlot, parseMachineReadable } from "../../src/up/vbox-manage.js";
 
@@ -105,5 +106,42 @@ describe("the seed's storage slot, from showvminfo --machinereadable", () => {
   it("falls back to another controller, and finds nothing when every slot is taken", () => {
     expect(freeStorageSlot(info('"IDE Controller-0-0"="/a.vdi"'), "/seed.iso")).toEqual({ controller: "SATA Controller", port: 1, device: 0 });
     expect(freeStorageSlot(parseMachineReadable('storagecontrollername0="IDE"\nstoragecontrollertype0="PIIX4"\n"IDE-0-0"="/a.vdi"'), "/seed.iso")).toBeUndefined();
+  });
+});
+
+describe("Ctrl-C during up --provider virtualbox", () => {
+  it("stops and removes every VM it made, removes the host-only interface and exits 130", async () => {
+    const { dir, cleanup } = await tempDir("k8s-ha-up-vbox-int-");
+    try {
+      const spec = join(dir, "k8s-ha.yaml");
+      await writeFile(spec, specYaml((s) => {
+        s.spec.vip = "192.0.2.100";
+        s.spec.network = { interface: "enp0s8", prefixLength: 24 };
+        s.spec.nodes = [{ name: "master01", address: "192.0.2.10" }, { name: "master02", address: "192.0.2.11" }];
+      }));
+      const ova = join(dir, "golden.ova");
+      await writeFile(ova, "x");
+      const out = join(dir, "out");
+      const child = spawn(process.execPath, [BIN, "up", spec, "-o", out, "--provider", "virtualbox", "--image", ova, "--memory", "1024", "--timeout", "600"], {
+        env: { ...process.env, PATH: `${STAND_IN}${delimiter}${process.env.PATH}`, K8S_HA_FAKE_VBOX_DIR: dir },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      // interrupt once both VMs run and up waits for them
+      while (!stderr.includes("waiting for cloud-init")) {
+        if (child.exitCode !== null) throw new Error(`up ended early:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill("SIGINT");
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toMatch(/SIGINT: stopping/);
+      const left = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { vms: object; hostonly: string[] };
+      expect(left).toEqual({ vms: {}, hostonly: [] });
+      expect(existsSync(join(out, "up"))).toBe(false);
+    } finally {
+      await cleanup();
+    }
   });
 });
