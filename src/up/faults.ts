@@ -105,6 +105,7 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   // heal: boot it again from the same disk and seed; cloud-init has run for this instance
   holder.pid = await startVm(ctx.tools.ip, ctx.tools.qemu, ctx.state.netns!, ctx.vmConfig(holder));
   const t1 = Date.now();
+  holder.startedAt = t1;
   ctx.log(`rehearse: ${holder.node} booting again (qemu pid ${holder.pid})`);
   const deadline = t1 + ctx.timeoutSeconds * 1000;
   while (!(await cloudInitFinished(holder.serialLog)) && Date.now() < deadline && (await isQemu(holder.pid))) await sleep(2000, ctx.signal);

@@ -142,6 +142,8 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       let action: VmAction;
       if (vm && isRunning && vm.seedSha256 === seedSha) {
         reports.push({ node: node.name, address: node.address, action: "unchanged", state: "running", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
+        // booted by an earlier `up` that ended before it was ready: wait for it now
+        if (vm.readySeconds === undefined) started.set(node.name, vm.startedAt ?? Date.now());
         continue;
       }
       if (vm && isRunning) {
@@ -180,7 +182,8 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       await rm(paths.serialLog, { force: true });
       vm.pid = await startVm(tools.ip, tools.qemu, netns, vmConfig(plan, state, vm));
       delete vm.readySeconds;
-      started.set(node.name, Date.now());
+      vm.startedAt = Date.now();
+      started.set(node.name, vm.startedAt);
       await writeUpState(outDir, state);
       log(`${node.name}: ${action}, qemu pid ${vm.pid} (${accel.toUpperCase()}), serial log ${paths.serialLog}`);
       reports.push({ node: node.name, address: node.address, action, state: "running" });

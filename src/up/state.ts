@@ -26,7 +26,9 @@ const vmState = z.object({
   agent: z.string(),
   serialLog: z.string(),
   pidFile: z.string(),
-  /** Seconds from start to ready in the run that booted it. */
+  /** When qemu or VirtualBox last started it (ms since the epoch). */
+  startedAt: z.number().optional(),
+  /** Seconds from start to ready in the run that booted it; absent until `up` saw it ready. */
   readySeconds: z.number().optional(),
 });
 

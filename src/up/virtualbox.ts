@@ -133,7 +133,9 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
       let vm = state.vms.find((v) => v.node === node.name);
       const isUp = running.get(node.name) === true;
       if (vm && isUp && vm.seedSha256 === seedSha) {
-        reports.push({ node: node.name, address: node.address, action: "unchanged", state: "running" });
+        reports.push({ node: node.name, address: node.address, action: "unchanged", state: "running", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
+        // booted by an earlier `up` that ended before it was ready: wait for it now
+        if (vm.readySeconds === undefined) started.set(node.name, vm.startedAt ?? Date.now());
         continue;
       }
       let action: VmAction = vm ? (isUp ? "reseeded" : "started") : "created";
@@ -160,7 +162,8 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
       vm.instanceId = seed.instanceId;
       await rm(paths.serialLog, { force: true });
       await vbox(vboxManage, ["startvm", vm.vm!, "--type", "headless"]);
-      started.set(node.name, Date.now());
+      vm.startedAt = Date.now();
+      started.set(node.name, vm.startedAt);
       await writeUpState(outDir, state);
       log(`${node.name}: ${action}, seed on ${slot.controller} port ${slot.port} device ${slot.device}, started headless`);
       reports.push({ node: node.name, address: node.address, action, state: "running" });

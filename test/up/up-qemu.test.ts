@@ -107,7 +107,7 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then down", () 
     );
     out = join(dir, "out");
     const started = Date.now();
-    up = await spawnGroup(process.execPath, [BIN, "up", spec, "-o", out, "--image", image, "--stand-in-apiserver", "--rehearse", "--memory", "768", "--cpus", "1", "--json"], UP_TIMEOUT_MS);
+    up = await spawnGroup(process.execPath, [BIN, "up", spec, "-o", out, "--image", image, "--stand-in-apiserver", "--rehearse", "--memory", "768", "--cpus", "1", "--timeout", "1200", "--json"], UP_TIMEOUT_MS);
     process.stderr.write(`up test: up --rehearse took ${Math.round((Date.now() - started) / 1000)} s, exit ${up.code}\n`);
     if (up.stdout.trim()) result = JSON.parse(up.stdout) as UpJson;
     const stateFile = join(out, "up", "state.json");
