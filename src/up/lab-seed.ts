@@ -50,6 +50,9 @@ After=network.target
 ExecStartPre=/bin/sh -c 'test -s /etc/k8s-ha-lab/apiserver.crt || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj /CN=kube-apiserver -keyout /etc/k8s-ha-lab/apiserver.key -out /etc/k8s-ha-lab/apiserver.crt'
 ExecStart=/usr/local/sbin/k8s-ha-lab-apiserver ${port}
 Restart=always
+# on the serial console too: the only window into a lab VM without SSH
+StandardOutput=journal+console
+StandardError=journal+console
 
 [Install]
 WantedBy=multi-user.target
@@ -87,6 +90,8 @@ Description=k8s-ha lab: rehearsal agent on virtio-serial port ${AGENT_PORT} (up 
 ExecStart=/usr/local/sbin/k8s-ha-lab-agent
 Restart=always
 RestartSec=1
+StandardOutput=journal+console
+StandardError=journal+console
 
 [Install]
 WantedBy=multi-user.target
@@ -113,6 +118,8 @@ export function labUserData(plan: ClusterPlan, node: NodePlan, userData: string)
     ["mkdir", "-p", "-m", "0700", "/etc/k8s-ha-lab"],
     ["systemctl", "daemon-reload"],
     ["systemctl", "enable", "--now", ...LAB_UNITS],
+    // a line on the console (serial.log) saying whether the lab units run
+    ["sh", "-c", `echo "k8s-ha lab units: $(systemctl is-active ${LAB_UNITS.join(" ")} | tr '\\n' ' ')" >/dev/console`],
   ];
   return (
     "#cloud-config\n" +

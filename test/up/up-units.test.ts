@@ -34,7 +34,7 @@ describe("lab seeds", () => {
     expect(after.write_files.slice(0, before.write_files.length)).toEqual(before.write_files);
     expect(after.write_files.map((f: { path: string }) => f.path)).toContain("/usr/local/sbin/k8s-ha-lab-agent");
     expect(after.runcmd.slice(0, before.runcmd.length)).toEqual(before.runcmd);
-    expect(after.runcmd.at(-1)).toEqual(["systemctl", "enable", "--now", "k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"]);
+    expect(after.runcmd.at(-2)).toEqual(["systemctl", "enable", "--now", "k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"]);
     expect(after.write_files.find((f: { path: string }) => f.path.endsWith("apiserver.service")).content).toContain(`k8s-ha-lab-apiserver ${plan.apiserverPort}\n`);
   });
 
