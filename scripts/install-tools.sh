@@ -52,6 +52,9 @@ done
 # UEFI firmware of the qemu bake: a file, not a program
 [ -e /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
 
+# UEFI firmware for the lab VMs: a file, not a program
+[ -f /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-tools: every tool is present"
   exit 0

@@ -94,6 +94,47 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("up")
+    .description("boot the lab in real VMs: one per node from the golden image and its seed; wait for cloud-init and the VIP (root)")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory (the lab lives in DIR/up/)", "out")
+    .addOption(new Option("--provider <provider>", "where the VMs run").choices(["qemu", "virtualbox"]).default("qemu"))
+    .option("--image <path>", "the golden image (qcow2 for qemu, OVA for VirtualBox); default: the record in DIR/images/")
+    .option("--stand-in-apiserver", "LAB SEEDS: add a stand-in kube-apiserver and the rehearsal agent (never for production)")
+    .option("--rehearse", "then stop keepalived, stop haproxy and power off the VIP holder in turn, timing each failover and heal")
+    .addOption(new Option("--accel <accel>", "qemu accelerator; auto probes KVM and falls back to TCG").choices(["auto", "kvm", "tcg"]).default("auto"))
+    .option("--memory <MiB>", "memory per VM (default: spec.image.memoryMiB)")
+    .option("--cpus <n>", "vCPUs per VM (default: spec.image.cpus)")
+    .option("--timeout <seconds>", "how long to wait for each step (boot, failover)", "900")
+    .option("--json", "print the nodes (and fault timings) as JSON on stdout")
+    .action(async (spec: string | undefined, options: import("./commands/up.js").UpCommandOptions) => {
+      const { runUp } = await import("./commands/up.js");
+      await runUp(spec, options);
+    });
+
+  program
+    .command("down")
+    .description("power off and remove exactly what `up` created (DIR/up/state.json says what)")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .option("--keep-disks", "keep each VM's disk overlay (its changes) under DIR/up/")
+    .action(async (spec: string | undefined, options: { output: string; keepDisks?: boolean }) => {
+      const { runDown } = await import("./commands/up.js");
+      await runDown(spec, options);
+    });
+
+  program
+    .command("status")
+    .description("which lab VMs run and which node answers for the VIP")
+    .argument("[spec]", SPEC_ARG)
+    .option("-o, --output <dir>", "output directory", "out")
+    .option("--json", "print it as JSON on stdout")
+    .action(async (spec: string | undefined, options: { output: string; json?: boolean }) => {
+      const { runStatus } = await import("./commands/up.js");
+      await runStatus(spec, options);
+    });
+
+  program
     .command("publish")
     .description("upload the built image, its record and the seeds bundle to spec.publish.s3, then list it in the catalogue")
     .argument("[spec]", SPEC_ARG)

@@ -1,0 +1,70 @@
+// `up`, `down` and `status` refusing what they cannot do: the exit code DESIGN.md fixes, a message
+// and a hint, no stack trace, and nothing created (no DIR/up/, no namespace).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { specYaml } from "../helpers/specs.js";
+import { haveTools, isRoot } from "../helpers/tools.js";
+
+interface Case {
+  name: string;
+  args: (spec: string, image: string) => string[];
+  mutate?: (s: Record<string, any>) => void;
+  code: 0 | 2 | 3;
+  message: RegExp;
+  /** The preflight checks run only as root with qemu installed. */
+  needsQemu?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: "--rehearse without lab seeds", args: (spec, image) => ["up", spec, "--image", image, "--rehearse"], code: 2, message: /add --stand-in-apiserver/ },
+  { name: "--memory not a number", args: (spec, image) => ["up", spec, "--image", image, "--memory", "lots"], code: 2, message: /--memory must be a positive whole number/ },
+  { name: "no image record and no --image", args: (spec) => ["up", spec], code: 3, message: /no image record .*images\/k8s-ha-ubuntu-20\.04-0\.1\.0\.json[^]*hint: .*--image PATH/ },
+  { name: "--image missing", args: (spec) => ["up", spec, "--image", "/nonexistent/disk.qcow2"], code: 3, message: /\/nonexistent\/disk\.qcow2 does not exist[^]*hint:/, needsQemu: true },
+  {
+    name: "cluster NIC the qemu provider cannot name",
+    mutate: (s) => (s.spec.network.interface = "eth0"),
+    args: (spec, image) => ["up", spec, "--image", image],
+    code: 2,
+    message: /spec\.network\.interface is "eth0"[^]*hint: use enp0s3 … enp0s31/,
+    needsQemu: true,
+  },
+  { name: "more memory than the host has", args: (spec, image) => ["up", spec, "--image", image, "--memory", "100000000"], code: 3, message: /2 VM\(s\) of 100000000 MiB need 200000000 MiB[^]*hint: .*--memory/, needsQemu: true },
+  { name: "VirtualBox provider without VBoxManage", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox"], code: 3, message: /needs VBoxManage, not found on PATH[^]*hint: install VirtualBox/ },
+  { name: "--rehearse with VirtualBox", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox", "--stand-in-apiserver", "--rehearse"], code: 2, message: /--rehearse needs the qemu provider/ },
+  { name: "down with nothing up", args: (spec) => ["down", spec], code: 0, message: /nothing to remove/ },
+  { name: "status with nothing up", args: (spec) => ["status", spec], code: 0, message: /no lab/ },
+];
+
+const canPreflight = isRoot() && haveTools("qemu-system-x86_64", "qemu-img", "ip", "curl");
+const namespaces = () => spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
+
+describe("up, down and status refuse cleanly", () => {
+  let dir = "";
+  let cleanup = async () => {};
+  let image = "";
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir("k8s-ha-up-cli-"));
+    image = join(dir, "image.qcow2");
+    await writeFile(image, "not booted in these cases");
+  });
+  afterAll(() => cleanup());
+
+  for (const c of CASES) {
+    it.skipIf(c.needsQemu === true && !canPreflight)(c.name, async () => {
+      const spec = join(dir, `${c.name.replace(/\W+/g, "-")}.yaml`);
+      await writeFile(spec, specYaml(c.mutate));
+      const out = join(dir, `out-${c.name.replace(/\W+/g, "-")}`);
+      const before = canPreflight ? namespaces() : "";
+      const result = await runCli([...c.args(spec, image), "-o", out]);
+      expect(result.code, result.stderr).toBe(c.code);
+      expect(result.stderr).toMatch(c.message);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(existsSync(join(out, "up"))).toBe(false);
+      if (canPreflight) expect(namespaces()).toBe(before);
+    });
+  }
+});
