@@ -12,7 +12,7 @@ import { OS_FACTS, OS_NAMES, type TargetOs } from "../spec/targets.js";
 import { GENERATED_BANNER, type Artifact } from "../render/artifact.js";
 import { attr, blank, block, comment, expr, renderHcl, template, type HclBodyItem } from "./hcl.js";
 import { OVMF_FIRMWARE, QEMU_HTTP_FILES, QEMU_SOURCE, qemuSourceBody } from "./qemu.js";
-import { variableBlocks, type Variable } from "./variables.js";
+import { sourceImageVariables, v, variableBlocks, type Variable } from "./variables.js";
 import {
   BUILD_PASSWORD,
   BUILD_USER,
@@ -69,30 +69,13 @@ const HTTP_FILES: Record<ImageSpec["builder"], readonly PackerAssetFile[]> = {
   qemu: QEMU_HTTP_FILES,
 };
 
-const v = (name: string) => expr(`var.${name}`);
 
 /** Variables read only by the qemu source: the cloud image it starts from, and how qemu runs. */
 function qemuVariables(os: TargetOs): Variable[] {
   const cloudImage = OS_FACTS[os].cloudImage;
   if (!cloudImage) throw new Error(`no cloud image for ${os}`);
   return [
-    {
-      name: "iso_url",
-      type: "string",
-      default: cloudImage.url,
-      description: `${OS_NAMES[os]} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`,
-    },
-    {
-      name: "iso_checksum",
-      type: "string",
-      default: cloudImage.checksum,
-      description: "Checksum of iso_url, pinned so that validate needs no network.",
-      rule: [
-        '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
-          '(substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)',
-        "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL.",
-      ],
-    },
+    ...sourceImageVariables(cloudImage.url, cloudImage.checksum, `${OS_NAMES[os]} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`),
     {
       name: "headless",
       type: "bool",

@@ -30,3 +30,24 @@ export function variableBlocks(variables: readonly Variable[]): HclBodyItem[] {
     ]),
   ]);
 }
+
+/**
+ * iso_url and iso_checksum: what the build starts from (an installer ISO, or a cloud image). The
+ * checksum must be pinned: Debian's Packer 1.6.6 fetches a `file:` checksum URL during validate.
+ */
+export function sourceImageVariables(url: string, checksum: string, description: string): Variable[] {
+  return [
+    { name: "iso_url", type: "string", default: url, description },
+    {
+      name: "iso_checksum",
+      type: "string",
+      default: checksum,
+      description: "Checksum of iso_url, pinned so that validate needs no network.",
+      rule: [
+        '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
+          '(substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)',
+        "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL.",
+      ],
+    },
+  ];
+}

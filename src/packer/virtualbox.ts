@@ -4,7 +4,7 @@
 // variables and the provisioners; other builders' sources sit beside this file.
 import { INSTALLER_ISOS, OS_NAMES, type InstallerIso, type TargetOs } from "../spec/targets.js";
 import { attr, blank, block, comment, expr, template, type HclBodyItem } from "./hcl.js";
-import { v, type Variable } from "./variables.js";
+import { sourceImageVariables, v, type Variable } from "./variables.js";
 
 /** `required_plugins` version. 1.1.0 turns on --nat-localhostreachable1 on VirtualBox 7 itself
  * (the flag breaks VirtualBox 6); below 2: a major release may rename or drop what we rely on. */
@@ -62,23 +62,7 @@ export const SHUTDOWN_SCRIPT_REMOTE = "/tmp/k8s-ha-shutdown.sh";
 export function virtualBoxVariables(os: TargetOs): Variable[] {
   const iso = installerIso(os);
   return [
-    {
-      name: "iso_url",
-      type: "string",
-      default: iso.url,
-      description: `${OS_NAMES[os]} live-server ISO: a URL, or a local path to skip the download.`,
-    },
-    {
-      name: "iso_checksum",
-      type: "string",
-      default: iso.checksum,
-      description: "Checksum of iso_url, pinned so that validate needs no network.",
-      rule: [
-        '(substr(var.iso_checksum, 0, 7) == "sha256:" && length(var.iso_checksum) == 71) || ' +
-          '(substr(var.iso_checksum, 0, 7) == "sha512:" && length(var.iso_checksum) == 135)',
-        "The iso_checksum must be pinned as sha256:<hex> or sha512:<hex>, not fetched from a file: URL.",
-      ],
-    },
+    ...sourceImageVariables(iso.url, iso.checksum, `${OS_NAMES[os]} live-server ISO: a URL, or a local path to skip the download.`),
     {
       name: "headless",
       type: "bool",
