@@ -62,7 +62,7 @@ function assertCloudInitTarget(plan: ClusterPlan): void {
   if (plan.target.provisioning === "cloud-init") return;
   throw new UsageError(
     `cluster ${plan.name} targets ${plan.target.os}, which is provisioned by Ignition and does not read NoCloud seed ISOs; nothing was written`,
-    "run `k8s-ha render` and give each node its nodes/<node>/config.ign (README: Booting Fedora CoreOS / Flatcar in VirtualBox)",
+    "run `k8s-ha render` and give each node its nodes/<node>/config.ign (docs/spec.md: Booting Fedora CoreOS / Flatcar in VirtualBox)",
   );
 }
 

@@ -8,7 +8,7 @@ import { EXIT, ExitError, UsageError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, printFindings, summary } from "../report.js";
 
-/** Enough for the statistics the README reports (30), bounded so a typo cannot run for days. */
+/** Enough for the statistics docs/rehearsal-faults.md asks for (30), bounded so a typo cannot run for days. */
 const MAX_RUNS = 200;
 
 function parseRuns(value: string | undefined, keep: boolean): number {
