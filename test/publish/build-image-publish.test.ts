@@ -2,7 +2,7 @@
 // bake here, so the image is one build-image considers up to date: a stand-in OVA whose record
 // carries the fingerprint of the template this spec renders. The refusals are checked to come
 // before the bake: no packer/ folder is written and Packer is never looked for.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSpec } from "../../src/cli/compile.js";
@@ -89,9 +89,13 @@ describe("build-image --publish", () => {
     const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: name });
     const out = join(lab.dir, "out");
     const puts = lab.store.requests.filter((r) => r.method === "PUT").length;
-    const dry = await cli(["build-image", spec, "-o", out, "--publish", "--dry-run"]);
+    // --dry-run runs the bake's preflight: the real Packer, and a VirtualBox that answers --version
+    const bin = join(lab.dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "VBoxManage"), "#!/bin/sh\necho 7.0.14r161095\n", { mode: 0o755 });
+    const dry = await runCli(["build-image", spec, "-o", out, "--publish", "--dry-run"], { env: s3Env(lab.dir, { PATH: `${bin}:/usr/bin:/bin` }) });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(/^packer build /m);
+    expect(dry.stdout).toMatch(/^\S*packer build /m);
     expect(dry.stderr).toContain(`would then publish ${IMAGE_NAME} 0.1.0 and list it in s3://${name}/k8s-ha/${IMAGE_NAME}/index.json`);
     expect(lab.store.requests.some((r) => r.method === "GET" && r.url.startsWith(`/${name}/k8s-ha/${IMAGE_NAME}/index.json`))).toBe(true);
     expect(lab.store.requests.filter((r) => r.method === "PUT").length).toBe(puts);

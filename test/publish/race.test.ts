@@ -50,31 +50,49 @@ async function race(options: { conditional: boolean; identical: boolean }) {
   const results = await Promise.all(publishers.map((p) => spawnCli(["publish", p.spec, "-o", p.out], env).done));
   const log = results.map((r, i) => `--- publisher ${i} exit ${r.code}\n${r.stderr}`).join("\n");
 
-  const winners = results.flatMap((r, i) => (r.code === 0 ? [i] : []));
-  expect(winners, log).toHaveLength(1);
-  for (const r of results.filter((r) => r.code !== 0)) {
-    expect(r.code, log).toBe(3);
-    expect(r.stderr).toMatch(/k8s-ha-ubuntu-20\.04 0\.1\.0 was published by someone else while this upload ran .*this build was not published/);
-  }
-  const winner = publishers[winners[0]!]!;
-
+  // Every publisher ends in one of four ways. The barrier in front.ts holds the first catalogue
+  // reads together, but a loser's read may still be served after the winner's commit (a busy or an
+  // idle machine alike): then it stops before uploading anything, with exit 2 (other files) or 0
+  // (the very same files: nothing to do). Otherwise it raced the winner's commit and exits 3.
+  const outcome = (r: { code: number | null; stderr: string }) =>
+    r.code === 0 && /already published in .* with the same files .*nothing was sent/.test(r.stderr)
+      ? "unchanged"
+      : r.code === 0
+        ? "committed"
+        : r.code === 2 && /k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in .* with other files; nothing was sent/.test(r.stderr)
+          ? "refused"
+          : r.code === 3 && /k8s-ha-ubuntu-20\.04 0\.1\.0 was published by someone else while this upload ran .*this build was not published/.test(r.stderr)
+            ? "raced"
+            : "unexpected";
+  const outcomes = results.map(outcome);
+  expect(outcomes, log).not.toContain("unexpected");
+  const winners = outcomes.flatMap((o, i) => (o === "committed" ? [i] : []));
+  // With conditional writes exactly one commit succeeds. Without them (s3rver) the write-wait-read
+  // check assumes a catalogue write lands within 1.5 s of its read; on a starved machine two
+  // publishers can both see their own entry (docs/publish.md): the catalogue then lists one of
+  // them, the other's objects are unlisted, and nothing published is destroyed — checked below.
+  if (options.conditional) expect(winners, log).toHaveLength(1);
+  else expect(winners.length, log).toBeGreaterThanOrEqual(1);
+  const raced = results.filter((_, i) => outcomes[i] === "raced");
   const parsed = parseCatalogue((await lab.store.get(bucket, catalogueKeyOf()))!.toString("utf8"), IMAGE_NAME);
   if ("error" in parsed) throw new Error(parsed.error);
   expect(parsed.versions.map((v) => v.version)).toEqual([VERSION]);
-  expect(parsed.versions[0]!.files.find((f) => f.role === "image")!.sha256).toBe(winner.image);
+  const listedImage = parsed.versions[0]!.files.find((f) => f.role === "image")!.sha256;
+  const winner = winners.map((i) => publishers[i]!).find((p) => p.image === listedImage);
+  expect(winner, `${log}\nlisted image ${listedImage}`).toBeDefined();
 
   const pulled = join(round, "pulled");
-  const pull = await runCli(["images", "pull", winner.spec, `${IMAGE_NAME}@${VERSION}`, "-o", pulled], { env });
+  const pull = await runCli(["images", "pull", winner!.spec, `${IMAGE_NAME}@${VERSION}`, "-o", pulled], { env });
   expect(pull.code, pull.stderr).toBe(0);
-  expect(sha256(await readFile(join(pulled, "images", OVA)))).toBe(winner.image);
+  expect(sha256(await readFile(join(pulled, "images", OVA)))).toBe(winner!.image);
 
   const listed = [await listedKeyOf(lab.store, bucket, VERSION, OVA), await listedKeyOf(lab.store, bucket, VERSION, RECORD), catalogueKeyOf()].sort();
   if (options.conditional) {
     // 412 proved the losers' entries were never listed: they removed their own objects
     expect(front.refused, log).toBeGreaterThan(0);
   } else {
-    for (const r of results.filter((r) => r.code !== 0)) expect(r.stderr).toMatch(/stay until `k8s-ha images gc` removes them/);
-    const gc = await runCli(["images", "gc", winner.spec, "--min-age", "0"], { env });
+    for (const r of raced) expect(r.stderr).toMatch(/stay until `k8s-ha images gc` removes them/);
+    const gc = await runCli(["images", "gc", winner!.spec, "--min-age", "0"], { env });
     expect(gc.code, gc.stderr).toBe(0);
   }
   expect(await keysOf(lab.store, bucket)).toEqual(listed);
