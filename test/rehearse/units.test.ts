@@ -40,7 +40,7 @@ describe("lab pieces", () => {
   });
 
   it("gives the client the highest free address of the subnet", async () => {
-    const plan = await planOfFile("examples/two-masters.yaml");
+    const plan = await planOfFile("test/fixtures/fast-adverts.yaml");
     expect(clientAddress(plan)).toBe("10.0.2.254");
     expect(clientAddress(withNodes(plan, [["a", "10.0.2.254", 101]]))).toBe("10.0.2.253");
     // never the network or broadcast address
