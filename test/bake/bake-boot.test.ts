@@ -107,7 +107,7 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
         s.spec.network.interface = "eth0";
         s.spec.installPackages = false; // the baked image has every package: no apt at first boot
         s.spec.firewall = { enabled: true, allowSsh: true, allow: ["10250/tcp"] };
-        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk8sHaExampleKeyOnlyForDocs0123456789abcd ops@laptop"] }];
+        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop"] }];
         s.spec.target = { os: "debian-12" };
         s.spec.image = { builder: "qemu", ...IMAGE, cpus: 2, memoryMiB: 1024, diskMiB: 8192, extraPackages: ["jq"] };
       }),
