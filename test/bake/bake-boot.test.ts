@@ -272,7 +272,9 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
     const rules = section("ufw").split("\n");
     expect(rules).toContain("ENABLED=yes");
     expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT");
-    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -j ACCEPT`);
+    expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 6443 -j ACCEPT");
+    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`);
+    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -d 224.0.0.18/32 -j ACCEPT`);
     expect(rules).toContain(`-A ufw-user-input -p tcp -m tcp --dport ${LB_PORT} -j ACCEPT`);
   });
 });
