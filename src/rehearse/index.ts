@@ -102,6 +102,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       kill: killProgram,
       setLink: (node, up) => faults.setLink(node.name, up),
       setVrrpBlocked: (node, blocked) => faults.setVrrpBlocked(node.name, blocked),
+      setApiserversBlocked: (node, blocked) => faults.setPortBlocked(node.name, plan.apiserverPort, blocked),
       macOf: (node) => faults.macOf(node),
       clientNeighbour: () => faults.clientNeighbour(),
       expectedHolder: expectedHolder(plan),

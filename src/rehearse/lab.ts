@@ -142,12 +142,21 @@ export class LabFaults {
 
   /** Drops (or allows again) VRRP, IP protocol 112, in and out of the node: adverts only, nothing else. */
   async setVrrpBlocked(name: string, blocked: boolean): Promise<void> {
+    for (const chain of ["INPUT", "OUTPUT"]) await this.iptables(name, blocked, [chain, "-p", "vrrp", "-j", "DROP"]);
+  }
+
+  /** Connections from the node to `port` refused (a TCP reset: haproxy's checks fail at once). */
+  async setPortBlocked(name: string, port: number, blocked: boolean): Promise<void> {
+    await this.iptables(name, blocked, ["OUTPUT", "-p", "tcp", "--dport", String(port), "-j", "REJECT", "--reject-with", "tcp-reset"]);
+  }
+
+  /** Inserts (`add`) or deletes one rule in the node's namespace. */
+  private async iptables(name: string, add: boolean, rule: string[]): Promise<void> {
     const netns = this.node(name).netns;
-    for (const chain of ["INPUT", "OUTPUT"]) {
-      const args = ["netns", "exec", netns, this.iptablesPath, blocked ? "-I" : "-D", chain, "-p", "vrrp", "-j", "DROP"];
-      const result = await run(this.ipPath, args, { timeoutMs: 10_000 });
-      if (result.code !== 0) throw new ExternalError(`iptables in ${netns}: ${describeExit("iptables", result)}: ${result.stderr.trim()}`);
-    }
+    const [chain, ...match] = rule;
+    const args = ["netns", "exec", netns, this.iptablesPath, add ? "-I" : "-D", chain!, ...match];
+    const result = await run(this.ipPath, args, { timeoutMs: 10_000 });
+    if (result.code !== 0) throw new ExternalError(`iptables in ${netns}: ${describeExit("iptables", result)}: ${result.stderr.trim()}`);
   }
 
   async macOf(name: string): Promise<string> {

@@ -8,6 +8,7 @@
 // During a fault the faulty node may keep the VIP (a killed keepalived leaves its address behind; a
 // cut node cannot tell that it is cut), so these scenarios register the window in which two holders
 // are expected, and the single-holder verdict only counts overlaps outside such windows.
+import { weightProblem } from "../spec/failover.js";
 import type { ScenarioResult, Stage } from "./scenarios.js";
 import { seconds } from "./scenarios-apiserver.js";
 import { sleep } from "./wait.js";
@@ -21,6 +22,8 @@ export interface FaultBudgets {
   /** From the heal to exactly one holder (the preempting one when preempt is on). */
   heal: number;
   answer: number;
+  /** From cutting the holder off its apiservers to another node holding the VIP. */
+  backendsTakeover: number;
 }
 
 const others = (holders: readonly string[], lost: string) => holders.filter((h) => h !== lost);
@@ -141,6 +144,35 @@ export async function partition(stage: Stage, limit: FaultBudgets): Promise<Scen
     if (garp) return [result, { ...heal, verdict: "fail", detail: `${heal.detail}, but ${garp}` }];
   }
   return [result, heal];
+}
+
+/** The holder's haproxy loses every apiserver (its packets to their port refused); then they are back. */
+export async function backendsCut(stage: Stage, limit: FaultBudgets): Promise<ScenarioResult[]> {
+  const node = holderNode(stage);
+  const title = `${node?.name ?? "the holder"} cut off from every apiserver: VIP moves`;
+  const healTitle = "apiservers reachable again: one holder";
+  if (!node) return [skipped("backends-cut", title, stage), skipped("backends-cut-heal", healTitle, stage)];
+  stage.log(`refusing ${node.name}'s connections to port ${stage.plan.apiserverPort}`);
+  const t0 = stage.observer.now();
+  await stage.setApiserversBlocked(node, true);
+  const movedAt = await stage.observer.waitFor((h) => h.length === 1 && h[0] !== node.name, limit.backendsTakeover, stage.signal, t0);
+  let result: ScenarioResult;
+  if (movedAt === undefined) {
+    const { plan } = stage;
+    const why = weightProblem(plan.nodes.map((n) => n.priority), plan.healthCheck.weight, plan.vrrp.preempt);
+    result = { id: "backends-cut", title, verdict: "fail", detail: `after ${seconds(limit.backendsTakeover)} s the VIP is held by ${describe(stage.observer.current)}${why ? `: ${why}` : ""}` };
+  } else {
+    const moved = `${stage.observer.current[0]} took the VIP ${seconds(movedAt - t0)} s after the cut`;
+    const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
+    result =
+      answered === undefined
+        ? { id: "backends-cut", title, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s` }
+        : { id: "backends-cut", title, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut` };
+  }
+  stage.log(`allowing ${node.name}'s connections to the apiservers again`);
+  const t1 = stage.observer.now();
+  await stage.setApiserversBlocked(node, false);
+  return [result, await healed(stage, "backends-cut-heal", healTitle, t1, limit)];
 }
 
 /** After a heal at t1: exactly one holder within the budget (the top node when preempting), answering. */

@@ -3,6 +3,7 @@
 // (adverts, check interval, fall/rise) plus slack for a loaded CI machine: a verdict says whether
 // the VIP moves at all; the measured time says how fast.
 import type { ClusterPlan } from "../plan/plan.js";
+import { HAPROXY_CHECK } from "../render/keepalived.js";
 import { weightProblem } from "../spec/failover.js";
 import { ipv4ToNumber } from "../spec/ipv4.js";
 import type { VipClient } from "./client.js";
@@ -10,7 +11,7 @@ import type { VipObserver } from "./observe.js";
 import { SAMPLE_INTERVAL_MS } from "./observe.js";
 import type { LabNode, Program } from "./processes.js";
 import { apiserverFailing, apiserverStopped, seconds } from "./scenarios-apiserver.js";
-import { keepalivedKilled, linkCut, partition } from "./scenarios-faults.js";
+import { backendsCut, keepalivedKilled, linkCut, partition } from "./scenarios-faults.js";
 
 export type Verdict = "pass" | "fail" | "skip";
 export type ScenarioId =
@@ -27,10 +28,21 @@ export type ScenarioId =
   | "link-cut-heal"
   | "partition"
   | "partition-heal"
+  | "backends-cut"
+  | "backends-cut-heal"
   | "single-holder";
 
 /** The hard faults, which `faults: false` leaves out. */
-export const FAULT_IDS: readonly ScenarioId[] = ["keepalived-killed", "keepalived-killed-heal", "link-cut", "link-cut-heal", "partition", "partition-heal"];
+export const FAULT_IDS: readonly ScenarioId[] = [
+  "keepalived-killed",
+  "keepalived-killed-heal",
+  "link-cut",
+  "link-cut-heal",
+  "partition",
+  "partition-heal",
+  "backends-cut",
+  "backends-cut-heal",
+];
 
 /** Every scenario of a lab of two or more nodes, in the order they run. */
 export const SCENARIO_IDS: readonly ScenarioId[] = [
@@ -47,6 +59,8 @@ export const SCENARIO_IDS: readonly ScenarioId[] = [
   "link-cut-heal",
   "partition",
   "partition-heal",
+  "backends-cut",
+  "backends-cut-heal",
   "single-holder",
 ];
 
@@ -75,6 +89,8 @@ export interface Stage {
   setLink(node: LabNode, up: boolean): Promise<void>;
   /** Drops VRRP (IP protocol 112) in and out of the node, or allows it again. */
   setVrrpBlocked(node: LabNode, blocked: boolean): Promise<void>;
+  /** Refuses the node's connections to the apiserver port (every backend of its haproxy), or allows them again. */
+  setApiserversBlocked(node: LabNode, blocked: boolean): Promise<void>;
   /** The MAC of a node's cluster interface. */
   macOf(node: string): Promise<string>;
   /** The MAC the client's neighbour table has for the VIP (where it sends VIP traffic). */
@@ -100,8 +116,10 @@ function budgets(plan: ClusterPlan) {
   return {
     start: masterDown + check * rise + 10_000,
     keepalivedStop: masterDown + slack,
-    // the first failing check can come one interval after the stop
-    haproxyStop: check * (fall + 1) + masterDown + slack,
+    // keepalived's haproxy check (keepalived.ts) fails `fall` times, the first one interval after
+    // the stop at the latest; the node goes to FAULT and says so (priority 0), and a backup takes
+    // over after its skew time (< one advert) — no master-down timer, unlike a lowered priority
+    haproxyStop: HAPROXY_CHECK.interval * 1000 * (HAPROXY_CHECK.fall + 1) + advert + slack,
     restore: check * (rise + 1) + masterDown + slack,
     stay: check * (rise + 1) + masterDown + 1000,
     // haproxy's own check (same interval and fall) has surely marked the server down by then
@@ -111,7 +129,14 @@ function budgets(plan: ClusterPlan) {
     answer: 5000,
     // a lost node's apiserver stays in haproxy's rotation until its check fails `fall` times:
     // until then every other request waits for a connect timeout, so answering may take that long
-    faults: { takeover: masterDown + slack, heal: check * (rise + 1) + masterDown + slack, answer: check * (fall + 1) + 5000 },
+    faults: {
+      takeover: masterDown + slack,
+      heal: check * (rise + 1) + masterDown + slack,
+      answer: check * (fall + 1) + 5000,
+      // haproxy marks every server down (fall checks), then keepalived's check fails fall times, and
+      // the lowered priority waits out the others' master-down timer
+      backendsTakeover: 2 * check * (fall + 1) + masterDown + slack,
+    },
   };
 }
 
@@ -140,6 +165,7 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
       results.push(...(await keepalivedKilled(stage, limit.faults)));
       results.push(...(await linkCut(stage, limit.faults)));
       results.push(...(await partition(stage, limit.faults)));
+      results.push(...(await backendsCut(stage, limit.faults)));
     }
   }
   results.push(singleHolder(stage.observer));

@@ -31,6 +31,16 @@ export function keepalivedQuotedPath(value: string): string {
 }
 
 /**
+ * A script with arguments, for keepalived's `script`: the whole command in one quoted string.
+ * keepalived 2.0–2.3 pass the arguments only in this form; `"/path" arg` runs the script without
+ * them (verified with each release of the version matrix).
+ */
+export function keepalivedQuotedCommand(path: string, ...args: string[]): string {
+  for (const arg of args) if (!/^[A-Za-z0-9._-]+$/.test(arg)) throw new UnsafeValueError("keepalived.conf", arg);
+  return `${keepalivedQuotedPath(path).slice(0, -1)} ${args.join(" ")}"`;
+}
+
+/**
  * A word in a systemd unit's Exec line, a systemd-networkd file or a NetworkManager keyfile:
  * no whitespace, quotes, backslashes, ';' or '#', and neither '%' nor '$', which systemd expands.
  */

@@ -1,5 +1,7 @@
 // The recipe's priorities (200/100 with weight -2) pass the static checks only with
-// --accept-invalid, and the lab shows what the check says: haproxy dies, the VIP stays.
+// --accept-invalid, and the lab shows what the check says: the holder loses every apiserver, its
+// check fails, and the VIP stays. (A dead haproxy moves the VIP anyway: keepalived's haproxy check
+// puts the node into FAULT, whatever the priorities.)
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runRehearse } from "../../src/cli/commands/rehearse.js";
 import { ExitError } from "../../src/errors.js";
@@ -37,7 +39,7 @@ describe("rehearse the recipe's priorities", () => {
   });
 
   it.skipIf(!ok)(
-    "with --accept-invalid: the findings become warnings, and the haproxy scenario fails (exit 1)",
+    "with --accept-invalid: the findings become warnings, and the holder cut off from the apiservers keeps the VIP (exit 1)",
     async () => {
       const { stdout, stderr, error } = await capture(() => runRehearse(RECIPE, { json: true, acceptInvalid: true }));
       expect(stderr).toMatch(/spec\.healthCheck\.weight {2}warning: .*198/);
@@ -48,10 +50,12 @@ describe("rehearse the recipe's priorities", () => {
       const byId = Object.fromEntries(result.scenarios.map((s: { id: string }) => [s.id, s]));
       expect(byId["start"].verdict).toBe("pass");
       expect(byId["keepalived-stop"].verdict).toBe("pass");
-      // 200 - 2 = 198 > 100: master01 keeps the VIP although its haproxy is dead
-      expect(byId["haproxy-stop"].verdict).toBe("fail");
-      expect(byId["haproxy-stop"].detail).toMatch(/held by master01: .*198/);
-      expect(byId["haproxy-restore"].verdict).toBe("skip");
+      // haproxy dead: FAULT (priority 0), so the VIP moves whatever the priorities
+      expect(byId["haproxy-stop"].verdict).toBe("pass");
+      // 200 - 2 = 198 > 100: master01 keeps the VIP although its haproxy reaches no apiserver
+      expect(byId["backends-cut"].verdict).toBe("fail");
+      expect(byId["backends-cut"].detail).toMatch(/held by master01: .*198/);
+      expect(byId["backends-cut-heal"].verdict).toBe("pass");
       expect(byId["single-holder"].verdict).toBe("pass");
       expectNothingLeft(result.lab);
     },

@@ -25,8 +25,13 @@ describe("keepalived.conf", () => {
     const conf = renderKeepalived(plan, first!);
     expect(conf).toContain("        10.0.2.100/24\n");
     expect(conf).toMatch(/vrrp_script check_apiserver \{\n    script "\/etc\/keepalived\/check_apiserver.sh"\n    interval 2\n    timeout 5\n    fall 3\n    rise 2\n/);
-    expect(conf).toMatch(/track_script \{\n        check_apiserver\n    \}/);
+    expect(conf).toMatch(/track_script \{\n        check_apiserver\n        check_haproxy\n    \}/);
     expect(conf).toMatch(/auth_type PASS\n        auth_pass 42\n/);
+  });
+  it("checks every second that haproxy runs, with the argument inside the quotes, and faults without it", () => {
+    const conf = renderKeepalived(plan, first!);
+    // keepalived passes arguments only when the whole command is one quoted string
+    expect(conf).toMatch(/vrrp_script check_haproxy \{\n    script "\/etc\/keepalived\/check_apiserver.sh haproxy"\n    interval 1\n    timeout 2\n    fall 2\n    rise 1\n(.*\n)    weight 0\n\}/);
   });
   it("writes unicast source and peers", () => {
     const unicast = planOf((s) => (s.spec.vrrp.unicast = true, s.spec.nodes.push({ name: "m3", address: "10.0.2.12" })));
@@ -39,7 +44,7 @@ describe("keepalived.conf", () => {
     for (const node of p.nodes) {
       const conf = renderKeepalived(p, node);
       expect(conf).toMatch(/state BACKUP\n    nopreempt\n/);
-      expect(conf).toMatch(/\n    weight 0\n/);
+      expect(conf).toMatch(/vrrp_script check_apiserver \{\n(    .*\n)+    weight 0\n\}/);
     }
   });
   it("leaves authentication out when no password is set", () => {
