@@ -18,7 +18,7 @@ import { hashFile } from "../write/hash.js";
 import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
 import { ovaIdeController } from "./ova.js";
-import { which } from "../tools/run.js";
+import { watchInterrupts, which, type InterruptScope } from "../tools/run.js";
 import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
@@ -31,7 +31,7 @@ import {
   type ImageRecord,
 } from "./record.js";
 import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
-import { InterruptWatch, packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
+import { packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
 
 export interface BuildImageOptions {
   /** The output folder of `render` (DIR of `-o DIR`). */
@@ -108,7 +108,12 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
       await printDryRun(options, outDir, template, fingerprint, env, progress);
       return undefined;
     }
-    const watch = new InterruptWatch(progress, options.signal);
+    const watch = watchInterrupts({
+      cleanup: "Packer gets it and removes its build VM; waiting for it",
+      leftBehind: `Packer's build VM may remain (VBoxManage list vms; virsh or ps for qemu), and ${join(outDir, IMAGES_DIR)}/.${imageStem(options.image)}.partial-* (the next build-image removes it)`,
+      stderr: options.stderr,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     try {
       return await bake({ options, outDir, template, fingerprint, stem, recordPath, env, progress, watch });
     } finally {
@@ -128,7 +133,7 @@ interface BakeContext {
   recordPath: string;
   env: NodeJS.ProcessEnv;
   progress: Progress;
-  watch: InterruptWatch;
+  watch: InterruptScope;
 }
 
 async function bake(ctx: BakeContext): Promise<ImageRecord> {
@@ -153,7 +158,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     );
   }
   const interrupted = () => new InterruptedError("interrupted: Packer stopped; no image was written");
-  if (watch.interrupted) throw interrupted();
+  if (watch.signal.aborted) throw interrupted();
 
   const templateDir = join(outDir, PACKER_DIR);
   await writeTemplate(outDir, ctx.template.artifacts, progress);
@@ -173,9 +178,10 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     });
     const checks = new ImageCheckCollector();
     const step = async (what: string, args: string[]): Promise<PackerRunResult> => {
+      if (watch.signal.aborted) throw interrupted();
       progress.stage(what);
-      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, watch, onUi: (line) => checks.add(line) });
-      if (result.interrupted || watch.interrupted) throw interrupted();
+      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, interrupted: watch.signal, onUi: (line) => checks.add(line) });
+      if (result.interrupted) throw interrupted();
       if (result.code !== 0) throw packerFailed(what, result);
       return result;
     };
@@ -194,9 +200,9 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       );
     }
     progress.stage("sha256");
-    const { sha256, size } = await hashFile(image, { stop: () => watch.interrupted });
+    const { sha256, size } = await hashFile(image, { stop: () => watch.signal.aborted });
     const storageController = qemuBuild ? undefined : await ovaIdeController(image);
-    if (watch.interrupted) throw interrupted();
+    if (watch.signal.aborted) throw interrupted();
 
     // From here on, finish: the old record goes first, so that no state pairs a record with
     // an image it does not describe.
