@@ -68,5 +68,7 @@ async function answer(url: string, timeoutMs: number): Promise<number> {
 function reason(error: unknown, timeoutMs: number): string {
   const e = error as Error & { cause?: NodeJS.ErrnoException };
   if (e.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
+  // fetch refuses the ports browsers block (25, 6000, …) without trying them
+  if (e.cause?.message === "bad port") return "its port is one Node's fetch refuses to use (a port browsers block); serve the image on another port";
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }

@@ -94,6 +94,8 @@ describe("the source image of a bake", () => {
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
     expect((await refused(checkReachable(image(`${closed}/ubuntu.iso`)))).message).toMatch(/is not reachable: ECONNREFUSED$/);
+    // a port fetch will not use (9, discard) is named as such, not as a dead server
+    expect((await refused(checkReachable(image("http://127.0.0.1:9/ubuntu.iso")))).message).toMatch(/its port is one Node's fetch refuses/);
   });
 
   it("a scheme only Packer's getter knows (s3::, git::) is left to Packer", async () => {
