@@ -21,11 +21,11 @@ export async function writePartial(
   compiled: Pick<Compiled, "plan" | "sha256">,
   expected: readonly Artifact[],
   rewrite: (path: string) => boolean,
-  unlisted: (manifest: Artifact) => Artifact[] = () => [],
+  unlisted: (manifest: Artifact) => Artifact[] | Promise<Artifact[]> = () => [],
 ): Promise<PartialOutput & { manifest: Artifact }> {
   const output = await partialOutput(dir, expected, rewrite);
   const manifest = manifestOf(compiled, [...output.written, ...output.kept]);
-  await writeArtifacts(dir, [...output.written, manifest, ...unlisted(manifest)]);
+  await writeArtifacts(dir, [...output.written, manifest, ...(await unlisted(manifest))]);
   for (const path of output.stale) {
     process.stderr.write(`  left ${path} as it is: it was made from another spec, so manifest.json does not list it (k8s-ha seed without --node renews every file)\n`);
   }

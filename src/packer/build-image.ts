@@ -13,12 +13,13 @@ import type { ImageSpec } from "../spec/schema.js";
 import type { TargetOs } from "../spec/targets.js";
 import { ImageCheckCollector } from "./image-check.js";
 import { qemuPreflight, type QemuHost } from "./qemu-host.js";
+import { checkReachable, sourceImage } from "./source-image.js";
 import { loadPackerAssets } from "./assets.js";
 import { hashFile } from "../write/hash.js";
 import { moveFile, removeStaleStaging, stagingDir, writeTemplate } from "./files.js";
 import { templateFingerprint } from "./fingerprint.js";
 import { ovaIdeController } from "./ova.js";
-import { which } from "../tools/run.js";
+import { watchInterrupts, which, type InterruptScope } from "../tools/run.js";
 import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
@@ -31,7 +32,7 @@ import {
   type ImageRecord,
 } from "./record.js";
 import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
-import { InterruptWatch, packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
+import { packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
 
 export interface BuildImageOptions {
   /** The output folder of `render` (DIR of `-o DIR`). */
@@ -55,6 +56,8 @@ export interface BuildImageOptions {
   stdout?: NodeJS.WritableStream;
   /** --dry-run: the command that writes the template folder, printed before Packer's. */
   renderCommand?: readonly string[];
+  /** --dry-run: how long a web server gets to answer for the ISO or cloud image (default 10 s). */
+  reachTimeoutMs?: number;
   /** Aborting it acts as Ctrl-C. SIGINT and SIGTERM of this process are handled too. */
   signal?: AbortSignal;
   /** Environment for Packer (default process.env). */
@@ -108,7 +111,12 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
       await printDryRun(options, outDir, template, fingerprint, env, progress);
       return undefined;
     }
-    const watch = new InterruptWatch(progress, options.signal);
+    const watch = watchInterrupts({
+      cleanup: "Packer gets it and removes its build VM; waiting for it",
+      leftBehind: `Packer's build VM may remain (VBoxManage list vms; virsh or ps for qemu), and ${join(outDir, IMAGES_DIR)}/.${imageStem(options.image)}.partial-* (the next build-image removes it)`,
+      stderr: options.stderr,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     try {
       return await bake({ options, outDir, template, fingerprint, stem, recordPath, env, progress, watch });
     } finally {
@@ -128,19 +136,13 @@ interface BakeContext {
   recordPath: string;
   env: NodeJS.ProcessEnv;
   progress: Progress;
-  watch: InterruptWatch;
+  watch: InterruptScope;
 }
 
 async function bake(ctx: BakeContext): Promise<ImageRecord> {
   const { options, outDir, progress, watch } = ctx;
   const qemuBuild = options.image.builder === "qemu";
-  const checkHost = options.requireVirtualBox ?? true;
-  const tools = await preflight({
-    packer: options.packer ?? "packer",
-    requireVirtualBox: checkHost && !qemuBuild,
-    env: ctx.env,
-  });
-  const qemu: QemuHost | undefined = checkHost && qemuBuild ? await qemuPreflight(ctx.env) : undefined;
+  const { tools, qemu, vars } = await hostPreflight(options, ctx.env);
   progress.info(
     `Packer ${tools.packerVersion.text} (${tools.packer})` +
       (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : "") +
@@ -153,7 +155,7 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     );
   }
   const interrupted = () => new InterruptedError("interrupted: Packer stopped; no image was written");
-  if (watch.interrupted) throw interrupted();
+  if (watch.signal.aborted) throw interrupted();
 
   const templateDir = join(outDir, PACKER_DIR);
   await writeTemplate(outDir, ctx.template.artifacts, progress);
@@ -169,13 +171,14 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       mainFile: join(outDir, ctx.template.mainFile),
       plugins: supportsPlugins(tools.packerVersion),
       outputDirectory: join(staging, "output"),
-      vars: { ...tools.templateVars, ...(qemu ? { accelerator: qemu.accelerator } : {}) },
+      vars,
     });
     const checks = new ImageCheckCollector();
     const step = async (what: string, args: string[]): Promise<PackerRunResult> => {
+      if (watch.signal.aborted) throw interrupted();
       progress.stage(what);
-      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, watch, onUi: (line) => checks.add(line) });
-      if (result.interrupted || watch.interrupted) throw interrupted();
+      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, interrupted: watch.signal, onUi: (line) => checks.add(line) });
+      if (result.interrupted) throw interrupted();
       if (result.code !== 0) throw packerFailed(what, result);
       return result;
     };
@@ -194,9 +197,9 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
       );
     }
     progress.stage("sha256");
-    const { sha256, size } = await hashFile(image, { stop: () => watch.interrupted });
+    const { sha256, size } = await hashFile(image, { stop: () => watch.signal.aborted });
     const storageController = qemuBuild ? undefined : await ovaIdeController(image);
-    if (watch.interrupted) throw interrupted();
+    if (watch.signal.aborted) throw interrupted();
 
     // From here on, finish: the old record goes first, so that no state pairs a record with
     // an image it does not describe.
@@ -247,9 +250,24 @@ function packerFailed(what: string, result: PackerRunResult): ExternalError {
 }
 
 /**
- * --dry-run: the same preflight as a bake (Packer and VirtualBox present, Packer's version), then
- * the commands a person can paste to bake by hand: they name a lasting output folder, not the
- * throw-away staging folder a bake uses, and start with the command that writes the template.
+ * What a bake needs on this machine, for a bake and a dry run alike: Packer and its version, and
+ * the builder's hypervisor (VirtualBox; or qemu, its firmware and an accelerator). Returns the
+ * -var settings that follow from what was found.
+ */
+async function hostPreflight(options: BuildImageOptions, env: NodeJS.ProcessEnv) {
+  const qemuBuild = options.image.builder === "qemu";
+  const checkHost = options.requireVirtualBox ?? true;
+  const tools = await preflight({ packer: options.packer ?? "packer", requireVirtualBox: checkHost && !qemuBuild, env });
+  const qemu: QemuHost | undefined = checkHost && qemuBuild ? await qemuPreflight(env) : undefined;
+  const vars: Record<string, string> = { ...tools.templateVars, ...(qemu ? { accelerator: qemu.accelerator } : {}) };
+  return { tools, qemu, vars };
+}
+
+/**
+ * --dry-run: the same preflight as a bake (Packer, its version, the builder's hypervisor), whether
+ * the installer ISO or cloud image can be had, then the commands a person can paste to bake by
+ * hand: the same -var settings as a bake, a lasting output folder instead of the throw-away
+ * staging folder a bake uses, and first the command that writes the template.
  */
 async function printDryRun(
   options: BuildImageOptions,
@@ -259,14 +277,18 @@ async function printDryRun(
   env: NodeJS.ProcessEnv,
   progress: Progress,
 ): Promise<void> {
-  const tools = await preflight({
-    packer: options.packer ?? "packer",
-    requireVirtualBox: options.requireVirtualBox ?? true,
-    env,
-  });
+  const { tools, qemu, vars } = await hostPreflight(options, env);
   progress.info(
-    `dry run: Packer ${tools.packerVersion.text} at ${tools.packer}` + (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : ""),
+    `dry run: Packer ${tools.packerVersion.text} at ${tools.packer}` +
+      (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : "") +
+      (qemu ? `, qemu ${qemu.version} (accelerator ${qemu.accelerator})` : ""),
   );
+  // only the golden-image template starts from an ISO or a cloud image (tests build others)
+  const source = options.template ? undefined : sourceImage(options.image.builder, options.os ?? "ubuntu-20.04", env);
+  if (source) {
+    const checked = await checkReachable(source, options.reachTimeoutMs);
+    progress.info(`dry run: the ${source.what} ${source.url} ${checked ? "is reachable" : "was not checked (Packer fetches that kind of URL itself)"}`);
+  }
   const stem = imageStem(options.image);
   const outputDirectory = join(outDir, IMAGES_DIR, `${stem}.packer-output`);
   const commands = packerCommands({
@@ -274,6 +296,7 @@ async function printDryRun(
     mainFile: join(outDir, template.mainFile),
     plugins: supportsPlugins(tools.packerVersion),
     outputDirectory,
+    vars,
   });
   progress.info(
     `dry run: nothing was written. A bake writes ${template.artifacts.length} files to ${join(outDir, PACKER_DIR)} ` +

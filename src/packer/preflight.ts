@@ -2,6 +2,8 @@
 // a build that fails twenty minutes in for a missing tool is the failure we avoid here.
 import { homedir } from "node:os";
 import { join } from "node:path";
+import coerce from "semver/functions/coerce.js";
+import gte from "semver/functions/gte.js";
 import { ExternalError } from "../errors.js";
 import { run, which } from "../tools/run.js";
 
@@ -39,17 +41,15 @@ export function virtualBoxTemplateVars(virtualBoxVersion: string): Record<string
   return major >= 7 ? { nat_localhost_reachable: "true" } : {};
 }
 
-/** "Packer v1.6.6" (and later lines about updates) → 1.6.6. */
+/** "Packer v1.6.6" (and later lines about updates) → 1.6.6: the first version in the text. */
 export function parsePackerVersion(output: string): PackerVersion | undefined {
-  const match = /\bv?(\d+)\.(\d+)\.(\d+)\b/.exec(output);
-  if (!match) return undefined;
-  const [major, minor, patch] = match.slice(1, 4).map(Number) as [number, number, number];
-  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+  const version = coerce(output);
+  return version ? { major: version.major, minor: version.minor, patch: version.patch, text: version.version } : undefined;
 }
 
 /** Packer >= 1.7 reads plugins.pkr.hcl (`packer init`, folder builds); 1.6 builds the main file alone. */
 export function supportsPlugins(version: PackerVersion): boolean {
-  return version.major > 1 || (version.major === 1 && version.minor >= 7);
+  return gte(version.text, "1.7.0");
 }
 
 export async function packerVersion(packer: string, env: NodeJS.ProcessEnv): Promise<PackerVersion> {

@@ -1,7 +1,7 @@
 // Runs Packer: builds its command lines, streams its machine-readable output into the progress
-// display while collecting artifacts and errors, and forwards Ctrl-C to it.
+// display while collecting artifacts and errors. A Ctrl-C reaches it through tools/run.ts.
 import { shellWord } from "../render/quote.js";
-import { startInterruptible, type InterruptibleRun } from "../tools/run.js";
+import { startInterruptible } from "../tools/run.js";
 import {
   ArtifactCollector,
   ErrorCollector,
@@ -50,63 +50,6 @@ export function shellQuote(args: readonly string[]): string {
   return args.map(shellWord).join(" ");
 }
 
-/**
- * Turns Ctrl-C (SIGINT), SIGTERM and an AbortSignal into one "interrupted" state, and forwards
- * each of them to the Packer run in progress. Installs process signal handlers until disposed:
- * without them Node would exit at once and leave Packer running with a half-built VM.
- */
-export class InterruptWatch {
-  interrupted = false;
-  private lastAt = 0;
-  private current: InterruptibleRun | undefined;
-  private readonly onSignal = (signal: NodeJS.Signals) => this.interrupt(signal);
-  private readonly onAbort = () => this.interrupt("SIGINT");
-
-  constructor(
-    private readonly progress: Progress,
-    private readonly signal?: AbortSignal,
-  ) {
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
-    if (signal?.aborted) this.interrupted = true;
-    signal?.addEventListener("abort", this.onAbort, { once: true });
-  }
-
-  interrupt(signal: NodeJS.Signals): void {
-    // One Ctrl-C may arrive twice: as SIGINT here and through the caller's AbortSignal.
-    const now = Date.now();
-    if (now - this.lastAt < 500) return;
-    this.lastAt = now;
-    const first = !this.interrupted;
-    this.interrupted = true;
-    if (this.current) {
-      this.progress.info(
-        first
-          ? `${signal}: passed on to Packer; waiting for it to stop and remove its VM`
-          : `${signal}: passed on to Packer again; still waiting for it to finish cleaning up`,
-      );
-      this.current.interrupt(signal === "SIGTERM" ? "SIGTERM" : "SIGINT");
-    } else if (first) {
-      this.progress.info(`${signal}: stopping`);
-    }
-  }
-
-  attach(run: InterruptibleRun): void {
-    this.current = run;
-    if (this.interrupted) run.interrupt("SIGINT");
-  }
-
-  detach(): void {
-    this.current = undefined;
-  }
-
-  dispose(): void {
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
-    this.signal?.removeEventListener("abort", this.onAbort);
-  }
-}
-
 export interface PackerRunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -122,7 +65,8 @@ export interface RunPackerOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   progress: Progress;
-  watch: InterruptWatch;
+  /** The command's interrupt scope: aborted once Ctrl-C was passed on to Packer. */
+  interrupted: AbortSignal;
   /** Sees every line Packer shows (the image checks' results are read from them). */
   onUi?: (line: UiLine) => void;
 }
@@ -168,20 +112,15 @@ export async function runPacker(
     onStdout: (chunk) => stdout.push(chunk).forEach((line) => onLine(line, false)),
     onStderr: (chunk) => stderr.push(chunk).forEach((line) => onLine(line, true)),
   });
-  options.watch.attach(run);
-  try {
-    const result = await run.done;
-    stdout.flush().forEach((line) => onLine(line, false));
-    stderr.flush().forEach((line) => onLine(line, true));
-    return {
-      code: result.code,
-      signal: result.signal,
-      interrupted: result.interrupted || options.watch.interrupted,
-      artifacts: artifacts.artifacts,
-      errors: errors.lines,
-      packages,
-    };
-  } finally {
-    options.watch.detach();
-  }
+  const result = await run.done;
+  stdout.flush().forEach((line) => onLine(line, false));
+  stderr.flush().forEach((line) => onLine(line, true));
+  return {
+    code: result.code,
+    signal: result.signal,
+    interrupted: result.interrupted || options.interrupted.aborted,
+    artifacts: artifacts.artifacts,
+    errors: errors.lines,
+    packages,
+  };
 }

@@ -22,10 +22,10 @@ import { decide, exists, verifyObject, type Target } from "./checks.js";
 import { createS3Client } from "./client.js";
 import { commitVersion, probeConditionalWrites, SETTLE_MS } from "./commit.js";
 import { attempt, localFailure, s3Failure, scrubSecrets, throwIfAborted } from "./errors.js";
-import { watchInterrupts } from "./interrupt.js";
 import { randomBytes } from "node:crypto";
 import { catalogueKey, contentType, objectKey, s3Url, storeName, type Role } from "./layout.js";
 import { localImage } from "./local.js";
+import { watchInterrupts } from "../tools/run.js";
 import { createTransferProgress } from "./progress.js";
 import { transferOverrides, transferSettings, uploadFile, type TransferSettings } from "./upload.js";
 
@@ -80,11 +80,16 @@ export interface PublishResult {
 
 export async function publishImage(options: PublishOptions): Promise<PublishResult> {
   const stderr = options.stderr ?? process.stderr;
-  const watch = options.signal ? undefined : watchInterrupts(stderr, "aborting the upload");
+  const watch = watchInterrupts({
+    cleanup: "aborting the upload",
+    leftBehind: `the parts of an unfinished multipart upload may stay in bucket ${options.s3.bucket} (aws s3api list-multipart-uploads --bucket ${options.s3.bucket}); the catalogue changes only in its last step`,
+    stderr,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
-    return await publish({ ...options, signal: options.signal ?? watch!.signal }, stderr);
+    return await publish({ ...options, signal: watch.signal }, stderr);
   } finally {
-    watch?.dispose();
+    watch.dispose();
   }
 }
 

@@ -15,7 +15,7 @@ import { createS3Client } from "./client.js";
 import { attempt, IntegrityError, localFailure, s3Failure, throwIfAborted } from "./errors.js";
 import { hashFile } from "../write/hash.js";
 import { commitDownload, downloadVerified } from "./download.js";
-import { watchInterrupts } from "./interrupt.js";
+import { watchInterrupts } from "../tools/run.js";
 import { catalogueKey, LATEST, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
 import { createTransferProgress } from "./progress.js";
 
@@ -55,11 +55,16 @@ function destinationOf(outDir: string, file: CatalogueFile): string | undefined 
 
 export async function pullImage(options: PullOptions): Promise<PullResult> {
   const stderr = options.stderr ?? process.stderr;
-  const watch = options.signal ? undefined : watchInterrupts(stderr, "removing the partial download");
+  const watch = watchInterrupts({
+    cleanup: "removing the partial download",
+    leftBehind: "a partial download (.<file>.partial-<pid>) may remain beside the destination",
+    stderr,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
-    return await pull({ ...options, signal: options.signal ?? watch!.signal }, stderr);
+    return await pull({ ...options, signal: watch.signal }, stderr);
   } finally {
-    watch?.dispose();
+    watch.dispose();
   }
 }
 

@@ -56,7 +56,7 @@ async function addNamespace(ipPath: string, netns: string, ledger: Ledger): Prom
 
 /** Pids of every process inside a namespace, ours or their children (check scripts, curl). */
 async function namespacePids(ipPath: string, netns: string): Promise<number[]> {
-  const result = await run(ipPath, ["netns", "pids", netns], { timeoutMs: 10_000 });
+  const result = await run(ipPath, ["netns", "pids", netns], { timeoutMs: 10_000, uninterruptible: true });
   if (result.code !== 0) return [];
   return result.stdout.split(/\s+/).filter(Boolean).map(Number);
 }
@@ -84,7 +84,7 @@ export async function teardown(ipPath: string, ledger: Ledger): Promise<string[]
     }
     const left = await namespacePids(ipPath, netns);
     if (left.length > 0) problems.push(`processes ${left.join(", ")} survive in namespace ${netns}`);
-    const result = await run(ipPath, ["netns", "delete", netns], { timeoutMs: 10_000 });
+    const result = await run(ipPath, ["netns", "delete", netns], { timeoutMs: 10_000, uninterruptible: true });
     if (result.code !== 0) problems.push(`ip netns delete ${netns}: ${result.stderr.trim()}`);
   }
   ledger.namespaces.length = 0;

@@ -84,12 +84,7 @@ export async function stopProgram(node: LabNode, program: Program): Promise<void
 export async function killProgram(node: LabNode, program: Program): Promise<void> {
   const daemon = node.running[program];
   if (!daemon) return;
-  try {
-    process.kill(-daemon.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-  await daemon.exited;
+  await daemon.kill();
   delete node.running[program];
 }
 

@@ -7,6 +7,8 @@
 // there (CHANGELOG-1.37 starts "since v1.36.0" at v1.37.0-alpha.1). The v1 config API in the tree
 // is still unreleased ("kubeadm TODO and newer can be used to migrate from v1beta4 to v1").
 
+import minor from "semver/functions/minor.js";
+
 export const MIN_KUBERNETES_MINOR = 28;
 export const MAX_KUBERNETES_MINOR = 36;
 /** The first minor whose kubeadm reads kubeadm.k8s.io/v1beta4. */
@@ -23,8 +25,9 @@ export const BOOTSTRAP_MODES = ["off", "init-first"] as const;
 
 export type KubeadmApiVersion = "kubeadm.k8s.io/v1beta3" | "kubeadm.k8s.io/v1beta4";
 
+/** The minor of a version the schema accepted (KUBERNETES_VERSION): 31 for "1.31.4". */
 export function kubernetesMinor(version: string): number {
-  return Number(version.split(".")[1]);
+  return minor(version);
 }
 
 export function kubeadmApiVersion(minor: number): KubeadmApiVersion {

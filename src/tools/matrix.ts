@@ -60,11 +60,16 @@ export function matrixFor(plan: ClusterPlan, binaries: readonly MatrixBinary[]):
 }
 
 /** Hands the plan's haproxy.cfg and keepalived.conf to each release that applies; verdicts name the release. */
-export async function runMatrixChecks(plan: ClusterPlan, artifacts: readonly Artifact[], binaries: readonly MatrixBinary[]): Promise<ToolVerdict[]> {
+export async function runMatrixChecks(
+  plan: ClusterPlan,
+  artifacts: readonly Artifact[],
+  binaries: readonly MatrixBinary[],
+  signal?: AbortSignal,
+): Promise<ToolVerdict[]> {
   const verdicts: ToolVerdict[] = [];
   for (const binary of binaries) {
     const checks = FILE_CHECKS.filter((c) => c.program === binary.tool);
-    const run = await runFileChecks(plan, artifacts, checks, { [binary.tool]: { path: binary.path, release: binary.version } });
+    const run = await runFileChecks(plan, artifacts, checks, { [binary.tool]: { path: binary.path, release: binary.version } }, signal);
     verdicts.push(...run.verdicts);
   }
   return verdicts;

@@ -17,17 +17,28 @@ export interface ToolRun {
   found: Record<string, string>;
 }
 
-/** Runs `jobs` with at most `limit` at once; keeps their order in the result. */
-export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<T[]> {
+/**
+ * Runs `jobs` with at most `limit` at once; keeps their order in the result. After a failure or an
+ * aborted `signal` (Ctrl-C) it starts no more jobs, waits for those running (their tools got the
+ * signal, and the temp folder they read must outlive them), then throws.
+ */
+export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number, signal?: AbortSignal): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < jobs.length) {
+    while (next < jobs.length && !failure && !signal?.aborted) {
       const i = next++;
-      results[i] = await jobs[i]!();
+      try {
+        results[i] = await jobs[i]!();
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  if (failure) throw failure.error;
+  signal?.throwIfAborted();
   return results;
 }
 
@@ -47,6 +58,7 @@ export async function runFileChecks(
   artifacts: readonly Artifact[],
   requested: readonly FileCheck[] = FILE_CHECKS,
   binaries: Readonly<Record<string, ReleaseBinary>> = {},
+  signal?: AbortSignal,
 ): Promise<ToolRun> {
   const checks = applicableChecks(plan, requested);
   const found: Record<string, string> = {};
@@ -86,7 +98,7 @@ export async function runFileChecks(
         if (binary) jobs.push(() => check.check({ plan, dir, binary }));
       }
     }
-    const verdicts = await pool(jobs, Math.max(2, availableParallelism()));
+    const verdicts = await pool(jobs, Math.max(2, availableParallelism()), signal);
     return { verdicts, missing, found };
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -5,11 +5,17 @@ import { closeSync, openSync } from "node:fs";
 import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { ExternalError, InterruptedError } from "../errors.js";
+import { trackGroup } from "./interrupts.js";
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the program (SIGTERM, then SIGKILL after 2 s) when it runs longer. */
   timeoutMs?: number;
+  /**
+   * A step of clean-up (rehearse's teardown): a first Ctrl-C is not passed on, so that the clean-up
+   * it asked for finishes; a second one still ends it. Give it a timeout.
+   */
+  uninterruptible?: boolean;
 }
 
 export interface RunResult {
@@ -50,13 +56,13 @@ const KILL_GRACE_MS = 2000;
 /**
  * Runs `program args…` and collects its output. Resolves for any exit code (the caller knows
  * what the code means for its tool); rejects with ExternalError only when the program cannot be
- * started at all, and with InterruptedError after a Ctrl-C that nobody else handles.
+ * started at all, and with InterruptedError when a Ctrl-C reached it (interrupts.ts).
  *
  * The program runs in its own process group, so that a deadline holds for everything it
  * starts: many packaged tools are shell wrappers whose child inherits our pipes, and killing the
  * wrapper alone leaves the child holding them open for ever. At the deadline the whole group gets
  * SIGTERM, then SIGKILL, and we stop reading at once instead of waiting for the pipes to close.
- * Its own group also keeps a terminal's Ctrl-C away from it: forwardSignals() delivers it, once.
+ * Its own group also keeps a terminal's Ctrl-C away from it: interrupts.ts delivers it, once.
  */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
@@ -66,7 +72,7 @@ export function run(program: string, args: readonly string[], options: RunOption
     let timedOut = false;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
-    const group = processGroup(child);
+    const group = processGroup(child, options.uninterruptible !== true);
     const finish = (result: Omit<RunResult, "stdout" | "stderr" | "timedOut">) => {
       if (settled) return;
       settled = true;
@@ -74,7 +80,7 @@ export function run(program: string, args: readonly string[], options: RunOption
       group.release();
       child.stdout?.destroy();
       child.stderr?.destroy();
-      if (group.interrupted && !group.othersListen) reject(new InterruptedError(`interrupted while ${program} ran`));
+      if (group.interrupted) reject(new InterruptedError(`interrupted while ${program} ran`));
       else resolve({ ...result, stdout, stderr, timedOut });
     };
     if (options.timeoutMs !== undefined) {
@@ -108,22 +114,6 @@ export function run(program: string, args: readonly string[], options: RunOption
 /** Process groups are a POSIX notion. */
 const GROUPS = process.platform !== "win32";
 
-/** The process groups of run()'s programs now running, to which a Ctrl-C is forwarded. */
-const running = new Set<{ forward(signal: NodeJS.Signals): void }>();
-let secondSignalQuits = false;
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (secondSignalQuits && process.listenerCount(signal) === 1) {
-    // a second Ctrl-C while we wait for the programs to end: quit at once, as the default would
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.kill(process.pid, signal);
-    return;
-  }
-  secondSignalQuits = true;
-  for (const entry of running) entry.forward(signal);
-}
-
 /** Sends `signal` to a child started with `detached` and to everything it started. */
 function signalGroup(child: ReturnType<typeof spawn>, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -135,35 +125,24 @@ function signalGroup(child: ReturnType<typeof spawn>, signal: NodeJS.Signals): v
   }
 }
 
-/** Signals for one child's group, and its share in forwarding Ctrl-C while it runs. */
-function processGroup(child: ReturnType<typeof spawn>) {
-  const send = (signal: NodeJS.Signals) => signalGroup(child, signal);
+/** Signals for one child's group, and its share in the Ctrl-C model (interrupts.ts) while it runs. */
+function processGroup(child: ReturnType<typeof spawn>, interruptible: boolean) {
   const state = {
     interrupted: false,
-    /** Whether a command handles the signal itself (rehearse, build-image, publish clean up first). */
-    othersListen: false,
-    signal: send,
-    release() {
-      running.delete(entry);
-      if (running.size === 0) {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        secondSignalQuits = false;
-      }
-    },
+    signal: (signal: NodeJS.Signals) => signalGroup(child, signal),
+    release: () => {},
   };
-  const entry = {
-    forward(signal: NodeJS.Signals) {
-      state.interrupted = true;
-      state.othersListen = process.listenerCount(signal) > 1;
-      send(signal);
-    },
-  };
-  if (running.size === 0) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  }
-  running.add(entry);
+  state.release = trackGroup({
+    ...(interruptible
+      ? {
+          onInterrupt(signal: NodeJS.Signals) {
+            state.interrupted = true;
+            signalGroup(child, signal);
+          },
+        }
+      : {}),
+    kill: () => signalGroup(child, "SIGKILL"),
+  });
   return state;
 }
 
@@ -223,6 +202,8 @@ export interface Daemon {
   running(): boolean;
   /** Sends `signal` (SIGTERM), then SIGKILL to its process group after `graceMs`, and waits for the end. */
   stop(options?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<DaemonExit>;
+  /** SIGKILL to its whole process group (keepalived's VRRP child too), and waits for the end. */
+  kill(): Promise<DaemonExit>;
   /** Lets our process exit while this one keeps running (rehearse --keep). */
   detach(): void;
 }
@@ -236,8 +217,9 @@ export interface DaemonOptions {
 
 /**
  * Starts a program that runs until it is stopped (keepalived -n, haproxy -db, …). It gets its own
- * process group: a Ctrl-C at the terminal reaches only us, and we stop it ourselves in order, after
- * clean-up is planned. Rejects with ExternalError when the program cannot be started.
+ * process group: a Ctrl-C at the terminal reaches only us, and the command stops it in order as
+ * part of its clean-up; only a second Ctrl-C kills it here (interrupts.ts). Rejects with
+ * ExternalError when the program cannot be started.
  */
 export async function startDaemon(program: string, args: readonly string[], options: DaemonOptions): Promise<Daemon> {
   const fd = openSync(options.logFile, "a");
@@ -249,15 +231,20 @@ export async function startDaemon(program: string, args: readonly string[], opti
       detached: true,
     });
     let ended: DaemonExit | undefined;
+    const release = trackGroup({ kill: () => signalGroup(child, "SIGKILL") });
     const exited = new Promise<DaemonExit>((resolve) => {
       child.once("exit", (code, signal) => {
+        release();
         ended = { code, signal };
         resolve(ended);
       });
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", () => resolve());
-      child.once("error", (error: NodeJS.ErrnoException) => reject(spawnError(program, error)));
+      child.once("error", (error: NodeJS.ErrnoException) => {
+        release();
+        reject(spawnError(program, error));
+      });
     });
     const pid = child.pid!;
     return {
@@ -273,7 +260,13 @@ export async function startDaemon(program: string, args: readonly string[], opti
         clearTimeout(timer);
         return result;
       },
+      async kill() {
+        if (ended) return ended;
+        signalGroup(child, "SIGKILL");
+        return exited;
+      },
       detach() {
+        release();
         child.unref();
       },
     };
@@ -296,13 +289,11 @@ export interface InterruptibleOptions {
 export interface InterruptibleRun {
   /** Settles when the program has exited; rejects (ExternalError) only when it cannot start. */
   readonly done: Promise<RunResult & { interrupted: boolean }>;
-  /** Sends `signal` to the program and everything it started, as a terminal's Ctrl-C does. */
-  interrupt(signal?: NodeJS.Signals): void;
 }
 
 /**
- * Starts a long-running program in its own process group, so that a Ctrl-C can be forwarded to
- * the whole group and then waited for. Signalling the pid alone is not enough for programs like
+ * Starts a long-running program in its own process group, so that a first Ctrl-C (interrupts.ts)
+ * is forwarded to the whole group and then waited for. Signalling the pid alone is not enough for programs like
  * Packer: its outer process (panicwrap) ignores SIGINT and leaves it to the terminal to deliver
  * the signal to the group, where the real Packer, its plugins and their scripts all get it
  * (verified with Packer 1.6.6). Its own group also keeps a terminal's Ctrl-C away from the
@@ -333,9 +324,18 @@ export function startInterruptible(
     stderr = tail(stderr + chunk);
     options.onStderr?.(chunk);
   });
+  const release = trackGroup({
+    onInterrupt(signal) {
+      if (exited) return;
+      interrupted = true;
+      signalGroup(child, signal);
+    },
+    kill: () => signalGroup(child, "SIGKILL"),
+  });
   const done = new Promise<RunResult & { interrupted: boolean }>((resolve, reject) => {
     child.on("error", (error: NodeJS.ErrnoException) => {
       exited = true;
+      release();
       reject(spawnError(program, error));
     });
     let drainTimer: NodeJS.Timeout | undefined;
@@ -353,16 +353,13 @@ export function startInterruptible(
     });
     child.on("close", (code, signal) => {
       exited = true;
+      release();
       clearTimeout(drainTimer);
       resolve({ code, signal, stdout, stderr, timedOut: false, interrupted });
     });
   });
-  return {
-    done,
-    interrupt(signal: NodeJS.Signals = "SIGINT") {
-      if (exited) return;
-      interrupted = true;
-      signalGroup(child, signal);
-    },
-  };
+  return { done };
 }
+
+// Commands open their Ctrl-C scope here too: one module runs programs and reacts to Ctrl-C.
+export { watchInterrupts, type InterruptScope } from "./interrupts.js";

@@ -13,8 +13,8 @@
 // the same files as in the image) so that the report's settings reach the kernel command line;
 // the image's UEFI boot path is what Packer's build VM booted through.
 import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { hashFile, sha256 } from "../../src/write/hash.js";
+import { existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,12 +57,7 @@ const BAKE_TIMEOUT = Number(process.env.K8S_HA_TEST_BAKE_TIMEOUT ?? 45 * 60) * 1
 const bootTimeoutMs = (kvm: boolean) => Number(process.env.K8S_HA_TEST_BOOT_TIMEOUT ?? (kvm ? 180 : 900)) * 1000;
 const earlyStallMs = (kvm: boolean) => (kvm ? 60_000 : 240_000);
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+const sha256File = async (path: string) => (await hashFile(path)).sha256;
 
 describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the baked image", () => {
   let dir = "";

@@ -17,7 +17,10 @@ interface BadCase {
   setup?: (dir: string) => Promise<string>;
   env?: Record<string, string>;
   args?: string[];
-  code?: 1 | 2;
+  /** The command (default `render SPEC -o DIR`). */
+  command?: "render" | "build-image --dry-run";
+  /** 3: what the spec points at outside it is unavailable (an external failure, not a finding). */
+  code?: 1 | 2 | 3;
   message: RegExp;
   /** The finding's spec path, as printed. */
   path?: string;
@@ -26,6 +29,11 @@ interface BadCase {
 }
 
 const nodes = (s: Record<string, any>) => s.spec.nodes as Record<string, any>[];
+/** A Debian 12 qcow2 baked by qemu from its cloud image. */
+const qemuBake = (s: Record<string, any>) => {
+  s.spec.target = { os: "debian-12" };
+  s.spec.image = { builder: "qemu", name: "k8s-ha-debian-12", version: "0.1.0" };
+};
 const three = (s: Record<string, any>) => nodes(s).push({ name: "master03", address: "10.0.2.12" });
 
 const CASES: BadCase[] = [
@@ -173,6 +181,24 @@ const CASES: BadCase[] = [
   // --- the command line
   { name: "unknown option", args: ["--bogus"], code: 2, message: /unknown option '--bogus'/ },
   { name: "output is a file", args: ["-o", "FILE"], code: 2, message: /exists and is not a directory/ },
+  // --- what build-image --dry-run checks (a qemu bake: Packer, qemu and OVMF are installed for CI)
+  {
+    name: "build-image --dry-run: the cloud image is a missing file",
+    command: "build-image --dry-run",
+    mutate: qemuBake,
+    env: { PKR_VAR_iso_url: "/nonexistent/debian-12.qcow2", K8S_HA_QEMU_ACCEL: "tcg" },
+    code: 3,
+    message: /the cloud image \/nonexistent\/debian-12\.qcow2 \(PKR_VAR_iso_url\): \/nonexistent\/debian-12\.qcow2 does not exist/,
+  },
+  {
+    name: "build-image --dry-run: nothing answers at the cloud image's URL",
+    command: "build-image --dry-run",
+    mutate: qemuBake,
+    // a loopback port nothing listens on (47, unassigned; not one fetch refuses): refused at once
+    env: { PKR_VAR_iso_url: "http://127.0.0.1:47/debian-12.qcow2", K8S_HA_QEMU_ACCEL: "tcg" },
+    code: 3,
+    message: /the cloud image http:\/\/127\.0\.0\.1:47\/debian-12\.qcow2 \(PKR_VAR_iso_url\) is not reachable: ECONNREFUSED/,
+  },
 ];
 
 describe.concurrent("bad inputs", () => {
@@ -195,7 +221,8 @@ describe.concurrent("bad inputs", () => {
       if (!c.setup) await writeFile(specPath, c.text ?? specYaml(c.mutate));
       const out = join(dir, "out");
       const args = (c.args ?? []).map((a) => (a === "FILE" ? specPath : a));
-      const result = await runCli(["render", specPath, ...(c.args?.includes("-o") ? [] : ["-o", out]), ...args], {
+      const command = c.command === "build-image --dry-run" ? ["build-image", specPath, "-o", out, "--dry-run"] : ["render", specPath, ...(c.args?.includes("-o") ? [] : ["-o", out])];
+      const result = await runCli([...command, ...args], {
         cwd: dir,
         env: c.env,
       });
@@ -208,7 +235,7 @@ describe.concurrent("bad inputs", () => {
       expect(result.stderr).not.toMatch(/internal error/);
       // nothing written
       expect(existsSync(out)).toBe(false);
-      if (c.code === 2) return;
+      if (c.code === 2 || c.code === 3) return;
 
       // names the file, and the path and line where the user must edit
       expect(result.stderr).toContain(specPath);

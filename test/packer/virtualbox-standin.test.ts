@@ -6,7 +6,7 @@
 // preflight decides from `VBoxManage --version` (packer #12118). Packer runs in a network
 // namespace of its own with only `lo` (its HTTP server listens on every address).
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { sha256 } from "../../src/write/hash.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -65,7 +65,7 @@ async function bakeUntilBootCommand(version: string): Promise<{ calls: string[];
   // The shipped template, with one change: a small local file instead of the Ubuntu ISO.
   const iso = join(work.dir, "fake.iso");
   writeFileSync(iso, Buffer.alloc(1 << 20));
-  const sha = createHash("sha256").update(readFileSync(iso)).digest("hex");
+  const sha = sha256(readFileSync(iso));
   const upstream = INSTALLER_ISOS["ubuntu-20.04"]!;
   const artifacts = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets: await loadPackerAssets() }).map((a) =>
     a.path === PACKER_MAIN_FILE

@@ -93,7 +93,10 @@ describe("build-image --publish", () => {
     const bin = join(lab.dir, "bin");
     mkdirSync(bin);
     writeFileSync(join(bin, "VBoxManage"), "#!/bin/sh\necho 7.0.14r161095\n", { mode: 0o755 });
-    const dry = await runCli(["build-image", spec, "-o", out, "--publish", "--dry-run"], { env: s3Env(lab.dir, { PATH: `${bin}:/usr/bin:/bin` }) });
+    // and the installer ISO it checks is a local copy (tests reach no address but loopback)
+    const iso = join(lab.dir, "installer.iso");
+    writeFileSync(iso, "not really an ISO");
+    const dry = await runCli(["build-image", spec, "-o", out, "--publish", "--dry-run"], { env: s3Env(lab.dir, { PATH: `${bin}:/usr/bin:/bin`, PKR_VAR_iso_url: iso }) });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^\S*packer build /m);
     expect(dry.stderr).toContain(`would then publish ${IMAGE_NAME} 0.1.0 and list it in s3://${name}/k8s-ha/${IMAGE_NAME}/index.json`);

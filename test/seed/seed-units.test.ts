@@ -1,5 +1,5 @@
 // The pure pieces of `seed`, in-process: the date rule, the seeds built from rendered files, the
-// ustar writer (checked by GNU tar, bsdtar and Python's tarfile) and the printed VBoxManage lines.
+// seed bundle (tar-stream; read back by GNU tar, bsdtar and Python's tarfile) and the printed VBoxManage lines.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { renderNodes } from "../../src/render/index.js";
 import { bundleArtifact } from "../../src/seed/bundle.js";
+import { sha256 } from "../../src/write/hash.js";
 import { blkidUuid, derivedSeedDate, MAX_EPOCH_SECONDS, parseSourceDateEpoch } from "../../src/seed/date.js";
 import { buildSeeds, seedArtifacts } from "../../src/seed/seed-artifacts.js";
-import { ustar } from "../../src/seed/tar.js";
 import { commandLine, quoteArg, showVmInfoArgs, storageAttachArgs } from "../../src/seed/vbox.js";
 import { examplePlan, planOf } from "../helpers/plan.js";
 import { haveTools } from "../helpers/tools.js";
@@ -98,55 +98,51 @@ describe("buildSeeds", () => {
   });
 });
 
-describe("ustar", () => {
-  const entries = [
-    { path: "top/", type: "dir" as const, mode: 0o755 },
-    { path: "top/empty", type: "file" as const, mode: 0o600, contents: new Uint8Array(0) },
-    { path: "top/script.sh", type: "file" as const, mode: 0o755, contents: Buffer.from("#!/bin/sh\necho hi\n") },
-    { path: "top/block", type: "file" as const, mode: 0o644, contents: Buffer.alloc(512, 7) },
-    // longer than the 100-byte name field: split into prefix + name
-    { path: `top/${"d".repeat(90)}/${"f".repeat(60)}.txt`, type: "file" as const, mode: 0o644, contents: Buffer.from("long\n") },
+describe("the seed bundle", () => {
+  const date = new Date(Date.UTC(2020, 0, 1));
+  const files = [
+    { path: "manifest.json", contents: "{}\n", mode: 0o644 },
+    { path: "empty", contents: new Uint8Array(0), mode: 0o600 },
+    { path: "script.sh", contents: "#!/bin/sh\necho hi\n", mode: 0o755 },
+    { path: "block", contents: new Uint8Array(512).fill(7), mode: 0o644 },
+    // longer than ustar's 100-byte name field
+    { path: `${"d".repeat(90)}/${"f".repeat(60)}.txt`, contents: "long\n", mode: 0o644 },
   ];
-  const archive = ustar(entries, 1577836800);
+  /** Every entry of the bundle of `files`, in archive order: directories first, then by path. */
+  const names = ["lab-seeds/", "lab-seeds/block", `lab-seeds/${"d".repeat(90)}/`, `lab-seeds/${"d".repeat(90)}/${"f".repeat(60)}.txt`, "lab-seeds/empty", "lab-seeds/manifest.json", "lab-seeds/script.sh"];
 
-  it("is padded to 10 KiB records and ends with two zero blocks", () => {
-    expect(archive.length % 10240).toBe(0);
-    expect(archive.subarray(archive.length - 1024).every((b) => b === 0)).toBe(true);
-  });
-
-  it.skipIf(!haveTools("tar", "bsdtar", "python3"))("reads back with GNU tar, bsdtar and Python's tarfile: names, modes, owners, mtime, bytes", () => {
+  it.skipIf(!haveTools("tar", "bsdtar", "python3"))("reads back with GNU tar, bsdtar and Python's tarfile: names, modes, owners, mtime, bytes", async () => {
     const file = join(work, "t.tar");
-    writeFileSync(file, archive);
-    const names = entries.map((e) => e.path);
+    writeFileSync(file, gunzipSync((await bundleArtifact("lab", files, date)).contents as Uint8Array));
     expect(ok("tar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
     expect(ok("bsdtar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
-    expect(ok("tar", ["--utc", "-tvf", file]).toString()).toMatch(/^-rwxr-xr-x root\/root +18 2020-01-01 00:00 top\/script\.sh$/m);
+    expect(ok("tar", ["--utc", "-tvf", file]).toString()).toMatch(/^-rwxr-xr-x root\/root +18 2020-01-01 00:00 lab-seeds\/script\.sh$/m);
     const py = execFileSync("python3", [
       "-c",
-      "import sys,tarfile,json;t=tarfile.open(sys.argv[1]);print(json.dumps([[m.name,m.mode,m.uid,m.gid,m.mtime,m.isdir(),(t.extractfile(m).read().hex() if m.isfile() else None)] for m in t]))",
+      "import sys,tarfile,json;t=tarfile.open(sys.argv[1]);print(json.dumps([[m.name,m.mode,m.uid,m.gid,m.uname,m.gname,m.mtime,m.isdir(),(t.extractfile(m).read().hex() if m.isfile() else None)] for m in t]))",
       file,
     ]).toString();
-    const members = JSON.parse(py) as [string, number, number, number, number, boolean, string | null][];
+    const members = JSON.parse(py) as [string, number, number, number, string, string, number, boolean, string | null][];
     expect(members.map((m) => m[0])).toEqual(names.map((n) => n.replace(/\/$/, "")));
-    for (const [i, m] of members.entries()) {
-      const e = entries[i]!;
-      expect(m.slice(1, 6)).toEqual([e.mode, 0, 0, 1577836800, e.type === "dir"]);
-      if (e.type === "file") expect(m[6]).toBe(Buffer.from(e.contents).toString("hex"));
+    for (const m of members) {
+      const source = files.find((f) => `lab-seeds/${f.path}` === m[0]);
+      expect(m.slice(1, 8)).toEqual([source?.mode ?? 0o755, 0, 0, "root", "root", date.getTime() / 1000, source === undefined]);
+      if (source) expect(m[8]).toBe(Buffer.from(source.contents).toString("hex"));
     }
   });
 
-  it("refuses absolute and parent paths", () => {
-    expect(() => ustar([{ path: "/etc/x", type: "file", mode: 0o644 }], 0)).toThrow(/plain relative/);
-    expect(() => ustar([{ path: "a/../x", type: "file", mode: 0o644 }], 0)).toThrow(/plain relative/);
+  it("refuses absolute and parent paths", async () => {
+    await expect(bundleArtifact("lab", [{ path: "/etc/x", contents: "", mode: 0o644 }])).rejects.toThrow(/plain relative/);
+    await expect(bundleArtifact("lab", [{ path: "a/../x", contents: "", mode: 0o644 }])).rejects.toThrow(/plain relative/);
   });
 
-  it("bundles sort directories before their files and take the date as mtime", () => {
+  it("bundles sort directories before their files, take the date as mtime, and are the same bytes in any input order", async () => {
     const files = [
       { path: "nodes/b/seed.iso", contents: new Uint8Array([1]), mode: 0o644 },
       { path: "manifest.json", contents: "{}\n", mode: 0o644 },
       { path: "nodes/a-b/seed.iso", contents: new Uint8Array([2]), mode: 0o644 },
     ];
-    const bundle = bundleArtifact("lab", files, new Date(Date.UTC(2023, 10, 14)));
+    const bundle = await bundleArtifact("lab", files, new Date(Date.UTC(2023, 10, 14)));
     expect(bundle.path).toBe("lab-seeds.tar.gz");
     const tar = gunzipSync(bundle.contents as Uint8Array);
     const file = join(work, "b.tar");
@@ -162,7 +158,10 @@ describe("ustar", () => {
         "lab-seeds/nodes/b/seed.iso",
       ]);
     }
-    expect(Buffer.compare(bundleArtifact("lab", [...files].reverse(), new Date(Date.UTC(2023, 10, 14))).contents as Buffer, bundle.contents as Buffer)).toBe(0);
+    const again = await bundleArtifact("lab", [...files].reverse(), new Date(Date.UTC(2023, 10, 14)));
+    expect(Buffer.compare(again.contents as Buffer, bundle.contents as Buffer)).toBe(0);
+    // and a pinned digest: a library update that changes a byte must show up here, not on a user's machine
+    expect(sha256(bundle.contents)).toBe("e3ecb74c9163912fe0e61130439bae1a483210cf6316fbde91246b3586788b6d");
   });
 });
 

@@ -27,15 +27,13 @@ export async function runRehearse(spec: string | undefined, options: { json?: bo
   // the lab module is loaded only now: it is the heaviest part of the CLI (STYLE.md 5)
   const { rehearse, rehearseRuns, formatStats, formatTable, resultJson } = await import("../../rehearse/index.js");
 
-  const controller = new AbortController();
-  const interrupt = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\nk8s-ha: ${signal}: removing the lab…\n`);
-    controller.abort();
-  };
-  process.on("SIGINT", interrupt);
-  process.on("SIGTERM", interrupt);
+  const { watchInterrupts } = await import("../../tools/run.js");
+  const interrupts = watchInterrupts({
+    cleanup: "removing the lab",
+    leftBehind: "the lab's namespaces may remain: run the remove-lab.sh named above",
+  });
   try {
-    const all = await rehearseRuns(rehearse, { plan, keep: options.keep === true, signal: controller.signal }, runs);
+    const all = await rehearseRuns(rehearse, { plan, keep: options.keep === true, signal: interrupts.signal }, runs);
     const context = { file, findings: findings.map(findingJson), acceptedInvalid: hasErrors(findings) };
     const result = all.runs[0]!;
     if (options.json) {
@@ -49,8 +47,7 @@ export async function runRehearse(spec: string | undefined, options: { json?: bo
       throw new ExitError(EXIT.invalid, `${file}: failover rehearsal failed: ${failed.join(", ")}${runs > 1 ? ` (in ${all.runs.filter((r) => !r.passed).length} of ${runs} runs)` : ""}`);
     }
   } finally {
-    process.off("SIGINT", interrupt);
-    process.off("SIGTERM", interrupt);
+    interrupts.dispose();
   }
 }
 

@@ -40,8 +40,8 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   const rewrite = rewriteFilter(options.node);
   // the bundle packs the manifest and the seeds written in this run; it is not listed itself
   let bundle: Artifact | undefined;
-  const { written, manifest } = await writePartial(options.output, compiled, expected, rewrite, (manifest) => {
-    bundle = options.bundle ? bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+  const { written, manifest } = await writePartial(options.output, compiled, expected, rewrite, async (manifest) => {
+    bundle = options.bundle ? await bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
     return bundle ? [bundle] : [];
   });
   const bundleSha256 = bundle ? sha256(bundle.contents) : undefined;

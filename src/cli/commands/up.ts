@@ -8,7 +8,7 @@ import { imageRecordPath } from "../../packer/record.js";
 import type { ClusterPlan } from "../../plan/plan.js";
 import { renderNodes } from "../../render/index.js";
 import { buildSeeds } from "../../seed/seed-artifacts.js";
-import { watchInterrupts } from "../../publish/interrupt.js";
+import { watchInterrupts } from "../../tools/interrupts.js";
 import type { VmState } from "../../up/state.js";
 import { compileSpec } from "../compile.js";
 
@@ -67,7 +67,7 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
   }
   const { nodesTable, faultsTable } = await import("../../up/report.js");
   const { labStatus } = await import("../../up/status.js");
-  const interrupts = watchInterrupts(process.stderr, "stopping the VMs this run started and removing what it created");
+  const interrupts = watchInterrupts({ cleanup: "stopping the VMs this run started and removing what it created" });
   try {
     const common = {
       // absolute: the state file's paths must hold from any working directory

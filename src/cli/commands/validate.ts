@@ -9,7 +9,7 @@ import { checkLoaded, loadSpecFile, type CheckedSpec } from "../../spec/index.js
 import type { LoadedSpec } from "../../spec/load.js";
 import { runFileChecks, type ToolRun } from "../../tools/run-checks.js";
 import { findMatrix, matrixFor, runMatrixChecks, type MatrixBinary } from "../../tools/matrix.js";
-import { installHint } from "../../tools/run.js";
+import { installHint, watchInterrupts } from "../../tools/run.js";
 import { clusterArtifacts } from "../../pipeline/artifacts.js";
 import { EXIT, ExitError, ExternalError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
@@ -51,11 +51,16 @@ export async function runValidate(specPath: string | undefined, options: Validat
     const plan = planCluster(checked.spec, env);
     if (options.tools !== "off" || binaries) {
       const artifacts = clusterArtifacts({ plan, sha256: checked.sha256, assets: { packer: await loadPackerAssets() } });
-      if (options.tools !== "off") tools = await runFileChecks(plan, artifacts);
-      if (binaries) {
-        const { applies, older } = matrixFor(plan, binaries);
-        const verdicts = await runMatrixChecks(plan, artifacts, applies);
-        matrix = { dir: options.matrix!, checked: applies, older, shipped: plan.target.releases, run: { verdicts, missing: [], found: {} } };
+      const interrupts = watchInterrupts({ cleanup: "stopping the checking tools and removing their temp folder" });
+      try {
+        if (options.tools !== "off") tools = await runFileChecks(plan, artifacts, undefined, {}, interrupts.signal);
+        if (binaries) {
+          const { applies, older } = matrixFor(plan, binaries);
+          const verdicts = await runMatrixChecks(plan, artifacts, applies, interrupts.signal);
+          matrix = { dir: options.matrix!, checked: applies, older, shipped: plan.target.releases, run: { verdicts, missing: [], found: {} } };
+        }
+      } finally {
+        interrupts.dispose();
       }
     }
   }
