@@ -37,9 +37,14 @@ describe.sequential("rehearse the examples", () => {
       expect(byId["link-cut"]!.detail).toMatch(/master02 took the VIP/);
       expect(byId["partition"]!.detail).toMatch(/master02 claimed the VIP/);
       expect(byId["partition-heal"]!.detail).toMatch(/master01 alone holds the VIP/);
+      // haproxy runs but reaches no apiserver: only the health check's weight can move the VIP
+      expect(byId["backends-cut"]!.detail).toMatch(/master02 took the VIP .* answers again/);
+      expect(byId["backends-cut-heal"]!.detail).toMatch(/master01 alone holds the VIP/);
       expect(result.sampling.overlaps.filter((o) => !o.expected && o.samples >= 2)).toEqual([]);
-      // only paths differ from the VMs: the check script in keepalived.conf, and the pid files
-      expect(new Set(result.rewrites.map((r) => r.where))).toEqual(new Set(["keepalived.conf:12", "keepalived -p", "keepalived -r", "haproxy -p"]));
+      // only paths differ from the VMs: the check script in keepalived.conf (both checks), and the pid files
+      expect(new Set(result.rewrites.map((r) => r.where))).toEqual(
+        new Set(["keepalived.conf:12", "keepalived.conf:22", "keepalived -p", "keepalived -r", "haproxy -p"]),
+      );
       for (const r of result.rewrites) expect(r.lab.startsWith(result.lab.dir) || r.lab.includes(`"${result.lab.dir}/`)).toBe(true);
       expect(result.sampling.samples).toBeGreaterThan(100);
       expectNothingLeft(result.lab);
