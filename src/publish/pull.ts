@@ -18,7 +18,6 @@ import { commitDownload, downloadVerified } from "./download.js";
 import { watchInterrupts } from "./interrupt.js";
 import { catalogueKey, LATEST, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
 import { createTransferProgress } from "./progress.js";
-import { transferOverrides, transferSettings } from "./upload.js";
 
 export interface PullOptions {
   outDir: string;
@@ -67,7 +66,6 @@ export async function pullImage(options: PullOptions): Promise<PullResult> {
 async function pull(options: PullOptions & { signal: AbortSignal }, stderr: NodeJS.WritableStream): Promise<PullResult> {
   const { s3, ref, signal } = options;
   const log = (line: string) => stderr.write(`${line}\n`);
-  const overrides = transferOverrides(); // K8S_HA_S3_*: range size and ranges in flight, as for publish
   const client = options.client ?? createS3Client(s3);
   const indexUrl = s3Url(s3, catalogueKey(s3, ref.name));
   const { catalogue } = await attempt(() => readCatalogue(client, s3, ref.name, signal), `reading ${indexUrl}`, s3, signal);
@@ -113,7 +111,6 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
               dest: file.dest,
               sha256: file.sha256,
               size: file.size,
-              settings: transferSettings(file.size, overrides),
               signal,
               onProgress: (bytes) => progress.update(bytes),
             }),

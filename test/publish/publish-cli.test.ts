@@ -123,14 +123,6 @@ describe("publish, list, pull", () => {
     expect(catalogueWrites.every((r) => /^[0-9a-f]{64}$/.test(r.payloadHash ?? ""))).toBe(true);
     expect(sha256((await lab.store.get(first.bucket, await listedKeyOf(lab.store, first.bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
 
-    // pulled back as ranged GETs of the same 5 MiB, two at once, written at their offsets and hashed in order
-    const beforePull = lab.store.requests.length;
-    const pulled = join(lab.dir, "pulled-in-ranges");
-    const pull = await cli(["images", "pull", first.spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled], { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "2" });
-    expect(pull.code, pull.stderr).toBe(0);
-    const ranges = lab.store.requests.slice(beforePull).flatMap((r) => (r.method === "GET" && r.range ? [r.range] : []));
-    expect(ranges.sort()).toEqual([`bytes=0-${5 * MiB - 1}`, `bytes=${10 * MiB}-${12 * MiB + 122}`, `bytes=${5 * MiB}-${10 * MiB - 1}`]);
-    expect(await digest(join(pulled, "images", OVA("0.1.0")))).toBe(first.record.sha256);
 
     for (const version of ["0.10.0", "0.2.0", "0.3.0-rc.1"]) {
       const next = await setup({ version, bucket: first.bucket, size: 1024 });
@@ -293,19 +285,16 @@ describe("refusals", () => {
 });
 
 describe("failures leave the catalogue consistent", () => {
-  it.each([
-    ["one GET", 2 * MiB, 0],
-    ["ranged GETs, the damage in the last range", 11 * MiB, 10 * MiB],
-  ])("pull of a corrupted object (%s): sha256 mismatch, exit 3, no file written", async (_how, size, damaged) => {
-    const { bucket, out, spec } = await setup({ size });
+  it("pull of a corrupted object: sha256 mismatch, exit 3, no file written", async () => {
+    const { bucket, out, spec } = await setup({ size: 2 * MiB });
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
     const stored = storedObjectPath(lab.store, bucket, await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")));
     const bytes = await readFile(stored);
-    bytes[damaged + 12345] ^= 0x01; // the store's copy rots; its size and metadata still look right
+    bytes[12345] ^= 0x01; // the store's copy rots; its size and metadata still look right
     await writeFile(stored, bytes);
 
     const pulled = join(lab.dir, "pulled");
-    const result = await cli(["images", "pull", spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled], { K8S_HA_S3_PART_SIZE_MIB: "5" });
+    const result = await cli(["images", "pull", spec, `${IMAGE_NAME}@0.1.0`, "-o", pulled]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
     expect(result.stderr).toMatch(/nothing was written/);
