@@ -15,10 +15,16 @@
 //   --aws     the AWS CLI (default: Debian's /usr/bin/aws from `apt-get install awscli`, else aws on PATH)
 //   --dir     where the stand-in file and the server's data go (needs about 3 × the largest size free)
 // Needs Linux (/proc). Not part of `npm test`.
+//
+// aws-cli runs with --cli-read-timeout 300, the socket timeout k8s-ha's client has
+// (src/publish/client.ts): s3rver assembles the whole object before it answers CompleteMultipartUpload, which
+// at 2 GiB on a loaded machine takes longer than aws-cli's default 60 s; aws-cli then sends the
+// request again, the parts are gone, and s3rver answers InternalError (the failure of the first
+// 2 GiB attempts of issue 13).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -38,6 +44,8 @@ const BUCKET = "bench";
 
 if (!existsSync(bin)) throw new Error("run `npm run build` first");
 const awsVersion = spawnSync(aws, ["--version"], { encoding: "utf8" });
+const AWS_OPTIONS = ["--only-show-errors", "--cli-read-timeout", "300"];
+const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
 if (awsVersion.status !== 0) throw new Error(`${aws} not found: apt-get install awscli (or pass --aws PATH)`);
 
 const work = mkdtempSync(join(arg("dir", tmpdir()), "k8s-ha-bench-publish-"));
@@ -169,6 +177,7 @@ try {
     const out = join(work, "out");
     rmSync(out, { recursive: true, force: true });
     const ova = writeStandIn(out, Math.round(gib * GiB));
+    const loadBefore = load();
     const ours = [];
     const theirs = [];
     const oursDown = [];
@@ -178,14 +187,14 @@ try {
     for (let round = 0; round < rounds; round++) {
       const runOurs = async () => ours.push(await measure([process.execPath, bin, "publish", spec, "-o", out, "--force"], server.child.pid));
       const runTheirs = async () =>
-        theirs.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", ova, `s3://${BUCKET}/aws/${NAME}.ova`, "--only-show-errors"], server.child.pid));
+        theirs.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", ova, `s3://${BUCKET}/aws/${NAME}.ova`, ...AWS_OPTIONS], server.child.pid));
       const runOursDown = async () => {
         rmSync(pulled, { recursive: true, force: true });
         oursDown.push(await measure([process.execPath, bin, "images", "pull", spec, `${NAME}@${VERSION}`, "-o", pulled], server.child.pid));
       };
       const runTheirsDown = async () => {
         rmSync(downloaded, { force: true });
-        theirsDown.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", `s3://${BUCKET}/aws/${NAME}.ova`, downloaded, "--only-show-errors"], server.child.pid));
+        theirsDown.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", `s3://${BUCKET}/aws/${NAME}.ova`, downloaded, ...AWS_OPTIONS], server.child.pid));
       };
       const order = round % 2 === 0 ? [runOurs, runTheirs, runOursDown, runTheirsDown] : [runTheirs, runOurs, runTheirsDown, runOursDown];
       for (const run of order) await run();
@@ -212,6 +221,7 @@ try {
         `   aws s3 cp (download) ${td.seconds.toFixed(1).padStart(6)} s ${rate(td.seconds).toFixed(1).padStart(6)} MiB/s peak ${peak(theirsDown).toFixed(0).padStart(4)} MiB cpu ${td.cpu.toFixed(1)} s` +
         `   throughput ratio ${row.down.toFixed(2)}x`,
     );
+    console.log(`${String(gib).padStart(3)} GiB  load average (1, 5, 15 min) before ${loadBefore}, after ${load()} on ${cpus().length} cores; rounds ${rounds}`);
     rmSync(ova, { force: true });
   }
   console.log();

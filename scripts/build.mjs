@@ -1,10 +1,21 @@
 #!/usr/bin/env node
-// Builds dist/: one ES module per command, bundled with esbuild. A bundle loads in a few reads
-// instead of hundreds (zod, yaml and commander are many small files), which keeps
-// `k8s-ha render` close to a bare `node` start. Type checking is `npm run typecheck`.
+// Builds dist/ with esbuild. A bundle loads in a few reads instead of hundreds (zod, yaml and
+// commander are many small files), which keeps `k8s-ha render` close to a bare `node` start.
+// Type checking is `npm run typecheck`.
+//
+//   dist/index.js           the bin (src/start/launch.ts): turns V8's compile cache on, loads cli.cjs
+//   dist/cli.cjs            src/index.ts: the command line (commander), no command's code
+//   dist/command-<x>.cjs    src/cli/commands/<x>.ts and all it needs, loaded only when <x> runs
+//   dist/errors.cjs         src/errors.ts, one copy shared by all (the entry tests `instanceof ExitError`)
+//
+// CommonJS, not ES modules (issue 13): Node 20 can keep V8's compiled code only for scripts
+// (vm.Script cachedData, src/start/code-cache.ts); Node ≥ 22 caches both. Without code splitting
+// (esbuild splits ES modules only), what two commands share is in both their bundles; one run
+// loads one command. Whitespace and syntax are minified, names are kept: an internal error's
+// stack stays legible.
 import { build } from "esbuild";
-import { chmodSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -29,21 +40,56 @@ const englishOnlyZod = {
     }));
   },
 };
+/** Command modules and src/errors.ts stay separate files, required at run time (see above). */
+const separateBundles = {
+  name: "separate-bundles",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind === "entry-point") return undefined;
+      const command = /^\.\/commands\/([a-z-]+)\.js$/.exec(args.path);
+      if (command && args.importer === join(root, "src/cli/program.ts")) return { path: `./command-${command[1]}.cjs`, external: true };
+      if (resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")) === join(root, "src/errors.ts")) return { path: "./errors.cjs", external: true };
+      return undefined;
+    });
+  },
+};
+
 const outdir = join(root, "dist");
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: ["src/index.ts"],
   outdir,
   bundle: true,
-  splitting: true, // each command's lazy import() becomes its own chunk, loaded only when it runs
   platform: "node",
-  format: "esm",
   target: "node20",
-  // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins
-  banner: { js: 'import { createRequire as __k8sHaRequire } from "node:module"; const require = __k8sHaRequire(import.meta.url);' },
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: "eof",
   logLevel: "warning",
-  plugins: [englishOnlyZod],
+};
+const commands = readdirSync(join(root, "src/cli/commands"))
+  .filter((file) => file.endsWith(".ts"))
+  .map((file) => file.slice(0, -3));
+await build({
+  ...common,
+  entryPoints: {
+    cli: "src/index.ts",
+    errors: "src/errors.ts",
+    ...Object.fromEntries(commands.map((name) => [`command-${name}`, `src/cli/commands/${name}.ts`])),
+  },
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  // program.ts's `await import("./commands/x.js")` becomes require(): one loader, one cache
+  supported: { "dynamic-import": false },
+  // the source is ES modules; packer/ and package.json are found from the bundle's own path
+  define: { "import.meta.url": "__k8sHaModuleUrl" },
+  banner: { js: 'const __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [englishOnlyZod, separateBundles],
+});
+await build({
+  ...common,
+  entryPoints: { index: "src/start/launch.ts" },
+  format: "esm",
+  banner: { js: "#!/usr/bin/env node" },
 });
 chmodSync(join(outdir, "index.js"), 0o755);

@@ -24,6 +24,8 @@ tools=(
   bsdtar:libarchive-tools
   7z:p7zip-full
   blkid:util-linux
+  # the seed benchmark's baseline (bench/seed.mjs)
+  cloud-localds:cloud-image-utils
   # the first boot of a seeded node (test/seed/boot.test.ts, scripts/build-boot-rootfs.sh)
   debootstrap:debootstrap
   qemu-system-x86_64:qemu-system-x86

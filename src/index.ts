@@ -24,4 +24,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// not a top-level await: dist/cli.cjs is a CommonJS bundle (V8's code cache on Node 20, src/start/)
+void main();

@@ -6,7 +6,6 @@
 // Every string that ends up in a generated file is constrained to a safe character set here:
 // the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
 // by the other.
-import validSemver from "semver/functions/valid.js";
 import { z } from "zod";
 import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
@@ -41,6 +40,17 @@ export const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
 export const IMAGE_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 /** Semantic-ish version for images: digits, dots, and a plain pre-release tag. */
 export const IMAGE_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]{1,32})?$/;
+/**
+ * What semver.org (and node-semver's valid()) adds to IMAGE_VERSION: no leading zeros, no empty
+ * pre-release identifier, numbers that are safe integers. A regex, not node-semver: that builds
+ * some forty regexes when it is imported, and every command that reads a spec imports this file.
+ */
+const PRERELEASE_ID = "(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
+const SEMVER = new RegExp(`^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*)?$`);
+export function isSemver(version: string): boolean {
+  const match = SEMVER.exec(version);
+  return match !== null && match.slice(1, 4).every((n) => Number(n) <= Number.MAX_SAFE_INTEGER);
+}
 /** S3 bucket names (the virtual-host-safe rules). */
 export const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** S3 key prefix: plain path segments ending in '/', or empty; no '.' or '..' segments. */
@@ -143,7 +153,7 @@ const image = z
     version: z
       .string()
       .regex(IMAGE_VERSION, { message: "must be a version like 0.1.0" })
-      .refine((v) => validSemver(v) === v, { message: "must be a semantic version (semver.org): numbers without leading zeros, like 0.1.0" })
+      .refine(isSemver, { message: "must be a semantic version (semver.org): numbers without leading zeros, like 0.1.0" })
       .default("0.1.0"),
     cpus: z.int().min(1).max(64).default(2),
     memoryMiB: z.int().min(1024).max(262144).default(2048),

@@ -56,6 +56,11 @@ export interface CheckContext {
   binary: string;
   /** Its release, when known (a version-matrix binary): some flags depend on it. */
   release?: string;
+  /**
+   * Runs a command whose answer depends on its arguments only (not on a node's files) once per
+   * validate, however many nodes ask: the ufw rules every node shares (issue 13). Default: run.
+   */
+  runShared?: typeof run;
 }
 
 /** Each program's deadline; K8S_HA_TOOL_TIMEOUT (seconds) overrides it, e.g. for a slow CI runner. */
@@ -223,7 +228,7 @@ const ufwRules: FileCheck = {
     // replaces /etc/ufw even with --dry-run.
     const commands = shippedUfwCommands(await readFile(join(ctx.dir, this.file), "utf8")).filter(isDryRunnable);
     for (const command of commands) {
-      const result = await run(ctx.binary, ["--dry-run", ...command.slice(1)], { timeoutMs: toolTimeoutMs() });
+      const result = await (ctx.runShared ?? run)(ctx.binary, ["--dry-run", ...command.slice(1)], { timeoutMs: toolTimeoutMs() });
       const error = /^ERROR: .*$/m.exec(result.stdout + result.stderr)?.[0];
       if (result.code !== 0 || error) {
         return verdict(this, ctx, `ufw --dry-run ${command.slice(1).join(" ")}`, { ...result, code: result.code || 1 }, error ?? result.stderr);

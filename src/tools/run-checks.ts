@@ -7,7 +7,7 @@ import type { ClusterPlan } from "../plan/plan.js";
 import type { Artifact } from "../render/artifact.js";
 import { nodeDir } from "../render/paths.js";
 import { applicableChecks, FILE_CHECKS, type FileCheck, type ToolVerdict } from "./file-checks.js";
-import { which } from "./run.js";
+import { run, which, type RunResult } from "./run.js";
 
 export interface ToolRun {
   verdicts: ToolVerdict[];
@@ -70,6 +70,12 @@ export async function runFileChecks(
     else if (path) found[program] = path;
     else missing.push(program);
   }
+  const shared = new Map<string, Promise<RunResult>>();
+  const runShared: typeof run = (binary, args, options) => {
+    const key = JSON.stringify([binary, args]);
+    if (!shared.has(key)) shared.set(key, run(binary, args, options));
+    return shared.get(key)!;
+  };
   const root = await mkdtemp(join(tmpdir(), "k8s-ha-validate-"));
   try {
     const jobs: Array<() => Promise<ToolVerdict>> = [];
@@ -86,7 +92,7 @@ export async function runFileChecks(
       await stage(dir, artifacts.filter((a) => a.path.startsWith(prefix)), prefix);
       for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
-        if (binary) jobs.push(() => check.check({ plan, node, dir, binary, release: binaries[check.program]?.release }));
+        if (binary) jobs.push(() => check.check({ plan, node, dir, binary, release: binaries[check.program]?.release, runShared }));
       }
     }
     const clusterChecks = checks.filter((c) => c.scope === "cluster");

@@ -1,5 +1,6 @@
 // The field-readiness checks (issue 19): other NICs, firewall rules ufw accepts, users who can log
 // in with a key that decodes, and the messages of the trial (tabs, VIP subnet, too many nodes).
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { checkSpecText } from "../../src/spec/index.js";
 import { formatPath } from "../../src/spec/findings.js";
@@ -87,6 +88,18 @@ describe("users and SSH keys", () => {
     expect(sshKeyProblem("ssh-ed25519 AAAA")).toMatch(/truncated: it does not even hold the key type/);
     expect(sshKeyProblem(`ssh-ed25519 ${RSA_BLOB} x`)).toBe("the line says ssh-ed25519 but the key data is a ssh-rsa key");
     expect(sshKeyProblem(`ssh-rsa ${RSA_BLOB} x`)).toBeUndefined();
+  });
+  it("decodes ECDSA points: one on the curve passes, the same point with one bit flipped does not (sshd refuses it)", () => {
+    const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+    const field = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+    const line = (q: Buffer) =>
+      `ecdsa-sha2-nistp256 ${Buffer.concat([field(Buffer.from("ecdsa-sha2-nistp256")), field(Buffer.from("nistp256")), field(q)]).toString("base64")} ops@x`;
+    expect(sshKeyProblem(line(point))).toBeUndefined();
+    const offCurve = Buffer.from(point);
+    offCurve[40]! ^= 0x01;
+    expect(sshKeyProblem(line(offCurve))).toBe("its ecdsa-sha2-nistp256 key data is truncated or damaged");
+    expect(sshKeyProblem(`${KEY.split(" ")[0]} ${Buffer.concat([Buffer.from(KEY.split(" ")[1]!, "base64"), Buffer.alloc(4)]).toString("base64")} x`)).toMatch(/truncated or damaged/);
   });
   it("points at the bad key's line", () => {
     const text = specYaml((s) => (s.spec.users = [{ name: "ops", sshAuthorizedKeys: [KEY, KEY.slice(0, 40)] }]));

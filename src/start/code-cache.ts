@@ -1,0 +1,80 @@
+// V8's compiled code of k8s-ha's own bundles, kept between runs on Node 20 (issue 13). Node ≥ 22.1
+// has this built in (module.enableCompileCache(), see launch.ts); Node 20 has no cache for ES
+// modules at all, which is why dist/ holds CommonJS bundles (scripts/build.mjs).
+//
+// How: Module.prototype._compile is wrapped for the files of dist/ only. Each bundle is compiled
+// as a vm.Script with the cached data stored for it, if any; a bundle run without usable cached
+// data gets it written at exit, when it also holds the functions the command compiled lazily.
+// Correct when dist/ changes: a cache file is named by the sha256 of the bundle's text and by the
+// V8 version, and V8 itself rejects data that does not fit (then it is rewritten). The folder is
+// private (0700) and must be ours: cached data is code, so a folder someone else can write to is
+// never read.
+import Module from "node:module";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { Script } from "node:vm";
+
+interface CompilingModule {
+  exports: unknown;
+  require(id: string): unknown;
+}
+type Compile = (this: CompilingModule, content: string, filename: string) => unknown;
+
+/** Where the cache lives: NODE_COMPILE_CACHE as Node ≥ 22 reads it, else its default, per user and V8. */
+export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.NODE_COMPILE_CACHE || join(tmpdir(), "node-compile-cache");
+  return join(base, `k8s-ha-${process.getuid?.() ?? "user"}-v8-${process.versions.v8}`);
+}
+
+/** A folder only we can write to, made if missing; undefined when that cannot be had. */
+function privateDir(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const info = statSync(dir);
+    const ours = process.getuid === undefined || info.uid === process.getuid();
+    return info.isDirectory() && ours && (info.mode & 0o022) === 0 ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Caches the compiled code of every CommonJS file under `root` (dist/) from now on. */
+export function cacheCompiledCode(root: string, dir = codeCacheDir()): void {
+  const cacheDir = privateDir(dir);
+  if (cacheDir === undefined) return;
+  const proto = Module.prototype as unknown as { _compile: Compile };
+  const original = proto._compile;
+  const pending: Array<() => void> = [];
+  proto._compile = function (this: CompilingModule, content: string, filename: string) {
+    if (dirname(filename) !== root) return original.call(this, content, filename);
+    const cacheFile = join(cacheDir, `${basename(filename)}-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`);
+    let cachedData: Buffer | undefined;
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // first run of this bundle: compiled from its text, cached at exit
+    }
+    // a #! line is valid only at the very start of a script, as Node's own loader knows
+    const code = Module.wrap(content.startsWith("#!") ? `//${content}` : content);
+    const script = new Script(code, { filename, ...(cachedData ? { cachedData } : {}) });
+    if (cachedData === undefined || script.cachedDataRejected) pending.push(() => writeAtomically(cacheFile, script.createCachedData()));
+    const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+    const require = Module.createRequire(filename);
+    return wrapper.call(this.exports, this.exports, require, this, filename, dirname(filename));
+  };
+  process.once("exit", () => {
+    for (const write of pending) write();
+  });
+}
+
+function writeAtomically(file: string, data: Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, data, { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // a full or read-only disk: the next run compiles again, nothing else changes
+  }
+}
