@@ -7,8 +7,6 @@
 // there (CHANGELOG-1.37 starts "since v1.36.0" at v1.37.0-alpha.1). The v1 config API in the tree
 // is still unreleased ("kubeadm TODO and newer can be used to migrate from v1beta4 to v1").
 
-import minor from "semver/functions/minor.js";
-
 export const MIN_KUBERNETES_MINOR = 28;
 export const MAX_KUBERNETES_MINOR = 36;
 /** The first minor whose kubeadm reads kubeadm.k8s.io/v1beta4. */
@@ -25,9 +23,12 @@ export const BOOTSTRAP_MODES = ["off", "init-first"] as const;
 
 export type KubeadmApiVersion = "kubeadm.k8s.io/v1beta3" | "kubeadm.k8s.io/v1beta4";
 
-/** The minor of a version the schema accepted (KUBERNETES_VERSION): 31 for "1.31.4". */
+/**
+ * The minor of a version the schema accepted (KUBERNETES_VERSION, so always MAJOR.MINOR.PATCH):
+ * 31 for "1.31.4". Not node-semver: the spec checks run at every command's start (issue 13).
+ */
 export function kubernetesMinor(version: string): number {
-  return minor(version);
+  return Number(version.split(".")[1]);
 }
 
 export function kubeadmApiVersion(minor: number): KubeadmApiVersion {

@@ -1,8 +1,6 @@
 // Which haproxy and keepalived release reads a target's configs, and what each haproxy release
 // understands. The renderer asks these facts what it may emit; the version-matrix checks ask them
 // which real binaries must accept a target's files (its own release and every newer one).
-import coerce from "semver/functions/coerce.js";
-import gte from "semver/functions/gte.js";
 import { OS_FACTS, runsContainers, type ServiceMode, type TargetOs } from "./targets.js";
 
 /**
@@ -41,14 +39,26 @@ export const HAPROXY_KEYWORD_SINCE: Readonly<Record<string, string>> = {
 /** haproxy's `-dW` (zero-warning mode: warnings are errors) exists from 2.4 on. */
 export const HAPROXY_ZERO_WARNING_SINCE = "2.4";
 
+/** The numeric parts of a release ("3.5-dev5" → [3, 5]; "2.0.19" → [2, 0, 19]). */
+function parts(release: string): number[] {
+  const match = /^\d+(?:\.\d+)*/.exec(release);
+  return match ? match[0].split(".").map(Number) : [];
+}
+
 /**
- * True when `release` is `minimum` or newer, missing parts counting as 0 (semver's coerce):
+ * True when `release` is `minimum` or newer, comparing as many parts as `minimum` has
+ * (hand-written, not node-semver: every command loads the spec checks, and semver's ~40 regexes
+ * cost ~20 ms of start-up; issue 13):
  * "2.0.0" is at least "2.0", "2.2.4" is not at least "2.2.7", "3.5-dev5" is at least "3.5".
  */
 export function atLeast(release: string, minimum: string): boolean {
-  const have = coerce(release);
-  const want = coerce(minimum);
-  return have !== null && want !== null && gte(have, want);
+  const have = parts(release);
+  const want = parts(minimum);
+  for (let i = 0; i < want.length; i++) {
+    const h = have[i] ?? 0;
+    if (h !== want[i]) return h > want[i]!;
+  }
+  return true;
 }
 
 /** The keywords of `config` that haproxy `release` does not know yet, with the release that added each. */
