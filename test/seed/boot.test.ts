@@ -55,7 +55,7 @@ function prerequisites(): boolean {
     process.stderr.write("\n!!!!! SKIPPING the VM boot test: it needs root (debootstrap, chroot) !!!!!\n\n");
     return false;
   }
-  return haveTools("debootstrap", "qemu-system-x86_64", "mkfs.ext4", "flock", "setpriv");
+  return haveTools("debootstrap", "qemu-system-x86_64", "qemu-img", "ip", "mkfs.ext4", "flock", "setpriv");
 }
 
 /**
