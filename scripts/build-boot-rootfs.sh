@@ -253,6 +253,8 @@ section() { printf '\n--- %s\n' "$1"; }
     section ufw; grep '^ENABLED=' /etc/ufw/ufw.conf; iptables -S ufw-user-input 2>&1
     # ufw's own view: the default policies (routed among them) and the rules with their sources
     section ufw-status; ufw status verbose 2>&1
+    # the routed policy as ufw stored it and as the kernel has it
+    section ufw-routed; grep '^DEFAULT_FORWARD_POLICY=' /etc/default/ufw; iptables -S FORWARD 2>&1 | head -n 1
     # "master|worker user root-directory" per haproxy process (no ps in a minbase system: /proc)
     section haproxy-processes
     for proc in /proc/[0-9]*; do
@@ -309,6 +311,9 @@ ssh_genkeytypes: [ed25519]
 ssh:
   emit_keys_to_console: false
 EOF
+# Like the Kubernetes golden image (packer/scripts/30-kubernetes.sh): the node forwards packets.
+# Without it `ufw status verbose` shows the routed policy as "disabled", whatever the policy is.
+printf 'net.ipv4.ip_forward = 1\n' >"$rootfs/etc/sysctl.d/99-k8s-ha-test.conf"
 # Like the golden image's generalisation (packer/scripts/99-shutdown.sh): no SSH host keys (the
 # openssh-server package generated them in the chroot); each first boot generates its own, and a
 # re-seed must keep them (ssh_deletekeys: false), which the re-seed boot test compares.

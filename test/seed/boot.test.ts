@@ -254,7 +254,10 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
   it("ufw is active, allows routed traffic and lists SSH, kubeadm's ports, VRRP from the peer, the LB port and firewall.allow", () => {
     const status = section("ufw-status");
     expect(status).toMatch(/^Status: active$/m);
+    // "allow (routed)" needs forwarding on in the kernel too (the image has net.ipv4.ip_forward = 1,
+    // as the Kubernetes image does); ufw shows "disabled (routed)" otherwise, whatever its policy
     expect(status).toMatch(/^Default: deny \(incoming\), allow \(outgoing\), allow \(routed\)$/m);
+    expect(section("ufw-routed").split("\n")).toEqual(['DEFAULT_FORWARD_POLICY="ACCEPT"', "-P FORWARD ACCEPT"]);
     const allowIn = (to: string, from: string) => expect(ufwRule(status, to).some((line) => new RegExp(`\\sALLOW IN\\s+${from.replace(/\./g, "\\.")}(\\s|$)`).test(line)), `${to} from ${from}:\n${status}`).toBe(true);
     allowIn("22/tcp", "Anywhere");
     allowIn("6443/tcp", "Anywhere");
