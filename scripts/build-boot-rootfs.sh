@@ -230,7 +230,14 @@ section() { printf '\n--- %s\n' "$1"; }
     section is-active; systemctl is-active keepalived.service haproxy.service 2>&1
     section is-enabled; systemctl is-enabled keepalived.service haproxy.service 2>&1
     section addresses; ip -4 addr show dev "$iface" 2>&1
+    # every NIC, one line per address (the DHCP NIC beside the cluster NIC)
+    section all-addresses; ip -4 -o addr show 2>&1
     section routes; ip -4 route show 2>&1
+    # who applied network-config: cloud-init's renderer, and what it wrote for systemd-networkd
+    section network-renderer
+    grep -o "Selected renderer '[a-z]*'" /var/log/cloud-init.log 2>&1 | tail -n 1
+    ls /etc/netplan /run/systemd/network 2>&1
+    section networkctl; networkctl --no-pager status 2>&1 | head -n 20
     section vip; echo "$vip_held"
     # keepalived runs the check every interval and tolerates `fall - 1` failures; without KVM one
     # run can exceed curl's 2 s, so the report shows the first success of up to 5 runs
@@ -244,6 +251,20 @@ section() { printf '\n--- %s\n' "$1"; }
     section lb-vip; curl -sfk --max-time 5 "https://$vip:$lb_port/healthz" 2>&1; echo " exit $?"
     # the rules ufw loaded into the kernel (iptables, not `ufw status`: Python is slow without KVM)
     section ufw; grep '^ENABLED=' /etc/ufw/ufw.conf; iptables -S ufw-user-input 2>&1
+    # ufw's own view: the default policies (routed among them) and the rules with their sources
+    section ufw-status; ufw status verbose 2>&1
+    # the routed policy as ufw stored it and as the kernel has it
+    section ufw-routed; grep '^DEFAULT_FORWARD_POLICY=' /etc/default/ufw; iptables -S FORWARD 2>&1 | head -n 1
+    # "master|worker user root-directory" per haproxy process (no ps in a minbase system: /proc)
+    section haproxy-processes
+    for proc in /proc/[0-9]*; do
+        [ "$(cat "$proc/comm" 2>/dev/null)" = haproxy ] || continue
+        parent=$(awk '/^PPid:/ { print $2 }' "$proc/status")
+        role=master
+        [ "$(cat "/proc/$parent/comm" 2>/dev/null)" = haproxy ] && role=worker
+        echo "$role $(stat -c %U "$proc") $(readlink "$proc/root")"
+    done
+    section ssh-host-keys; for key in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$key" 2>&1; done
     section hostname; hostname
     section users; awk -F: '$3 >= 1000 && $3 < 65534 { print $1 }' /etc/passwd
     section instance-id; cat /var/lib/cloud/data/instance-id 2>&1
@@ -290,6 +311,13 @@ ssh_genkeytypes: [ed25519]
 ssh:
   emit_keys_to_console: false
 EOF
+# Like the Kubernetes golden image (packer/scripts/30-kubernetes.sh): the node forwards packets.
+# Without it `ufw status verbose` shows the routed policy as "disabled", whatever the policy is.
+printf 'net.ipv4.ip_forward = 1\n' >"$rootfs/etc/sysctl.d/99-k8s-ha-test.conf"
+# Like the golden image's generalisation (packer/scripts/99-shutdown.sh): no SSH host keys (the
+# openssh-server package generated them in the chroot); each first boot generates its own, and a
+# re-seed must keep them (ssh_deletekeys: false), which the re-seed boot test compares.
+rm -f "$rootfs"/etc/ssh/ssh_host_*
 printf 'MODULES=list\n' >"$rootfs/etc/initramfs-tools/conf.d/k8s-ha-test.conf"
 printf '%s\n' virtio_pci virtio_blk ext4 ata_piix sr_mod >>"$rootfs/etc/initramfs-tools/modules"
 run_step chroot "$rootfs" update-initramfs -u -k all >&2

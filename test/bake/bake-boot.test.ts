@@ -13,9 +13,9 @@
 // the same files as in the image) so that the report's settings reach the kernel command line;
 // the image's UEFI boot path is what Packer's build VM booted through.
 import type { ChildProcess } from "node:child_process";
-import { hashFile, sha256 } from "../../src/write/hash.js";
 import { existsSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, readdir, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { hashFile, sha256 } from "../../src/write/hash.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseImageRecord, type ImageRecord } from "../../src/packer/record.js";
@@ -24,7 +24,15 @@ import { OVMF_FIRMWARE } from "../../src/packer/qemu.js";
 import { BIN, ROOT, tempDir } from "../helpers/cli.js";
 import { specYaml } from "../helpers/specs.js";
 import { haveTools, IN_CI, isRoot } from "../helpers/tools.js";
-import { bootVm, parseReport, runDetached, type BootResult } from "../helpers/vm-boot.js";
+import {
+  bootForReport,
+  bootTimeoutMs,
+  earlyStallMs,
+  kernelCommandLine,
+  reportSection,
+  runDetached,
+  type ReportedBoot,
+} from "../helpers/vm-boot.js";
 
 const BUILD_SCRIPT = join(ROOT, "scripts/build-test-cloud-image.sh");
 const NODE = "master01";
@@ -54,8 +62,6 @@ const minutes = (n: number) => n * 60_000;
 /** Ceilings that only catch a hang: measured times are in docs/qemu-bake.md. */
 const STAND_IN_TIMEOUT = minutes(40);
 const BAKE_TIMEOUT = Number(process.env.K8S_HA_TEST_BAKE_TIMEOUT ?? 45 * 60) * 1000;
-const bootTimeoutMs = (kvm: boolean) => Number(process.env.K8S_HA_TEST_BOOT_TIMEOUT ?? (kvm ? 180 : 900)) * 1000;
-const earlyStallMs = (kvm: boolean) => (kvm ? 60_000 : 240_000);
 
 const sha256File = async (path: string) => (await hashFile(path)).sha256;
 
@@ -70,11 +76,8 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
   let again: { code: number | null; stderr: string; seconds: number };
   let record: ImageRecord | undefined;
   let imageSha256 = "";
-  let kvm = false;
   let seed: { instanceId: string; absolutePath: string };
-  let boot: BootResult;
-  let report: Map<string, string> | undefined;
-  let consoleTail = "";
+  let booted: ReportedBoot;
 
   /** The built CLI, stopped with SIGTERM (which it passes on to Packer) if the test ends early. */
   async function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
@@ -128,40 +131,28 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
     seed = (JSON.parse(seeded.stdout) as { seeds: { instanceId: string; absolutePath: string }[] }).seeds[0]!;
 
     if (!record) return; // the bake's own tests say why
-    kvm = (await chooseAccelerator("qemu-system-x86_64", process.env)) === "kvm";
-    const timeoutMs = bootTimeoutMs(kvm);
-    const options = {
-      kernel: join(standIn, "vmlinuz"),
-      initrd: join(standIn, "initrd.img"),
-      disk: { path: join(out, "images", record.file), format: "qcow2" as const },
-      append: [
-        "root=LABEL=k8s-ha-root rw console=ttyS0 earlyprintk=serial,ttyS0,115200 net.ifnames=0 panic=1 loglevel=4 mitigations=off",
-        `k8s_ha_test.vip=${VIP} k8s_ha_test.iface=eth0 k8s_ha_test.lb_port=${LB_PORT} k8s_ha_test.wait=${Math.floor(timeoutMs / 1000)}`,
-      ].join(" "),
-      cdrom: seed.absolutePath,
-      dir,
-      kvm,
-      timeoutMs,
-      earlyStallMs: earlyStallMs(kvm),
-      onStart: (child: ChildProcess) => (vm = child),
-    };
-    boot = await bootVm(options);
-    if (boot.neverBooted) {
-      process.stderr.write(`bake test: the VM never started systemd (ran ${boot.seconds}s); booting once more\n`);
-      await rename(join(dir, "console.log"), join(dir, "console-first-try.log")).catch(() => undefined);
-      boot = await bootVm(options);
-    }
-    const reportFile = join(dir, "report.log");
-    report = existsSync(reportFile) ? parseReport(readFileSync(reportFile, "utf8")) : undefined;
-    const consoleFile = join(dir, "console.log");
-    consoleTail = existsSync(consoleFile) ? readFileSync(consoleFile, "utf8").split("\n").slice(-60).join("\n") : "(no console output)";
-    process.stderr.write(`bake test: ${kvm ? "KVM" : "TCG"}, the baked image ran ${boot.seconds}s, ${report ? "report read" : "NO report"}\n`);
     const keep = process.env.K8S_HA_TEST_KEEP_LOGS;
     if (keep) {
       await mkdir(keep, { recursive: true });
       await writeFile(join(keep, "bake-build-image.log"), bake.stderr);
-      for (const name of ["console.log", "console-first-try.log", "report.log"]) if (existsSync(join(dir, name))) await copyFile(join(dir, name), join(keep, `bake-boot-${name}`));
     }
+    const kvm = (await chooseAccelerator("qemu-system-x86_64", process.env)) === "kvm";
+    const timeoutMs = bootTimeoutMs(kvm);
+    booted = await bootForReport(
+      {
+        kernel: join(standIn, "vmlinuz"),
+        initrd: join(standIn, "initrd.img"),
+        disk: { path: join(out, "images", record.file), format: "qcow2" },
+        append: kernelCommandLine("LABEL=k8s-ha-root", { vip: VIP, iface: "eth0", lbPort: LB_PORT, waitS: Math.floor(timeoutMs / 1000) }),
+        cdrom: seed.absolutePath,
+        dir,
+        kvm,
+        timeoutMs,
+        earlyStallMs: earlyStallMs(kvm),
+        onStart: (child: ChildProcess) => (vm = child),
+      },
+      "bake-boot",
+    );
   }, STAND_IN_TIMEOUT + BAKE_TIMEOUT + minutes(6) + 2 * (earlyStallMs(false) + bootTimeoutMs(false)));
 
   afterAll(async () => {
@@ -220,17 +211,12 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
   /** A section of the boot report; fails with the console's last lines when there is none. */
   function section(name: string): string {
     if (!record) throw new Error(`nothing was baked, nothing booted:\n${bakeLog()}`);
-    if (!report) {
-      throw new Error(`no boot report (qemu ${boot.timedOut ? `killed after ${bootTimeoutMs(kvm) / 1000}s` : `ended: code ${boot.code}`}); console tail:\n${consoleTail}`);
-    }
-    const text = report.get(name);
-    if (text === undefined) throw new Error(`the boot report has no section ${name}`);
-    return text;
+    return reportSection(booted, name);
   }
 
   it("the baked image boots with the seed: cloud-init found it and finished without errors", () => {
     expect(section("boot-finished"), `${section("cloud-init-status")}\n${section("ds-identify")}`).toMatch(/^yes /);
-    expect(boot.timedOut).toBe(false);
+    expect(booted.boot.timedOut).toBe(false);
     const status = section("cloud-init-status");
     expect(status, `${status}\n${section("cloud-init-warnings")}`).toMatch(/^status: done$/m);
     const result = JSON.parse(section("result.json")) as { v1: { datasource: string; errors: string[] } };
