@@ -101,6 +101,17 @@ WantedBy=multi-user.target
 
 const LAB_UNITS = ["k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"];
 
+// Queues the lab units' start, trying again while systemd is too busy to answer, and says on the
+// console (serial.log, the only window into a lab VM) whether it could; systemd then prints a
+// "Started" line there for each unit.
+const labStart = `for _ in 1 2 3 4 5 6; do
+    if systemctl --no-block start ${LAB_UNITS.join(" ")}; then echo "k8s-ha lab units: start queued" >/dev/console; exit 0; fi
+    sleep 10
+done
+echo "k8s-ha lab units: systemd did not take their start (6 tries)" >/dev/console
+exit 1
+`;
+
 function labFiles(plan: ClusterPlan): { path: string; content: string; permissions: string }[] {
   return [
     { path: LAB_APISERVER_CONFIG, content: labApiserverConfig(plan.apiserverPort), permissions: "0644" },
@@ -117,10 +128,13 @@ export function labUserData(plan: ClusterPlan, node: NodePlan, userData: string)
   config.write_files = [...((config.write_files as unknown[] | undefined) ?? []), ...files];
   config.runcmd = [
     ...((config.runcmd as unknown[] | undefined) ?? []),
-    // enable reloads systemd's units itself (a reload takes a minute under TCG: not twice)
-    ["systemctl", "enable", "--now", ...LAB_UNITS],
-    // a line on the console (serial.log) saying whether the lab units run
-    ["sh", "-c", `echo "k8s-ha lab units: $(systemctl is-active ${LAB_UNITS.join(" ")} | tr '\\n' ' ')" >/dev/console`],
+    // No systemd reload: in a TCG guest on a busy host one outlasts systemctl's 25 s D-Bus timeout
+    // ("Reload daemon failed: Connection timed out"), and the start after it failed the same way —
+    // the lab units never ran. None is needed: the seed's `systemctl enable keepalived haproxy`
+    // above reloaded with these files on disk (deferred files come first), and systemd loads a unit
+    // it does not know yet on demand. --no-block: queue the start, do not wait on a busy manager.
+    ["systemctl", "--no-reload", "enable", ...LAB_UNITS],
+    ["sh", "-c", labStart],
   ];
   return (
     "#cloud-config\n" +
