@@ -5,6 +5,8 @@ const BOOT_TEST = "test/seed/boot.test.ts";
 const BAKE_TEST = "test/bake/bake-boot.test.ts";
 // debootstrap (first run) and dpkg in a chroot: heavy too, so it runs after the suite with the boot
 const IMAGE_SCRIPT_TEST = "test/packer/kubernetes-script.test.ts";
+/** `up --rehearse` on two VMs under TCG: minutes of emulated CPU on both cores. */
+const UP_QEMU_TEST = "test/up/up-qemu.test.ts";
 
 export default defineConfig({
   test: {
@@ -15,10 +17,10 @@ export default defineConfig({
     // snapshots are written only by an explicit `npx vitest run -u`, never by CI
     update: false,
     projects: [
-      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST], sequence: { groupOrder: 0 } } },
       // The VM boot emulates a CPU on both cores for minutes (no KVM on CI machines): run it
       // alone, after the suite, so that it neither slows nor skews the rehearsal's timing verdicts.
-      { extends: true, test: { name: "boot", include: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST], fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: "boot", include: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST], fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

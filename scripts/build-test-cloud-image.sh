@@ -96,10 +96,13 @@ for path in /etc/fstab /etc/systemd/system/k8s-ha-test-report.service.d/only-whe
 done
 
 log "EFI system partition: a standalone GRUB that boots the root by its label"
+# Predictable NIC names (no net.ifnames=0), as the distributions' cloud images have: a NIC in PCI
+# slot 8 is enp0s8, the name `k8s-ha up` places it by. Packer's build VM is configured by
+# cloud-init's fallback network config, which takes the first NIC whatever its name.
 cat >"$work/grub.cfg" <<EOF
 set timeout=0
 search --no-floppy --label $label --set=root
-linux /vmlinuz root=LABEL=$label rw console=ttyS0,115200 net.ifnames=0 panic=10 mitigations=off
+linux /vmlinuz root=LABEL=$label rw console=ttyS0,115200 panic=10 mitigations=off
 initrd /initrd.img
 boot
 EOF

@@ -4,6 +4,14 @@ import { EXIT, ExitError } from "./errors.js";
 import { buildProgram, commanderExit } from "./cli/program.js";
 import { systemFailure } from "./cli/system-error.js";
 
+// A reader that went away (a closed terminal, a test runner that died) must not crash a command
+// half-way through its clean-up (up's Ctrl-C path stops VMs): what it would print is lost, the rest goes on.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);

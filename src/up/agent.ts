@@ -29,11 +29,15 @@ function once(socket: string, command: AgentCommand, timeoutMs: number): Promise
   });
 }
 
-/** Sends `command`, retrying while the guest agent is not (yet) listening; throws after `totalMs`. */
-export async function agentRequest(socket: string, node: string, command: AgentCommand, totalMs = 60_000): Promise<string> {
+/**
+ * Sends `command`, retrying while the guest agent is not (yet) listening; throws after `totalMs`.
+ * Each try waits up to a minute for its answer: in a TCG guest on a busy host, `systemctl stop`
+ * alone has taken over 15 s, and a try abandoned early only sends the command again.
+ */
+export async function agentRequest(socket: string, node: string, command: AgentCommand, totalMs = 180_000): Promise<string> {
   const deadline = Date.now() + totalMs;
   while (Date.now() < deadline) {
-    const reply = await once(socket, command, Math.min(15_000, Math.max(1000, deadline - Date.now())));
+    const reply = await once(socket, command, Math.min(60_000, Math.max(1000, deadline - Date.now())));
     if (reply !== undefined) return reply;
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -83,12 +83,20 @@ async function serviceFault(ctx: FaultContext, fault: FaultId, service: "keepali
   return result;
 }
 
-/** Healed: with preempt, the VIP answers through the healed node again; without, the node's services run. */
+/**
+ * Healed: when the healed node is the one keepalived prefers (preempt and the highest priority),
+ * the VIP answers through it again; otherwise (a lower-priority node, or `preempt: false`) the VIP
+ * stays where it is, and healed means both its services run again and the VIP still answers.
+ */
 async function waitHealed(ctx: FaultContext, node: VmState): Promise<boolean> {
-  if (ctx.plan.vrrp.preempt) return (await waitVip(ctx, (h) => h === node, ctx.timeoutSeconds * 1000)) !== undefined;
-  const deadline = Date.now() + ctx.timeoutSeconds * 1000;
+  const preferred = [...ctx.plan.nodes].sort((a, b) => b.priority - a.priority)[0]!;
+  const timeoutMs = ctx.timeoutSeconds * 1000;
+  if (ctx.plan.vrrp.preempt && preferred.name === node.node) return (await waitVip(ctx, (h) => h === node, timeoutMs)) !== undefined;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if ((await agentRequest(node.agent, node.node, "status", 30_000)) === "keepalived=active haproxy=active") return true;
+    if ((await agentRequest(node.agent, node.node, "status", 120_000)) === "keepalived=active haproxy=active") {
+      return (await waitVip(ctx, () => true, Math.max(0, deadline - Date.now()))) !== undefined;
+    }
     await sleep(1000, ctx.signal);
   }
   return false;

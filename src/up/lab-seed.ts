@@ -14,42 +14,44 @@ import { toCloudYaml, yamlComments } from "../render/yaml.js";
 /** The virtio-serial port name the agent reads: /dev/virtio-ports/<name> in the guest. */
 export const AGENT_PORT = "k8s-ha.agent";
 
-const APISERVER = `#!/usr/bin/python3
-# k8s-ha lab only (up --stand-in-apiserver): a stand-in kube-apiserver before kubeadm runs.
-# HTTPS with a self-signed certificate; 200 "ok" on every GET, so /healthz passes.
-import http.server
-import ssl
-import sys
+// The stand-in kube-apiserver is a second haproxy (every golden image has haproxy; written in C,
+// it answers in milliseconds where a Python server took 1–4 s in a TCG guest — longer than
+// haproxy's and keepalived's 2 s check timeouts, so no backend ever stayed up). `monitor-uri`
+// answers 200 to GET /healthz without any backend, on every haproxy release the targets ship (2.0
+// on). Its own config, pid-less in the foreground, next to the node's real haproxy.service.
+const LAB_DIR = "/etc/k8s-ha-lab";
+const APISERVER_PEM = `${LAB_DIR}/apiserver.pem`;
+export const LAB_APISERVER_CONFIG = `${LAB_DIR}/apiserver.cfg`;
 
+export const labApiserverConfig = (port: number) => `# k8s-ha lab only (up --stand-in-apiserver): a stand-in kube-apiserver before kubeadm runs.
+# HTTPS with a self-signed certificate; 200 on GET /healthz, so haproxy's and keepalived's checks pass.
+global
+    maxconn 256
+    # haproxy 2.0 (Ubuntu 20.04) warns without it
+    tune.ssl.default-dh-param 2048
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
 
-    def log_message(self, format, *args):
-        pass
-
-
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain("/etc/k8s-ha-lab/apiserver.crt", "/etc/k8s-ha-lab/apiserver.key")
-server = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Handler)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-server.serve_forever()
+frontend stand-in-apiserver
+    bind :${port} ssl crt ${APISERVER_PEM}
+    monitor-uri /healthz
 `;
 
-const apiserverUnit = (port: number) => `[Unit]
+const apiserverUnit = `[Unit]
 Description=k8s-ha lab: stand-in kube-apiserver (up --stand-in-apiserver)
 After=network.target
 
 [Service]
-ExecStartPre=/bin/sh -c 'test -s /etc/k8s-ha-lab/apiserver.crt || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj /CN=kube-apiserver -keyout /etc/k8s-ha-lab/apiserver.key -out /etc/k8s-ha-lab/apiserver.crt'
-ExecStart=/usr/local/sbin/k8s-ha-lab-apiserver ${port}
+ExecStartPre=/bin/sh -c 'test -s ${APISERVER_PEM} || { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj /CN=kube-apiserver -keyout ${LAB_DIR}/apiserver.key -out ${LAB_DIR}/apiserver.crt && cat ${LAB_DIR}/apiserver.crt ${LAB_DIR}/apiserver.key >${APISERVER_PEM}; }'
+ExecStart=/usr/sbin/haproxy -db -f ${LAB_APISERVER_CONFIG}
 Restart=always
+RestartSec=1
+# the key and the PEM made on first start: the owner's only
+UMask=0077
 # on the serial console too: the only window into a lab VM without SSH
 StandardOutput=journal+console
 StandardError=journal+console
@@ -99,27 +101,40 @@ WantedBy=multi-user.target
 
 const LAB_UNITS = ["k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"];
 
+// Queues the lab units' start, trying again while systemd is too busy to answer, and says on the
+// console (serial.log, the only window into a lab VM) whether it could; systemd then prints a
+// "Started" line there for each unit.
+const labStart = `for _ in 1 2 3 4 5 6; do
+    if systemctl --no-block start ${LAB_UNITS.join(" ")}; then echo "k8s-ha lab units: start queued" >/dev/console; exit 0; fi
+    sleep 10
+done
+echo "k8s-ha lab units: systemd did not take their start (6 tries)" >/dev/console
+exit 1
+`;
+
 function labFiles(plan: ClusterPlan): { path: string; content: string; permissions: string }[] {
   return [
-    { path: "/usr/local/sbin/k8s-ha-lab-apiserver", content: APISERVER, permissions: "0755" },
-    { path: "/etc/systemd/system/k8s-ha-lab-apiserver.service", content: apiserverUnit(plan.apiserverPort), permissions: "0644" },
+    { path: LAB_APISERVER_CONFIG, content: labApiserverConfig(plan.apiserverPort), permissions: "0644" },
+    { path: "/etc/systemd/system/k8s-ha-lab-apiserver.service", content: apiserverUnit, permissions: "0644" },
     { path: "/usr/local/sbin/k8s-ha-lab-agent", content: AGENT, permissions: "0755" },
     { path: "/etc/systemd/system/k8s-ha-lab-agent.service", content: AGENT_UNIT, permissions: "0644" },
   ];
 }
 
-/** The node's user-data with the lab pieces added: files, a folder for the certificate, the units started. */
+/** The node's user-data with the lab pieces added: files, the units enabled and started. */
 export function labUserData(plan: ClusterPlan, node: NodePlan, userData: string): string {
   const config = parse(userData, { version: "1.1" }) as Record<string, unknown>;
   const files = labFiles(plan).map((f) => ({ ...f, owner: "root:root", defer: true }));
   config.write_files = [...((config.write_files as unknown[] | undefined) ?? []), ...files];
   config.runcmd = [
     ...((config.runcmd as unknown[] | undefined) ?? []),
-    ["mkdir", "-p", "-m", "0700", "/etc/k8s-ha-lab"],
-    ["systemctl", "daemon-reload"],
-    ["systemctl", "enable", "--now", ...LAB_UNITS],
-    // a line on the console (serial.log) saying whether the lab units run
-    ["sh", "-c", `echo "k8s-ha lab units: $(systemctl is-active ${LAB_UNITS.join(" ")} | tr '\\n' ' ')" >/dev/console`],
+    // No systemd reload: in a TCG guest on a busy host one outlasts systemctl's 25 s D-Bus timeout
+    // ("Reload daemon failed: Connection timed out"), and the start after it failed the same way —
+    // the lab units never ran. None is needed: the seed's `systemctl enable keepalived haproxy`
+    // above reloaded with these files on disk (deferred files come first), and systemd loads a unit
+    // it does not know yet on demand. --no-block: queue the start, do not wait on a busy manager.
+    ["systemctl", "--no-reload", "enable", ...LAB_UNITS],
+    ["sh", "-c", labStart],
   ];
   return (
     "#cloud-config\n" +

@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../packer/record.js";
 import { describeExit, run } from "../tools/run.js";
 import { checkAborted } from "../rehearse/wait.js";
 import { labNetns, macAddress, BRIDGE, statePath, tapName, upDir, vmPaths } from "./layout.js";
-import { createLabNetwork, createTap, deleteLabNetwork, namespaceExists } from "./network.js";
+import { createLabNetwork, createTap, deleteLabNetwork, namespaceExists, tapExists } from "./network.js";
 import { nicSlot } from "./nic-slot.js";
 import { checkAddressClash, checkImage, checkMemory, findQemuTools, probeAccel, type QemuTools } from "./preflight.js";
 import { waitReady } from "./ready.js";
@@ -178,7 +178,7 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       await writeFileAtomic(paths.seed, seed.contents);
       vm.seedSha256 = seedSha;
       vm.instanceId = seed.instanceId;
-      if (!(await tapExistsSafe(tools, netns, vm.tap!))) await createTap(tools.ip, netns, vm.tap!);
+      if (!(await tapExists(tools.ip, netns, vm.tap!))) await createTap(tools.ip, netns, vm.tap!);
       await rm(paths.serialLog, { force: true });
       vm.pid = await startVm(tools.ip, tools.qemu, netns, vmConfig(plan, state, vm));
       delete vm.readySeconds;
@@ -196,11 +196,6 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
     await undo(tools, outDir, state, made, log);
     throw error;
   }
-}
-
-async function tapExistsSafe(tools: QemuTools, netns: string, tap: string): Promise<boolean> {
-  const result = await run(tools.ip, ["-n", netns, "link", "show", tap], { timeoutMs: 10_000 });
-  return result.code === 0;
 }
 
 /** Removes what this run created (VMs it made, the namespace if it made it); leaves the rest as recorded. */

@@ -1,19 +1,20 @@
 // The pure parts of `up`: lab seeds (accepted by the real cloud-init, never the production seed),
 // the qemu command line (NIC slots give the guest the spec's interface names), the host address.
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { renderNodes } from "../../src/render/index.js";
-import { labArtifacts, labUserData } from "../../src/up/lab-seed.js";
+import { LAB_APISERVER_CONFIG, labApiserverConfig, labArtifacts, labUserData } from "../../src/up/lab-seed.js";
 import { nicSlot } from "../../src/up/nic-slot.js";
 import { hostAddress } from "../../src/up/qemu-provider.js";
 import { qemuArgs } from "../../src/up/qemu.js";
 import { vmPaths } from "../../src/up/layout.js";
 import { tempDir } from "../helpers/cli.js";
 import { planOf } from "../helpers/plan.js";
-import { haveTools } from "../helpers/tools.js";
+import { loadMatrix } from "../helpers/matrix.js";
+import { haveTools, isRoot } from "../helpers/tools.js";
 
 const plan = planOf((s) => {
   s.spec.network.interface = "enp0s8";
@@ -34,8 +35,12 @@ describe("lab seeds", () => {
     expect(after.write_files.slice(0, before.write_files.length)).toEqual(before.write_files);
     expect(after.write_files.map((f: { path: string }) => f.path)).toContain("/usr/local/sbin/k8s-ha-lab-agent");
     expect(after.runcmd.slice(0, before.runcmd.length)).toEqual(before.runcmd);
-    expect(after.runcmd.at(-2)).toEqual(["systemctl", "enable", "--now", "k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"]);
-    expect(after.write_files.find((f: { path: string }) => f.path.endsWith("apiserver.service")).content).toContain(`k8s-ha-lab-apiserver ${plan.apiserverPort}\n`);
+    expect(after.runcmd.at(-2)).toEqual(["systemctl", "--no-reload", "enable", "k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"]);
+    expect(after.runcmd.at(-1)[2]).toContain("systemctl --no-block start k8s-ha-lab-apiserver.service k8s-ha-lab-agent.service");
+    // no systemd reload of its own: under TCG one outlasted systemctl's D-Bus timeout and the units never started
+    expect(JSON.stringify(after.runcmd.slice(before.runcmd.length))).not.toMatch(/daemon-reload|"--now"/);
+    expect(after.write_files.find((f: { path: string }) => f.path.endsWith("apiserver.service")).content).toContain(`haproxy -db -f ${LAB_APISERVER_CONFIG}\n`);
+    expect(after.write_files.find((f: { path: string }) => f.path === LAB_APISERVER_CONFIG).content).toContain(`bind :${plan.apiserverPort} ssl crt `);
   });
 
   it("never touch the production artifacts, and get their own instance-id", () => {
@@ -51,6 +56,59 @@ describe("lab seeds", () => {
       expect(execFileSync("cloud-init", ["schema", "-c", file], { encoding: "utf8" })).toMatch(/Valid cloud-config/);
     } finally {
       await cleanup();
+    }
+  });
+});
+
+// The stand-in kube-apiserver is a second haproxy (lab-seed.ts): its config must load on every
+// release a target ships (2.0 of Ubuntu 20.04 on) and answer GET /healthz with 200 over TLS.
+describe("the lab's stand-in apiserver", () => {
+  const withCert = async (run: (config: string, dir: string) => Promise<void>) => {
+    const { dir, cleanup } = tempDir("k8s-ha-lab-apiserver-");
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=t", "-keyout", join(dir, "k"), "-out", join(dir, "c")], { stdio: "ignore" });
+      writeFileSync(join(dir, "apiserver.pem"), readFileSync(join(dir, "c"), "utf8") + readFileSync(join(dir, "k"), "utf8"));
+      const config = join(dir, "apiserver.cfg");
+      writeFileSync(config, labApiserverConfig(16443).replace("/etc/k8s-ha-lab/apiserver.pem", join(dir, "apiserver.pem")));
+      await run(config, dir);
+    } finally {
+      cleanup();
+    }
+  };
+
+  it.skipIf(!haveTools("haproxy", "openssl"))("passes haproxy -c without a warning, here and on every haproxy of the version matrix", async () => {
+    const matrix = (await loadMatrix()) ?? [];
+    const binaries = ["haproxy", ...matrix.filter((b) => b.tool === "haproxy").map((b) => b.path)];
+    await withCert(async (config) => {
+      for (const haproxy of binaries) {
+        // -dW exists from 2.4; 2.0 prints its warnings, which fail the check too
+        const output = execFileSync(haproxy, ["-c", "-f", config], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        expect(output.replace(/^Configuration file is valid\s*$/m, "").trim(), haproxy).toBe("");
+      }
+    });
+  });
+
+  it.skipIf(!isRoot() || !haveTools("haproxy", "openssl", "curl", "ip"))("answers GET /healthz with 200 over TLS (in a network namespace of its own)", async () => {
+    const ns = `k8s-ha-lab-apiserver-${process.pid}`;
+    execFileSync("ip", ["netns", "add", ns]);
+    try {
+      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      await withCert(async (config) => {
+        const server = spawn("ip", ["netns", "exec", ns, "haproxy", "-db", "-f", config], { stdio: "ignore" });
+        try {
+          let status = "";
+          for (let i = 0; i < 50 && status !== "200"; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            status = spawnSync("ip", ["netns", "exec", ns, "curl", "-sk", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:16443/healthz"], { encoding: "utf8" }).stdout;
+          }
+          expect(status).toBe("200");
+        } finally {
+          server.kill("SIGKILL");
+          await new Promise((r) => server.once("close", r));
+        }
+      });
+    } finally {
+      execFileSync("ip", ["netns", "delete", ns]);
     }
   });
 });
