@@ -5,8 +5,13 @@ const BOOT_TEST = "test/seed/boot.test.ts";
 const BAKE_TEST = "test/bake/bake-boot.test.ts";
 // debootstrap (first run) and dpkg in a chroot: heavy too, so it runs after the suite with the boot
 const IMAGE_SCRIPT_TEST = "test/packer/kubernetes-script.test.ts";
-/** `up --rehearse` on two VMs under TCG: minutes of emulated CPU on both cores. */
+/**
+ * `up --rehearse` on two VMs under TCG: 15-20 minutes of emulated CPU on both cores, and it has not
+ * yet run to its end (docs/up.md). Until it has, and its CI time is known, it runs only when asked:
+ * K8S_HA_TEST_UP_VM=1 npx vitest run --project boot test/up/up-qemu.test.ts
+ */
 const UP_QEMU_TEST = "test/up/up-qemu.test.ts";
+const UP_QEMU_ASKED = process.env.K8S_HA_TEST_UP_VM === "1";
 
 export default defineConfig({
   test: {
@@ -20,7 +25,15 @@ export default defineConfig({
       { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST], sequence: { groupOrder: 0 } } },
       // The VM boot emulates a CPU on both cores for minutes (no KVM on CI machines): run it
       // alone, after the suite, so that it neither slows nor skews the rehearsal's timing verdicts.
-      { extends: true, test: { name: "boot", include: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST], fileParallelism: false, sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: {
+          name: "boot",
+          include: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, ...(UP_QEMU_ASKED ? [UP_QEMU_TEST] : [])],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });
