@@ -30,6 +30,8 @@ export interface FaultContext {
   tools: Tools & { qemu: string };
   /** The VM's qemu configuration, to boot it again after node loss. */
   vmConfig(vm: VmState): VmConfig;
+  /** Writes the state file: a VM booted again has a new pid, which `down` must find even if this run dies. */
+  saveState(): Promise<void>;
   timeoutSeconds: number;
   signal: AbortSignal;
   log: (line: string) => void;
@@ -114,6 +116,7 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   holder.pid = await startVm(ctx.tools.ip, ctx.tools.qemu, ctx.state.netns!, ctx.vmConfig(holder));
   const t1 = Date.now();
   holder.startedAt = t1;
+  await ctx.saveState();
   ctx.log(`rehearse: ${holder.node} booting again (qemu pid ${holder.pid})`);
   const deadline = t1 + ctx.timeoutSeconds * 1000;
   while (!(await cloudInitFinished(holder.serialLog)) && Date.now() < deadline && (await isQemu(holder.pid))) await sleep(2000, ctx.signal);

@@ -90,9 +90,10 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       const { rehearseFaults } = await import("../../up/faults.js");
       const { vmConfig } = await import("../../up/qemu-provider.js");
       const { findQemuTools } = await import("../../up/preflight.js");
-      faults = await rehearseFaults({ plan, state, tools: await findQemuTools(), vmConfig: (vm) => vmConfig(plan, state, vm), timeoutSeconds, signal: interrupts.signal, log });
       const { writeUpState } = await import("../../up/state.js");
-      await writeUpState(options.output, state);
+      const saveState = () => writeUpState(options.output, state);
+      faults = await rehearseFaults({ plan, state, tools: await findQemuTools(), vmConfig: (vm) => vmConfig(plan, state, vm), saveState, timeoutSeconds, signal: interrupts.signal, log });
+      await saveState();
     }
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ cluster: plan.name, provider: options.provider, vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`);
