@@ -22,7 +22,15 @@ export default defineConfig({
     // snapshots are written only by an explicit `npx vitest run -u`, never by CI
     update: false,
     projects: [
-      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST], sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: {
+          name: "suite",
+          include: ["test/**/*.test.ts"],
+          exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST],
+          sequence: { groupOrder: 0 },
+        },
+      },
       // The VM boot emulates a CPU on both cores for minutes (no KVM on CI machines): run it
       // alone, after the suite, so that it neither slows nor skews the rehearsal's timing verdicts.
       {

@@ -23,7 +23,17 @@
 // 2 GiB attempts of issue 13).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -45,7 +55,10 @@ const BUCKET = "bench";
 if (!existsSync(bin)) throw new Error("run `npm run build` first");
 const awsVersion = spawnSync(aws, ["--version"], { encoding: "utf8" });
 const AWS_OPTIONS = ["--only-show-errors", "--cli-read-timeout", "300"];
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 if (awsVersion.status !== 0) throw new Error(`${aws} not found: apt-get install awscli (or pass --aws PATH)`);
 
 const work = mkdtempSync(join(arg("dir", tmpdir()), "k8s-ha-bench-publish-"));
@@ -70,7 +83,10 @@ function startServer(directory) {
     const { port } = await server.run();
     process.stdout.write(port + "\\n");
     process.on("SIGTERM", () => server.close(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolvePort, reject) => {
     child.on("error", reject);
     child.stdout.once("data", (data) => resolvePort({ child, endpoint: `http://127.0.0.1:${String(data).trim()}` }));
@@ -125,7 +141,7 @@ function writeStandIn(out, bytes) {
   const block = randomBytes(16 * MiB);
   const hash = createHash("sha256");
   const fd = openSync(join(images, file), "w");
-  for (let written = 0; written < bytes; ) {
+  for (let written = 0; written < bytes;) {
     const chunk = block.subarray(0, Math.min(block.length, bytes - written));
     writeSync(fd, chunk);
     hash.update(chunk);
@@ -172,7 +188,9 @@ try {
   const part = process.env.K8S_HA_S3_PART_SIZE_MIB ?? "8";
   const concurrency = process.env.K8S_HA_S3_CONCURRENCY ?? "4";
   const shipped = !process.env.K8S_HA_S3_PART_SIZE_MIB && !process.env.K8S_HA_S3_CONCURRENCY;
-  console.log(`k8s-ha: ${part} MiB parts × ${concurrency} at once${shipped ? " (as shipped)" : " (K8S_HA_S3_* set)"}; rounds: ${rounds}\n`);
+  console.log(
+    `k8s-ha: ${part} MiB parts × ${concurrency} at once${shipped ? " (as shipped)" : " (K8S_HA_S3_* set)"}; rounds: ${rounds}\n`,
+  );
   for (const gib of sizes) {
     const out = join(work, "out");
     rmSync(out, { recursive: true, force: true });
@@ -185,18 +203,46 @@ try {
     const pulled = join(work, "pulled");
     const downloaded = join(work, "downloaded.ova");
     for (let round = 0; round < rounds; round++) {
-      const runOurs = async () => ours.push(await measure([process.execPath, bin, "publish", spec, "-o", out, "--force"], server.child.pid));
+      const runOurs = async () =>
+        ours.push(await measure([process.execPath, bin, "publish", spec, "-o", out, "--force"], server.child.pid));
       const runTheirs = async () =>
-        theirs.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", ova, `s3://${BUCKET}/aws/${NAME}.ova`, ...AWS_OPTIONS], server.child.pid));
+        theirs.push(
+          await measure(
+            [aws, "--endpoint-url", server.endpoint, "s3", "cp", ova, `s3://${BUCKET}/aws/${NAME}.ova`, ...AWS_OPTIONS],
+            server.child.pid,
+          ),
+        );
       const runOursDown = async () => {
         rmSync(pulled, { recursive: true, force: true });
-        oursDown.push(await measure([process.execPath, bin, "images", "pull", spec, `${NAME}@${VERSION}`, "-o", pulled], server.child.pid));
+        oursDown.push(
+          await measure(
+            [process.execPath, bin, "images", "pull", spec, `${NAME}@${VERSION}`, "-o", pulled],
+            server.child.pid,
+          ),
+        );
       };
       const runTheirsDown = async () => {
         rmSync(downloaded, { force: true });
-        theirsDown.push(await measure([aws, "--endpoint-url", server.endpoint, "s3", "cp", `s3://${BUCKET}/aws/${NAME}.ova`, downloaded, ...AWS_OPTIONS], server.child.pid));
+        theirsDown.push(
+          await measure(
+            [
+              aws,
+              "--endpoint-url",
+              server.endpoint,
+              "s3",
+              "cp",
+              `s3://${BUCKET}/aws/${NAME}.ova`,
+              downloaded,
+              ...AWS_OPTIONS,
+            ],
+            server.child.pid,
+          ),
+        );
       };
-      const order = round % 2 === 0 ? [runOurs, runTheirs, runOursDown, runTheirsDown] : [runTheirs, runOurs, runTheirsDown, runOursDown];
+      const order =
+        round % 2 === 0
+          ? [runOurs, runTheirs, runOursDown, runTheirsDown]
+          : [runTheirs, runOurs, runTheirsDown, runOursDown];
       for (const run of order) await run();
     }
     rmSync(pulled, { recursive: true, force: true });
@@ -209,7 +255,15 @@ try {
     const rate = (seconds) => (gib * 1024) / seconds;
     const od = median(oursDown);
     const td = median(theirsDown);
-    rows.push({ gib, ours: o, theirs: t, ratio: rate(o.seconds) / rate(t.seconds), oursPeak: Math.max(peak(ours), peak(oursDown)), theirsPeak: peak(theirs), down: rate(od.seconds) / rate(td.seconds) });
+    rows.push({
+      gib,
+      ours: o,
+      theirs: t,
+      ratio: rate(o.seconds) / rate(t.seconds),
+      oursPeak: Math.max(peak(ours), peak(oursDown)),
+      theirsPeak: peak(theirs),
+      down: rate(od.seconds) / rate(td.seconds),
+    });
     const row = rows.at(-1);
     console.log(
       `${String(gib).padStart(3)} GiB  k8s-ha publish ${o.seconds.toFixed(1).padStart(6)} s ${rate(o.seconds).toFixed(1).padStart(6)} MiB/s peak ${row.oursPeak.toFixed(0).padStart(4)} MiB cpu ${o.cpu.toFixed(1)} s (server ${o.serverCpu.toFixed(1)} s)` +
@@ -221,15 +275,23 @@ try {
         `   aws s3 cp (download) ${td.seconds.toFixed(1).padStart(6)} s ${rate(td.seconds).toFixed(1).padStart(6)} MiB/s peak ${peak(theirsDown).toFixed(0).padStart(4)} MiB cpu ${td.cpu.toFixed(1)} s` +
         `   throughput ratio ${row.down.toFixed(2)}x`,
     );
-    console.log(`${String(gib).padStart(3)} GiB  load average (1, 5, 15 min) before ${loadBefore}, after ${load()} on ${cpus().length} cores; rounds ${rounds}`);
+    console.log(
+      `${String(gib).padStart(3)} GiB  load average (1, 5, 15 min) before ${loadBefore}, after ${load()} on ${cpus().length} cores; rounds ${rounds}`,
+    );
     rmSync(ova, { force: true });
   }
   console.log();
   const worst = Math.min(...rows.map((r) => r.ratio));
   const peakAll = Math.max(...rows.map((r) => r.oursPeak));
-  console.log(`upload throughput vs aws s3 cp: worst ratio ${worst.toFixed(2)}x (goal >= 1.00, medians of ${rounds} round(s) each)`);
-  console.log(`pull throughput vs aws s3 cp: worst ratio ${Math.min(...rows.map((r) => r.down)).toFixed(2)}x (goal >= 1.00)`);
-  console.log(`k8s-ha peak memory: ${peakAll.toFixed(0)} MiB at up to ${Math.max(...sizes)} GiB (goal < 256 MiB) ${peakAll < 256 ? "ok" : "OVER"}`);
+  console.log(
+    `upload throughput vs aws s3 cp: worst ratio ${worst.toFixed(2)}x (goal >= 1.00, medians of ${rounds} round(s) each)`,
+  );
+  console.log(
+    `pull throughput vs aws s3 cp: worst ratio ${Math.min(...rows.map((r) => r.down)).toFixed(2)}x (goal >= 1.00)`,
+  );
+  console.log(
+    `k8s-ha peak memory: ${peakAll.toFixed(0)} MiB at up to ${Math.max(...sizes)} GiB (goal < 256 MiB) ${peakAll < 256 ? "ok" : "OVER"}`,
+  );
 } finally {
   server.child.kill("SIGTERM");
   await new Promise((r) => server.child.once("close", r));

@@ -25,7 +25,8 @@ function time(argv, options = {}) {
   const start = process.hrtime.bigint();
   const result = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"], ...options });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0 && !options.allowFailure) throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0 && !options.allowFailure)
+    throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
   return ms;
 }
 
@@ -48,11 +49,23 @@ function row(name, ms, baseline) {
 
 try {
   const node = median(rounds, () => time([process.execPath, "-e", "0"]));
-  console.log(`rounds: ${rounds} (median); load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}; baseline node -e 0: ${node.toFixed(1)} ms\n`);
+  console.log(
+    `rounds: ${rounds} (median); load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}; baseline node -e 0: ${node.toFixed(1)} ms\n`,
+  );
   for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
     const spec = join(root, "examples", example);
-    row(`render ${example} vs node -e 0`, median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, "out")])), node);
-    row(`validate ${example} vs node -e 0`, median(rounds, () => time([process.execPath, bin, "validate", spec])), node);
+    row(
+      `render ${example} vs node -e 0`,
+      median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, "out")])),
+      node,
+    );
+    row(
+      `validate ${example} vs node -e 0`,
+      median(rounds, () => time([process.execPath, bin, "validate", spec])),
+      node,
+    );
   }
 
   // validate --tools auto against the same programs run one after another, as a person would
@@ -66,24 +79,53 @@ try {
       // keepalived -t needs an existing interface and a private script folder, as validate arranges
       const lab = mkdtempSync(join(work, "ka-"));
       cpSync(join(dir, "files/check_apiserver.sh"), join(lab, "check.sh"));
-      const conf = execFileSync("sed", ["-e", "s/enp0s8/lo/", "-e", `s|/etc/keepalived/check_apiserver.sh|${lab}/check.sh|`, join(dir, "files/keepalived.conf")]);
+      const conf = execFileSync("sed", [
+        "-e",
+        "s/enp0s8/lo/",
+        "-e",
+        `s|/etc/keepalived/check_apiserver.sh|${lab}/check.sh|`,
+        join(dir, "files/keepalived.conf"),
+      ]);
       writeFileSync(join(lab, "k.conf"), conf);
       total += time(["haproxy", "-c", "-dW", "-f", join(dir, "files/haproxy.cfg")]);
       total += time(["keepalived", "-t", "-l", "-n", "-f", join(lab, "k.conf")], { allowFailure: true });
       total += time(["shellcheck", "-s", "sh", join(dir, "files/check_apiserver.sh")]);
       total += time(["cloud-init", "schema", "-c", join(dir, "user-data")]);
-      total += time(["cloud-init", "devel", "net-convert", "-p", join(dir, "network-config"), "-k", "yaml", "-d", join(lab, "net"), "-D", "ubuntu", "-O", "networkd"]);
+      total += time([
+        "cloud-init",
+        "devel",
+        "net-convert",
+        "-p",
+        join(dir, "network-config"),
+        "-k",
+        "yaml",
+        "-d",
+        join(lab, "net"),
+        "-D",
+        "ubuntu",
+        "-O",
+        "networkd",
+      ]);
       for (const rule of ufwRules(join(dir, "user-data"))) total += time(["ufw", "--dry-run", ...rule.slice(1)]);
       rmSync(lab, { recursive: true, force: true });
     }
-    total += time(["packer", "validate", join(out, "packer/k8s-ha.pkr.hcl")], { env: { ...env, CHECKPOINT_DISABLE: "1" } });
+    total += time(["packer", "validate", join(out, "packer/k8s-ha.pkr.hcl")], {
+      env: { ...env, CHECKPOINT_DISABLE: "1" },
+    });
     return total;
   };
-  const commands = 1 + ["cp1", "cp2", "cp3"].reduce((n, node) => n + 5 + ufwRules(join(out, "nodes", node, "user-data")).length, 0);
+  const commands =
+    1 + ["cp1", "cp2", "cp3"].reduce((n, node) => n + 5 + ufwRules(join(out, "nodes", node, "user-data")).length, 0);
   const toolRounds = Math.max(5, Math.floor(rounds / 3));
   const hand = median(toolRounds, byHand);
-  console.log(`\nbaseline: the ${commands} tool commands of validate --tools for three-node-unicast, one by one: ${hand.toFixed(1)} ms (median of ${toolRounds})`);
-  row("validate --tools auto three-node-unicast vs by hand", median(toolRounds, () => time([process.execPath, bin, "validate", spec, "--tools", "auto"])), hand);
+  console.log(
+    `\nbaseline: the ${commands} tool commands of validate --tools for three-node-unicast, one by one: ${hand.toFixed(1)} ms (median of ${toolRounds})`,
+  );
+  row(
+    "validate --tools auto three-node-unicast vs by hand",
+    median(toolRounds, () => time([process.execPath, bin, "validate", spec, "--tools", "auto"])),
+    hand,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

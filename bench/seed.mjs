@@ -64,7 +64,13 @@ try {
   const localds = () => {
     for (const node of nodes) {
       const dir = join(rendered, "nodes", node);
-      run("cloud-localds", ["-N", join(dir, "network-config"), join(work, `${node}-localds.iso`), join(dir, "user-data"), join(dir, "meta-data")]);
+      run("cloud-localds", [
+        "-N",
+        join(dir, "network-config"),
+        join(work, `${node}-localds.iso`),
+        join(dir, "user-data"),
+        join(dir, "meta-data"),
+      ]);
     }
   };
 
@@ -99,7 +105,8 @@ try {
   const inProcessDir = join(work, "in-process");
   mkdirSync(inProcessDir);
   const inProcess = () => {
-    for (const seed of buildSeeds(plan, rendering)) writeFileSync(join(inProcessDir, `${seed.node}.iso`), seed.contents);
+    for (const seed of buildSeeds(plan, rendering))
+      writeFileSync(join(inProcessDir, `${seed.node}.iso`), seed.contents);
   };
 
   k8sHa();

@@ -47,8 +47,10 @@ const separateBundles = {
     build.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind === "entry-point") return undefined;
       const command = /^\.\/commands\/([a-z-]+)\.js$/.exec(args.path);
-      if (command && args.importer === join(root, "src/cli/program.ts")) return { path: `./command-${command[1]}.cjs`, external: true };
-      if (resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")) === join(root, "src/errors.ts")) return { path: "./errors.cjs", external: true };
+      if (command && args.importer === join(root, "src/cli/program.ts"))
+        return { path: `./command-${command[1]}.cjs`, external: true };
+      if (resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")) === join(root, "src/errors.ts"))
+        return { path: "./errors.cjs", external: true };
       return undefined;
     });
   },

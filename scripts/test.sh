@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-tools.sh
 bash scripts/build-matrix.sh   # haproxy 2.0 → 3.5-dev, keepalived 2.0.19 → 2.3.4: cached, ~5 min the first time
 npm run --silent typecheck
+npm run --silent format:check   # prettier, width 120 (.prettierrc); `npm run format` fixes
 npm run --silent build
 
 status=0

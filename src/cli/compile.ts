@@ -19,13 +19,17 @@ export async function compileSpec(file: string | undefined, options: CompileSpec
   const path = file ?? DEFAULT_SPEC;
   const { findings, compiled } = await compile(path, options);
   printFindings(findings, options.format ?? "text");
-  if (!compiled) throw new ExitError(EXIT.invalid, `${path === STDIN ? STDIN_NAME : path}: ${summary(findings)}; ${options.nothingDone ?? "nothing was written"}`);
+  if (!compiled)
+    throw new ExitError(
+      EXIT.invalid,
+      `${path === STDIN ? STDIN_NAME : path}: ${summary(findings)}; ${options.nothingDone ?? "nothing was written"}`,
+    );
   return compiled;
 }
 
 /** spec.publish.s3 of a spec compiled with `requires: ["publish"]`. */
 export function publishTarget(compiled: Compiled): S3Spec {
   const s3 = compiled.spec.spec.publish?.s3;
-  if (!s3) throw new Error("compiled without requires: [\"publish\"]");
+  if (!s3) throw new Error('compiled without requires: ["publish"]');
   return s3;
 }

@@ -9,7 +9,10 @@ import { writeArtifacts } from "../write/output.js";
 import { partialOutput, type PartialOutput } from "../write/partial.js";
 
 /** With --node NAME, only paths under nodes/NAME/; else every path `all` accepts. */
-export function rewriteFilter(node: string | undefined, all: (path: string) => boolean = () => true): (path: string) => boolean {
+export function rewriteFilter(
+  node: string | undefined,
+  all: (path: string) => boolean = () => true,
+): (path: string) => boolean {
   if (node === undefined) return all;
   const prefix = `${nodeDir(node)}/`;
   return (path) => path.startsWith(prefix) && all(path);
@@ -27,7 +30,9 @@ export async function writePartial(
   const manifest = manifestOf(compiled, [...output.written, ...output.kept]);
   await writeArtifacts(dir, [...output.written, manifest, ...(await unlisted(manifest))]);
   for (const path of output.stale) {
-    process.stderr.write(`  left ${path} as it is: it was made from another spec, so manifest.json does not list it (k8s-ha seed without --node renews every file)\n`);
+    process.stderr.write(
+      `  left ${path} as it is: it was made from another spec, so manifest.json does not list it (k8s-ha seed without --node renews every file)\n`,
+    );
   }
   return { ...output, manifest };
 }

@@ -56,14 +56,18 @@ interface SystemError extends Error {
 function isSystemError(error: unknown): error is SystemError {
   if (!(error instanceof Error)) return false;
   const e = error as Partial<SystemError>;
-  return typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && (typeof e.syscall === "string" || typeof e.path === "string");
+  return (
+    typeof e.code === "string" &&
+    /^E[A-Z]+$/.test(e.code) &&
+    (typeof e.syscall === "string" || typeof e.path === "string")
+  );
 }
 
 /** The ExternalError (exit 3) a failed file-system call becomes; undefined for anything else. */
 export function systemFailure(error: unknown): ExternalError | undefined {
   if (!isSystemError(error)) return undefined;
   const action = ACTIONS[error.syscall ?? ""] ?? error.syscall ?? "use";
-  const where = error.dest && error.syscall === "rename" ? error.dest : error.path ?? "a file";
+  const where = error.dest && error.syscall === "rename" ? error.dest : (error.path ?? "a file");
   let cause = CAUSES[error.code] ?? error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*$/, "");
   // Node's recursive mkdir reports ENOENT, not EROFS, on a read-only mount (verified on tmpfs):
   // when the folder above exists, the file system refused

@@ -26,7 +26,8 @@ export interface DescriptorFields {
  */
 export function volumeDescriptor(f: DescriptorFields): Buffer {
   const joliet = f.kind === "joliet";
-  const text = (value: string, length: number): Buffer => (joliet ? ucs2Field(value, length) : asciiField(value, length));
+  const text = (value: string, length: number): Buffer =>
+    joliet ? ucs2Field(value, length) : asciiField(value, length);
   const buf = Buffer.alloc(SECTOR);
   buf[0] = joliet ? 2 : 1;
   buf.write(STANDARD_ID, 1, "ascii");

@@ -147,7 +147,14 @@ export function encodeDirectory(
       systemUse = done.inline;
       if (done.continuation.length > 0) continuations.push({ ...at, bytes: done.continuation });
     }
-    const record = directoryRecord({ id: plan.id, block: target.block, size: target.size, isDir: node.kind === "dir", date, systemUse });
+    const record = directoryRecord({
+      id: plan.id,
+      block: target.block,
+      size: target.size,
+      isDir: node.kind === "dir",
+      date,
+      systemUse,
+    });
     const room = SECTOR - (offset % SECTOR);
     if (record.length > room) {
       records.push(Buffer.alloc(room));

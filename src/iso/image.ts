@@ -53,7 +53,13 @@ export function planIso(files: readonly IsoFile[], options: IsoOptions): IsoPlan
       pathTableSize: hl.pathTableSize,
       lPathTableBlock: hl.lPathTableBlock,
       mPathTableBlock: hl.mPathTableBlock,
-      rootRecord: directoryRecord({ id: Buffer.from([0]), ...rootExtent, isDir: true, date, systemUse: Buffer.alloc(0) }),
+      rootRecord: directoryRecord({
+        id: Buffer.from([0]),
+        ...rootExtent,
+        isDir: true,
+        date,
+        systemUse: Buffer.alloc(0),
+      }),
       date,
     });
   };

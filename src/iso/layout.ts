@@ -80,9 +80,13 @@ export function computeLayout(root: DirNode, date: Date): Layout {
   const orders = new Map<Hierarchy, { dir: DirNode; parent: number }[]>();
   for (const h of HIERARCHIES) {
     const order = directoryOrder(root, h);
-    if (order.length > 0xffff) throw new IsoError([`${order.length} directories: a path table numbers at most 65535 (ECMA-119 §9.4.4)`]);
+    if (order.length > 0xffff)
+      throw new IsoError([`${order.length} directories: a path table numbers at most 65535 (ECMA-119 §9.4.4)`]);
     orders.set(h, order);
-    sizes.set(h, order.map(({ dir }, i) => encodeDirectory(dir, parentOf(order, i), h, sizing, date).bytes.length));
+    sizes.set(
+      h,
+      order.map(({ dir }, i) => encodeDirectory(dir, parentOf(order, i), h, sizing, date).bytes.length),
+    );
   }
 
   // Pass 2: positions, in the order of the diagram above.

@@ -77,7 +77,13 @@ export interface RockRidgeEntries {
  * Rock Ridge for one record. `name` is undefined for "." and ".." (their names are implied);
  * `isRootDot` adds SP first and ER (SUSP §5.3, §5.5: both belong to the root's "." record).
  */
-export function rockRidgeFor(p: { mode: number; links: number; date: Date; name?: string; isRootDot?: boolean }): RockRidgeEntries {
+export function rockRidgeFor(p: {
+  mode: number;
+  links: number;
+  date: Date;
+  name?: string;
+  isRootDot?: boolean;
+}): RockRidgeEntries {
   const inline: Buffer[] = [];
   if (p.isRootDot) inline.push(spEntry());
   const flags = RR_PX | RR_TF | (p.name === undefined ? 0 : RR_NM);

@@ -21,7 +21,7 @@ function checkOptions(options: IsoOptions): string[] {
   if (!VOLUME_ID.test(options.volumeId)) {
     problems.push(
       `volume id ${JSON.stringify(options.volumeId)}: use 1 to 16 characters from A-Z a-z 0-9 _ . - ` +
-        "(Joliet stores at most 16 characters; NoCloud wants \"cidata\")",
+        '(Joliet stores at most 16 characters; NoCloud wants "cidata")',
     );
   }
   const time = options.date instanceof Date ? options.date.getTime() : NaN;
@@ -44,7 +44,9 @@ function checkComponent(path: string, part: string): string[] {
     problems.push(`${JSON.stringify(path)}: characters outside the Basic Multilingual Plane do not fit Joliet's UCS-2`);
   }
   if (part.length > MAX_NAME_CHARS) {
-    problems.push(`${JSON.stringify(path)}: name ${JSON.stringify(part)} is longer than ${MAX_NAME_CHARS} characters (Joliet limit)`);
+    problems.push(
+      `${JSON.stringify(path)}: name ${JSON.stringify(part)} is longer than ${MAX_NAME_CHARS} characters (Joliet limit)`,
+    );
   }
   return problems;
 }
@@ -55,8 +57,10 @@ function checkFile(file: IsoFile): string[] {
   if (name.includes("\0")) return [`${JSON.stringify(name)}: NUL in name`];
   const parts = name.split("/");
   const problems = parts.flatMap((part) => checkComponent(name, part));
-  if (Buffer.byteLength(name) > MAX_PATH_BYTES) problems.push(`${JSON.stringify(name)}: path is longer than ${MAX_PATH_BYTES} bytes (ECMA-119 §6.8.2.1)`);
-  if (parts.length - 1 > MAX_DIR_DEPTH) problems.push(`${JSON.stringify(name)}: deeper than ${MAX_DIR_DEPTH} directories (ECMA-119 §6.8.2.1)`);
+  if (Buffer.byteLength(name) > MAX_PATH_BYTES)
+    problems.push(`${JSON.stringify(name)}: path is longer than ${MAX_PATH_BYTES} bytes (ECMA-119 §6.8.2.1)`);
+  if (parts.length - 1 > MAX_DIR_DEPTH)
+    problems.push(`${JSON.stringify(name)}: deeper than ${MAX_DIR_DEPTH} directories (ECMA-119 §6.8.2.1)`);
   const size = file.source instanceof Uint8Array ? file.source.byteLength : file.source?.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
     problems.push(`${JSON.stringify(name)}: source size must be a non-negative integer`);
@@ -77,7 +81,8 @@ function newDir(name: string, path: string): DirNode {
   return { kind: "dir", name, path, children: [], isoId: "", jolietId: "" };
 }
 
-const byName = (a: { name: string }, b: { name: string }): number => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+const byName = (a: { name: string }, b: { name: string }): number =>
+  Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
 
 /** Sorts every directory's children by the UTF-8 bytes of their names (input order never matters). */
 function sortTree(dir: DirNode): void {
@@ -123,8 +128,14 @@ export function buildTree(files: readonly IsoFile[], options: IsoOptions): DirNo
       if (isLast) {
         const size = file.source instanceof Uint8Array ? file.source.byteLength : file.source.size;
         const node: FileNode = {
-          kind: "file", name: part, path, size, mode: file.mode ?? DEFAULT_FILE_MODE,
-          source: file.source, isoId: "", jolietId: "",
+          kind: "file",
+          name: part,
+          path,
+          size,
+          mode: file.mode ?? DEFAULT_FILE_MODE,
+          source: file.source,
+          isoId: "",
+          jolietId: "",
         };
         parent.children.push(node);
       } else {

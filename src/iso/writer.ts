@@ -12,7 +12,7 @@ import { IsoError, type FileNode, type IsoFile, type IsoOptions } from "./types.
 const CHUNK = 1 << 20;
 
 async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
-  for (let done = 0; done < data.byteLength; ) {
+  for (let done = 0; done < data.byteLength;) {
     const { bytesWritten } = await fh.write(data, done, data.byteLength - done);
     done += bytesWritten;
   }
@@ -27,7 +27,7 @@ async function copyFromDisk(out: FileHandle, file: FileNode, path: string): Prom
       throw new IsoError([`${JSON.stringify(file.path)}: ${path} has ${size} bytes, but ${file.size} were declared`]);
     }
     const buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, file.size)));
-    for (let done = 0; done < file.size; ) {
+    for (let done = 0; done < file.size;) {
       const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, file.size - done), done);
       if (bytesRead === 0) throw new IsoError([`${JSON.stringify(file.path)}: ${path} shrank while it was being read`]);
       await writeAll(out, buf.subarray(0, bytesRead));
@@ -44,7 +44,11 @@ const padding = (size: number): Buffer => Buffer.alloc((SECTOR - (size % SECTOR)
  * Writes an ISO 9660 image with Joliet and Rock Ridge to `outPath`. Throws IsoError for invalid
  * input before creating anything. Same files and options give the same bytes.
  */
-export async function writeIso(outPath: string, files: readonly IsoFile[], options: IsoOptions): Promise<{ size: number }> {
+export async function writeIso(
+  outPath: string,
+  files: readonly IsoFile[],
+  options: IsoOptions,
+): Promise<{ size: number }> {
   const plan = planIso(files, options);
   const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString("hex")}.tmp`);
   const out = await open(temp, "wx", 0o644);
@@ -72,7 +76,8 @@ export async function writeIso(outPath: string, files: readonly IsoFile[], optio
 export function isoToBuffer(files: readonly IsoFile[], options: IsoOptions): Uint8Array {
   const plan = planIso(files, options);
   const onDisk = files.filter((f) => !(f.source instanceof Uint8Array)).map((f) => JSON.stringify(f.name));
-  if (onDisk.length > 0) throw new IsoError([`isoToBuffer needs in-memory sources; use writeIso for ${onDisk.join(", ")}`]);
+  if (onDisk.length > 0)
+    throw new IsoError([`isoToBuffer needs in-memory sources; use writeIso for ${onDisk.join(", ")}`]);
   const image = Buffer.alloc(plan.totalBlocks * SECTOR);
   plan.metadata.copy(image, 0);
   for (const { file, block } of plan.files) image.set(file.source as Uint8Array, block * SECTOR);

@@ -146,7 +146,9 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
   progress.info(
     `Packer ${tools.packerVersion.text} (${tools.packer})` +
       (tools.virtualBoxVersion ? `, VirtualBox ${tools.virtualBoxVersion}` : "") +
-      (qemu ? `, qemu ${qemu.version} (${qemu.qemu}), accelerator ${qemu.accelerator}${qemu.accelerator === "tcg" ? ": no usable KVM, the CPU is emulated (slower)" : ""}` : ""),
+      (qemu
+        ? `, qemu ${qemu.version} (${qemu.qemu}), accelerator ${qemu.accelerator}${qemu.accelerator === "tcg" ? ": no usable KVM, the CPU is emulated (slower)" : ""}`
+        : ""),
   );
   if (tools.templateVars.nat_localhost_reachable) {
     progress.info(
@@ -177,7 +179,13 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     const step = async (what: string, args: string[]): Promise<PackerRunResult> => {
       if (watch.signal.aborted) throw interrupted();
       progress.stage(what);
-      const result = await runPacker(tools.packer, args, { cwd: templateDir, env: ctx.env, progress, interrupted: watch.signal, onUi: (line) => checks.add(line) });
+      const result = await runPacker(tools.packer, args, {
+        cwd: templateDir,
+        env: ctx.env,
+        progress,
+        interrupted: watch.signal,
+        onUi: (line) => checks.add(line),
+      });
       if (result.interrupted) throw interrupted();
       if (result.code !== 0) throw packerFailed(what, result);
       return result;
@@ -193,7 +201,9 @@ async function bake(ctx: BakeContext): Promise<ImageRecord> {
     if (!image) {
       throw new ExternalError(
         `packer build finished but reported no ${extension} artifact (files: ${files.join(", ") || "none"})`,
-        qemuBuild ? 'the template must build one qcow2 (qemu with format = "qcow2")' : 'the template must build one OVA (virtualbox-iso with format = "ova")',
+        qemuBuild
+          ? 'the template must build one qcow2 (qemu with format = "qcow2")'
+          : 'the template must build one OVA (virtualbox-iso with format = "ova")',
       );
     }
     progress.stage("sha256");
@@ -257,7 +267,11 @@ function packerFailed(what: string, result: PackerRunResult): ExternalError {
 async function hostPreflight(options: BuildImageOptions, env: NodeJS.ProcessEnv) {
   const qemuBuild = options.image.builder === "qemu";
   const checkHost = options.requireVirtualBox ?? true;
-  const tools = await preflight({ packer: options.packer ?? "packer", requireVirtualBox: checkHost && !qemuBuild, env });
+  const tools = await preflight({
+    packer: options.packer ?? "packer",
+    requireVirtualBox: checkHost && !qemuBuild,
+    env,
+  });
   const qemu: QemuHost | undefined = checkHost && qemuBuild ? await qemuPreflight(env) : undefined;
   const vars: Record<string, string> = { ...tools.templateVars, ...(qemu ? { accelerator: qemu.accelerator } : {}) };
   return { tools, qemu, vars };
@@ -287,7 +301,9 @@ async function printDryRun(
   const source = options.template ? undefined : sourceImage(options.image.builder, options.os ?? "ubuntu-20.04", env);
   if (source) {
     const checked = await checkReachable(source, options.reachTimeoutMs);
-    progress.info(`dry run: the ${source.what} ${source.url} ${checked ? "is reachable" : "was not checked (Packer fetches that kind of URL itself)"}`);
+    progress.info(
+      `dry run: the ${source.what} ${source.url} ${checked ? "is reachable" : "was not checked (Packer fetches that kind of URL itself)"}`,
+    );
   }
   const stem = imageStem(options.image);
   const outputDirectory = join(outDir, IMAGES_DIR, `${stem}.packer-output`);

@@ -115,7 +115,10 @@ function valueText(value: HclValue, indent: string): string {
     return `[\n${items.join("")}${indent}]`;
   }
   const entries = Object.entries(value as { readonly [key: string]: HclValue });
-  return `{\n${renderItems(entries.map(([key, item]) => attr(key, item)), inner)}${indent}}`;
+  return `{\n${renderItems(
+    entries.map(([key, item]) => attr(key, item)),
+    inner,
+  )}${indent}}`;
 }
 
 function renderItems(items: readonly HclBodyItem[], indent: string): string {

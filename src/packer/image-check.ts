@@ -34,6 +34,10 @@ export class ImageCheckCollector {
   /** The record's imageCheck, or undefined when the script never ran to its end. */
   result(): ImageRecord["imageCheck"] {
     if (!this.finished) return undefined;
-    return { passed: this.finished === "passed" && this.failures.length === 0, checks: [...this.checks], packages: { ...this.packages } };
+    return {
+      passed: this.finished === "passed" && this.failures.length === 0,
+      checks: [...this.checks],
+      packages: { ...this.packages },
+    };
   }
 }

@@ -52,7 +52,11 @@ export function ideControllerName(ovf: string): string | undefined {
     const type = attribute(match[0], "type");
     const name = attribute(match[0], "name");
     if (name && type && IDE_TYPES.has(type)) {
-      return name.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+      return name
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&");
     }
   }
   return undefined;

@@ -44,7 +44,9 @@ export function virtualBoxTemplateVars(virtualBoxVersion: string): Record<string
 /** "Packer v1.6.6" (and later lines about updates) → 1.6.6: the first version in the text. */
 export function parsePackerVersion(output: string): PackerVersion | undefined {
   const version = coerce(output);
-  return version ? { major: version.major, minor: version.minor, patch: version.patch, text: version.version } : undefined;
+  return version
+    ? { major: version.major, minor: version.minor, patch: version.patch, text: version.version }
+    : undefined;
 }
 
 /** Packer >= 1.7 reads plugins.pkr.hcl (`packer init`, folder builds); 1.6 builds the main file alone. */

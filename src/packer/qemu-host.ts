@@ -40,7 +40,19 @@ export async function chooseAccelerator(qemu: string, env: NodeJS.ProcessEnv): P
   }
   const probe = await run(
     qemu,
-    ["-machine", "pc,accel=kvm", "-cpu", "host", "-m", "64", "-nodefaults", "-no-user-config", "-display", "none", "-S"],
+    [
+      "-machine",
+      "pc,accel=kvm",
+      "-cpu",
+      "host",
+      "-m",
+      "64",
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-S",
+    ],
     { env, timeoutMs: PROBE_MS },
   );
   return probe.timedOut ? "kvm" : "tcg";
@@ -49,7 +61,8 @@ export async function chooseAccelerator(qemu: string, env: NodeJS.ProcessEnv): P
 export async function qemuPreflight(env: NodeJS.ProcessEnv): Promise<QemuHost> {
   const qemu = await which(QEMU);
   if (!qemu) throw new ExternalError(`qemu not found: '${QEMU}' is not on PATH`, QEMU_HINT);
-  if (!(await which("qemu-img"))) throw new ExternalError("qemu-img not found: Packer needs it to resize and convert the disk", QEMU_HINT);
+  if (!(await which("qemu-img")))
+    throw new ExternalError("qemu-img not found: Packer needs it to resize and convert the disk", QEMU_HINT);
   try {
     await access(OVMF_FIRMWARE, constants.R_OK);
   } catch {
@@ -61,7 +74,10 @@ export async function qemuPreflight(env: NodeJS.ProcessEnv): Promise<QemuHost> {
   const result = await run(qemu, ["--version"], { env, timeoutMs: 30_000 });
   const version = parseQemuVersion(result.stdout);
   if (result.code !== 0 || !version) {
-    throw new ExternalError(`'${QEMU} --version' failed: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`, QEMU_HINT);
+    throw new ExternalError(
+      `'${QEMU} --version' failed: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`,
+      QEMU_HINT,
+    );
   }
   return { qemu, version, accelerator: await chooseAccelerator(qemu, env) };
 }

@@ -69,13 +69,16 @@ const HTTP_FILES: Record<ImageSpec["builder"], readonly PackerAssetFile[]> = {
   qemu: QEMU_HTTP_FILES,
 };
 
-
 /** Variables read only by the qemu source: the cloud image it starts from, and how qemu runs. */
 function qemuVariables(os: TargetOs): Variable[] {
   const cloudImage = OS_FACTS[os].cloudImage;
   if (!cloudImage) throw new Error(`no cloud image for ${os}`);
   return [
-    ...sourceImageVariables(cloudImage.url, cloudImage.checksum, `${OS_NAMES[os]} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`),
+    ...sourceImageVariables(
+      cloudImage.url,
+      cloudImage.checksum,
+      `${OS_NAMES[os]} cloud image (qcow2), the disk the build starts from: a URL, or a local path.`,
+    ),
     {
       name: "headless",
       type: "bool",
@@ -86,13 +89,15 @@ function qemuVariables(os: TargetOs): Variable[] {
       name: "accelerator",
       type: "string",
       default: "",
-      description: 'qemu accelerator: "kvm", "tcg" (emulation), or empty for Packer\'s choice (kvm when /dev/kvm exists).',
+      description:
+        'qemu accelerator: "kvm", "tcg" (emulation), or empty for Packer\'s choice (kvm when /dev/kvm exists).',
     },
     {
       name: "firmware",
       type: "string",
       default: OVMF_FIRMWARE,
-      description: "UEFI firmware for qemu's -bios (Debian/Ubuntu package ovmf; Fedora: /usr/share/edk2/ovmf/OVMF_CODE.fd).",
+      description:
+        "UEFI firmware for qemu's -bios (Debian/Ubuntu package ovmf; Fedora: /usr/share/edk2/ovmf/OVMF_CODE.fd).",
     },
   ];
 }
@@ -101,7 +106,12 @@ function qemuSource(): HclBodyItem {
   return block(
     "source",
     [QEMU_SOURCE.type, QEMU_SOURCE.name],
-    qemuSourceBody({ v, buildUser: BUILD_USER, buildPassword: BUILD_PASSWORD, shutdownCommand: `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}` }),
+    qemuSourceBody({
+      v,
+      buildUser: BUILD_USER,
+      buildPassword: BUILD_PASSWORD,
+      shutdownCommand: `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}`,
+    }),
   );
 }
 
@@ -165,35 +175,44 @@ function sharedVariables(image: ImageSpec): Variable[] {
 function build(image: ImageSpec, os: TargetOs, kubernetes: PackerInput["kubernetes"]): HclBodyItem {
   const script = (name: string) => template([expr("path.root"), `/scripts/${name}`]);
   const source = image.builder === "qemu" ? `source.${QEMU_SOURCE.type}.${QEMU_SOURCE.name}` : VIRTUALBOX_SOURCE;
-  return block("build", [], [
-    attr("sources", [source]),
-    blank,
-    block("provisioner", ["shell"], [
-      comment(
-        "Every script runs as root, with EXTRA_PACKAGES in its environment; 95-check-image.sh fails\n" +
-          `the build unless keepalived and haproxy are the releases k8s-ha renders for (${OS_FACTS[os].name}).`,
+  return block(
+    "build",
+    [],
+    [
+      attr("sources", [source]),
+      blank,
+      block(
+        "provisioner",
+        ["shell"],
+        [
+          comment(
+            "Every script runs as root, with EXTRA_PACKAGES in its environment; 95-check-image.sh fails\n" +
+              `the build unless keepalived and haproxy are the releases k8s-ha renders for (${OS_FACTS[os].name}).`,
+          ),
+          attr("execute_command", "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"),
+          attr("environment_vars", [
+            template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
+            `EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived}`,
+            `EXPECT_HAPROXY=${OS_FACTS[os].haproxy}`,
+            ...(kubernetes ? [`K8S_HA_KUBERNETES_VERSION=${kubernetes.version}`] : []),
+          ]),
+          attr("scripts", [
+            script("10-wait-cloud-init.sh"),
+            script("20-install-packages.sh"),
+            ...(kubernetes ? [script("30-kubernetes.sh")] : []),
+            script("90-generalize.sh"),
+            script("95-check-image.sh"),
+          ]),
+        ],
       ),
-      attr("execute_command", "chmod +x '{{ .Path }}' && sudo -n env {{ .Vars }} '{{ .Path }}'"),
-      attr("environment_vars", [
-        template(["EXTRA_PACKAGES=", expr('join(" ", var.extra_packages)')]),
-        `EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived}`,
-        `EXPECT_HAPROXY=${OS_FACTS[os].haproxy}`,
-        ...(kubernetes ? [`K8S_HA_KUBERNETES_VERSION=${kubernetes.version}`] : []),
-      ]),
-      attr("scripts", [
-        script("10-wait-cloud-init.sh"),
-        script("20-install-packages.sh"),
-        ...(kubernetes ? [script("30-kubernetes.sh")] : []),
-        script("90-generalize.sh"),
-        script("95-check-image.sh"),
-      ]),
-    ]),
-    blank,
-    block("provisioner", ["file"], [
-      attr("source", script("99-shutdown.sh")),
-      attr("destination", SHUTDOWN_SCRIPT_REMOTE),
-    ]),
-  ]);
+      blank,
+      block(
+        "provisioner",
+        ["file"],
+        [attr("source", script("99-shutdown.sh")), attr("destination", SHUTDOWN_SCRIPT_REMOTE)],
+      ),
+    ],
+  );
 }
 
 function header(lines: string): HclBodyItem[] {
@@ -202,7 +221,9 @@ function header(lines: string): HclBodyItem[] {
 
 function mainTemplate(image: ImageSpec, os: TargetOs, kubernetes: PackerInput["kubernetes"]): string {
   const qemu = image.builder === "qemu";
-  const what = qemu ? `The k8s-ha golden image, a qcow2 baked by qemu from the ${OS_NAMES[os]} cloud image,\n` : `The k8s-ha golden image: ${OS_NAMES[os]} `;
+  const what = qemu
+    ? `The k8s-ha golden image, a qcow2 baked by qemu from the ${OS_NAMES[os]} cloud image,\n`
+    : `The k8s-ha golden image: ${OS_NAMES[os]} `;
   return renderHcl([
     ...header(
       `${what}with keepalived, haproxy, curl and ufw, the services\n` +
@@ -231,7 +252,11 @@ function pluginsFile(image: ImageSpec): string {
       `Packer >= 1.7: \`packer init\` installs the ${image.builder === "qemu" ? "qemu" : "VirtualBox"} plugin. Kept apart from the\n` +
         "template because Packer 1.6.6 rejects `required_plugins`.",
     ),
-    block("packer", [], [block("required_plugins", [], [attr(plugin.name, { version: plugin.version, source: plugin.source })])]),
+    block(
+      "packer",
+      [],
+      [block("required_plugins", [], [attr(plugin.name, { version: plugin.version, source: plugin.source })])],
+    ),
   ]);
 }
 

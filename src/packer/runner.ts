@@ -36,7 +36,10 @@ export interface PackerCommands {
 /** Packer's argument lists; the same for a run and for --dry-run. */
 export function packerCommands(input: PackerCommandsInput): PackerCommands {
   const target = input.plugins ? input.templateDir : input.mainFile;
-  const vars = Object.entries({ output_directory: input.outputDirectory, ...input.vars }).flatMap(([name, value]) => ["-var", `${name}=${value}`]);
+  const vars = Object.entries({ output_directory: input.outputDirectory, ...input.vars }).flatMap(([name, value]) => [
+    "-var",
+    `${name}=${value}`,
+  ]);
   return {
     ...(input.plugins ? { init: ["init", input.templateDir] } : {}),
     validate: ["validate", ...vars, target],

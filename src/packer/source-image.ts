@@ -20,7 +20,11 @@ export interface SourceImage {
 }
 
 /** The template's iso_url for this builder and OS, unless PKR_VAR_iso_url (which Packer reads) overrides it. */
-export function sourceImage(builder: ImageSpec["builder"], os: TargetOs, env: NodeJS.ProcessEnv): SourceImage | undefined {
+export function sourceImage(
+  builder: ImageSpec["builder"],
+  os: TargetOs,
+  env: NodeJS.ProcessEnv,
+): SourceImage | undefined {
   const what = builder === "qemu" ? "cloud image" : "installer ISO";
   const override = env.PKR_VAR_iso_url;
   if (override) return { what, url: override, from: "PKR_VAR_iso_url" };
@@ -43,14 +47,18 @@ export async function checkReachable(image: SourceImage, timeoutMs = REACH_TIMEO
     const status = await answer(url, timeoutMs).catch((error: unknown) => {
       throw new ExternalError(`${named} is not reachable: ${reason(error, timeoutMs)}`, OVERRIDE_HINT);
     });
-    if (status < 200 || status > 299) throw new ExternalError(`${named} is not reachable: the server answered HTTP ${status}`, OVERRIDE_HINT);
+    if (status < 200 || status > 299)
+      throw new ExternalError(`${named} is not reachable: the server answered HTTP ${status}`, OVERRIDE_HINT);
     return true;
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^file:/i.test(url)) return false;
   // Packer runs in DIR/packer during a bake but wherever the commands are pasted: say which we checked
   const path = /^file:/i.test(url) ? fileURLToPath(url) : resolve(url);
   const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new ExternalError(`${named}: ${path} ${error.code === "ENOENT" ? "does not exist" : `cannot be read (${error.code})`}`, OVERRIDE_HINT);
+    throw new ExternalError(
+      `${named}: ${path} ${error.code === "ENOENT" ? "does not exist" : `cannot be read (${error.code})`}`,
+      OVERRIDE_HINT,
+    );
   });
   if (!found.isFile()) throw new ExternalError(`${named}: ${path} is not a file`, OVERRIDE_HINT);
   return true;
@@ -60,7 +68,11 @@ export async function checkReachable(image: SourceImage, timeoutMs = REACH_TIMEO
 async function answer(url: string, timeoutMs: number): Promise<number> {
   const head = await fetch(url, { method: "HEAD", redirect: "follow", signal: AbortSignal.timeout(timeoutMs) });
   if (head.status !== 405 && head.status !== 501) return head.status;
-  const ranged = await fetch(url, { headers: { Range: "bytes=0-0" }, redirect: "follow", signal: AbortSignal.timeout(timeoutMs) });
+  const ranged = await fetch(url, {
+    headers: { Range: "bytes=0-0" },
+    redirect: "follow",
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   await ranged.body?.cancel();
   return ranged.status;
 }
@@ -69,6 +81,7 @@ function reason(error: unknown, timeoutMs: number): string {
   const e = error as Error & { cause?: NodeJS.ErrnoException };
   if (e.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
   // fetch refuses the ports browsers block (25, 6000, …) without trying them
-  if (e.cause?.message === "bad port") return "its port is one Node's fetch refuses to use (a port browsers block); serve the image on another port";
+  if (e.cause?.message === "bad port")
+    return "its port is one Node's fetch refuses to use (a port browsers block); serve the image on another port";
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }

@@ -22,12 +22,16 @@ function validation(condition: string, message: string): HclBodyItem {
 export function variableBlocks(variables: readonly Variable[]): HclBodyItem[] {
   return variables.flatMap((variable, i) => [
     ...(i > 0 ? [blank] : []),
-    block("variable", [variable.name], [
-      attr("type", expr(variable.type)),
-      attr("default", variable.default),
-      attr("description", variable.description),
-      ...(variable.rule ? [validation(...variable.rule)] : []),
-    ]),
+    block(
+      "variable",
+      [variable.name],
+      [
+        attr("type", expr(variable.type)),
+        attr("default", variable.default),
+        attr("description", variable.description),
+        ...(variable.rule ? [validation(...variable.rule)] : []),
+      ],
+    ),
   ]);
 }
 

@@ -62,7 +62,11 @@ export const SHUTDOWN_SCRIPT_REMOTE = "/tmp/k8s-ha-shutdown.sh";
 export function virtualBoxVariables(os: TargetOs): Variable[] {
   const iso = installerIso(os);
   return [
-    ...sourceImageVariables(iso.url, iso.checksum, `${OS_NAMES[os]} live-server ISO: a URL, or a local path to skip the download.`),
+    ...sourceImageVariables(
+      iso.url,
+      iso.checksum,
+      `${OS_NAMES[os]} live-server ISO: a URL, or a local path to skip the download.`,
+    ),
     {
       name: "headless",
       type: "bool",
@@ -102,85 +106,92 @@ const natLocalhostReachable = (value: "on" | "off") =>
  * between a list and [] is a type error in Packer 1.6.6's HCL.
  */
 export function virtualBoxLocals(): HclBodyItem {
-  return block("locals", [], [
-    comment(
-      "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
-        "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
-    ),
-    attr("vboxmanage_base", [
-      ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
-      ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
-      ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
-      ["modifyvm", "{{ .Name }}", "--vram", "16"],
-    ]),
-    comment(
-      "VirtualBox >= 7 only (nat_localhost_reachable): the installer must reach Packer's HTTP server;\n" +
-        "the OVA must not carry that into every clone.",
-    ),
-    attr("nat_localhost_reachable_on", natLocalhostReachable("on")),
-    attr("nat_localhost_reachable_off", natLocalhostReachable("off")),
-  ]);
+  return block(
+    "locals",
+    [],
+    [
+      comment(
+        "Disk first: the empty disk falls through to the installer ISO on the first boot, and the\n" +
+          "installed system boots from disk after the installer's reboot, ISO or not (and so do clones).",
+      ),
+      attr("vboxmanage_base", [
+        ["modifyvm", "{{ .Name }}", "--boot1", "disk", "--boot2", "dvd", "--boot3", "none"],
+        ["modifyvm", "{{ .Name }}", "--rtcuseutc", "on"],
+        ["modifyvm", "{{ .Name }}", "--graphicscontroller", "vmsvga"],
+        ["modifyvm", "{{ .Name }}", "--vram", "16"],
+      ]),
+      comment(
+        "VirtualBox >= 7 only (nat_localhost_reachable): the installer must reach Packer's HTTP server;\n" +
+          "the OVA must not carry that into every clone.",
+      ),
+      attr("nat_localhost_reachable_on", natLocalhostReachable("on")),
+      attr("nat_localhost_reachable_off", natLocalhostReachable("off")),
+    ],
+  );
 }
 
 export function virtualBoxSource(os: TargetOs): HclBodyItem {
   const iso = installerIso(os);
-  return block("source", ["virtualbox-iso", "ubuntu"], [
-    attr("guest_os_type", "Ubuntu_64"),
-    attr("iso_url", v("iso_url")),
-    attr("iso_checksum", v("iso_checksum")),
-    attr("vm_name", v("vm_name")),
-    attr("cpus", v("cpus")),
-    attr("memory", v("memory")),
-    attr("disk_size", v("disk_size")),
-    comment(
-      "The disk on SATA; the installer ISO on the IDE controller, which Packer always adds and\n" +
-        "which stays empty in the OVA: that is where a node's seed ISO goes.",
-    ),
-    attr("hard_drive_interface", "sata"),
-    attr("headless", v("headless")),
-    comment("Guest additions need a compiler in the guest and a download; the nodes need neither."),
-    attr("guest_additions_mode", "disable"),
-    attr("vboxmanage", expr("concat(local.vboxmanage_base, local.nat_localhost_reachable_on)")),
-    comment("Before the export: the OVA must not carry the build's NAT setting into every clone."),
-    attr("vboxmanage_post", expr("local.nat_localhost_reachable_off")),
-    blank,
-    comment("Unattended install: the autoinstall seed in http/ answers subiquity."),
-    attr("http_directory", template([expr("path.root"), "/http"])),
-    attr("boot_wait", BOOT_WAIT[iso.bootLoader]),
-    attr("boot_command", v("boot_command")),
-    blank,
-    comment(
-      "The build user from http/user-data. The installer's own sshd is stopped by the seed, but\n" +
-        "a slow install still costs failed handshakes: allow many, and a long wait.",
-    ),
-    attr("communicator", "ssh"),
-    attr("ssh_username", BUILD_USER),
-    attr("ssh_password", BUILD_PASSWORD),
-    attr("ssh_timeout", "60m"),
-    attr("ssh_handshake_attempts", 200),
-    comment("Uploaded by the last provisioner: deletes the build user, then powers off."),
-    attr("shutdown_command", `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}`),
-    attr("shutdown_timeout", "10m"),
-    blank,
-    comment(
-      "One OVA. nomacs: every import gets fresh MAC addresses, so clones on one network never\n" +
-        "share one; name and version go into the OVF's product section.",
-    ),
-    attr("output_directory", v("output_directory")),
-    attr("format", "ova"),
-    attr("export_opts", [
-      "--manifest",
-      "--options",
-      "nomacs",
-      "--vsys",
-      "0",
-      "--product",
-      v("vm_name"),
-      "--version",
-      v("image_version"),
-      "--description",
-      ovfDescription(os),
-    ]),
-  ]);
+  return block(
+    "source",
+    ["virtualbox-iso", "ubuntu"],
+    [
+      attr("guest_os_type", "Ubuntu_64"),
+      attr("iso_url", v("iso_url")),
+      attr("iso_checksum", v("iso_checksum")),
+      attr("vm_name", v("vm_name")),
+      attr("cpus", v("cpus")),
+      attr("memory", v("memory")),
+      attr("disk_size", v("disk_size")),
+      comment(
+        "The disk on SATA; the installer ISO on the IDE controller, which Packer always adds and\n" +
+          "which stays empty in the OVA: that is where a node's seed ISO goes.",
+      ),
+      attr("hard_drive_interface", "sata"),
+      attr("headless", v("headless")),
+      comment("Guest additions need a compiler in the guest and a download; the nodes need neither."),
+      attr("guest_additions_mode", "disable"),
+      attr("vboxmanage", expr("concat(local.vboxmanage_base, local.nat_localhost_reachable_on)")),
+      comment("Before the export: the OVA must not carry the build's NAT setting into every clone."),
+      attr("vboxmanage_post", expr("local.nat_localhost_reachable_off")),
+      blank,
+      comment("Unattended install: the autoinstall seed in http/ answers subiquity."),
+      attr("http_directory", template([expr("path.root"), "/http"])),
+      attr("boot_wait", BOOT_WAIT[iso.bootLoader]),
+      attr("boot_command", v("boot_command")),
+      blank,
+      comment(
+        "The build user from http/user-data. The installer's own sshd is stopped by the seed, but\n" +
+          "a slow install still costs failed handshakes: allow many, and a long wait.",
+      ),
+      attr("communicator", "ssh"),
+      attr("ssh_username", BUILD_USER),
+      attr("ssh_password", BUILD_PASSWORD),
+      attr("ssh_timeout", "60m"),
+      attr("ssh_handshake_attempts", 200),
+      comment("Uploaded by the last provisioner: deletes the build user, then powers off."),
+      attr("shutdown_command", `sudo -n /bin/sh ${SHUTDOWN_SCRIPT_REMOTE}`),
+      attr("shutdown_timeout", "10m"),
+      blank,
+      comment(
+        "One OVA. nomacs: every import gets fresh MAC addresses, so clones on one network never\n" +
+          "share one; name and version go into the OVF's product section.",
+      ),
+      attr("output_directory", v("output_directory")),
+      attr("format", "ova"),
+      attr("export_opts", [
+        "--manifest",
+        "--options",
+        "nomacs",
+        "--vsys",
+        "0",
+        "--product",
+        v("vm_name"),
+        "--version",
+        v("image_version"),
+        "--description",
+        ovfDescription(os),
+      ]),
+    ],
+  );
 }
-

@@ -12,12 +12,27 @@ import type { Compiled } from "./compile.js";
 type CompiledParts = Pick<Compiled, "plan" | "assets" | "sha256">;
 
 /** The rendered files without the manifest. `nodes`: renderNodes(plan), when the caller has rendered them already (seed). */
-export function clusterFiles(compiled: CompiledParts, extra: readonly Artifact[] = [], nodes: readonly Artifact[] = renderNodes(compiled.plan)): Artifact[] {
+export function clusterFiles(
+  compiled: CompiledParts,
+  extra: readonly Artifact[] = [],
+  nodes: readonly Artifact[] = renderNodes(compiled.plan),
+): Artifact[] {
   const { plan, assets } = compiled;
   // The VirtualBox template installs Ubuntu from its ISO, the qemu one starts from a cloud image:
   // only targets that have the one their builder needs get a template.
-  const bakeable = plan.image.builder === "qemu" ? OS_FACTS[plan.target.os].cloudImage !== undefined : INSTALLER_ISOS[plan.target.os] !== undefined;
-  const packer = bakeable ? renderPacker({ clusterName: plan.name, image: plan.image, os: plan.target.os, assets: assets.packer, ...(plan.kubernetes ? { kubernetes: { version: plan.kubernetes.version } } : {}) }) : [];
+  const bakeable =
+    plan.image.builder === "qemu"
+      ? OS_FACTS[plan.target.os].cloudImage !== undefined
+      : INSTALLER_ISOS[plan.target.os] !== undefined;
+  const packer = bakeable
+    ? renderPacker({
+        clusterName: plan.name,
+        image: plan.image,
+        os: plan.target.os,
+        assets: assets.packer,
+        ...(plan.kubernetes ? { kubernetes: { version: plan.kubernetes.version } } : {}),
+      })
+    : [];
   return [...nodes, ...packer, ...extra];
 }
 
@@ -27,7 +42,11 @@ export function manifestOf(compiled: Pick<Compiled, "plan" | "sha256">, files: r
 }
 
 /** The rendered files and their manifest. */
-export function clusterArtifacts(compiled: CompiledParts, extra: readonly Artifact[] = [], nodes?: readonly Artifact[]): Artifact[] {
+export function clusterArtifacts(
+  compiled: CompiledParts,
+  extra: readonly Artifact[] = [],
+  nodes?: readonly Artifact[],
+): Artifact[] {
   const artifacts = clusterFiles(compiled, extra, nodes);
   return [...artifacts, manifestOf(compiled, artifacts)];
 }

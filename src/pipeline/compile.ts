@@ -26,7 +26,10 @@ export interface CompileOptions {
 }
 
 /** Every finding, and the compiled spec when there is no error among them. */
-export async function compile(file: string, options: CompileOptions = {}): Promise<{ findings: Finding[]; compiled?: Compiled }> {
+export async function compile(
+  file: string,
+  options: CompileOptions = {},
+): Promise<{ findings: Finding[]; compiled?: Compiled }> {
   const env = options.env ?? process.env;
   const checked = await loadSpec(file, env, options.requires);
   if (hasErrors(checked.findings) || !checked.spec) return { findings: checked.findings };

@@ -5,7 +5,6 @@ import type { TargetSpec } from "../spec/schema.js";
 import { targetReleases, type ToolReleases } from "../spec/releases.js";
 import { isIgnitionOs, type ServiceMode, type TargetOs } from "../spec/targets.js";
 
-
 export interface TargetPlan {
   os: TargetOs;
   services: ServiceMode;
@@ -28,5 +27,12 @@ export function planTarget(target: TargetSpec): TargetPlan {
   const runner: TargetPlan["runner"] =
     services === "static-pods" ? "kubelet" : os === "fcos" ? "podman" : os === "flatcar" ? "docker" : "packages";
   const network: TargetPlan["network"] = os === "fcos" ? "networkmanager" : os === "flatcar" ? "networkd" : "netplan";
-  return { os, services, provisioning: isIgnitionOs(os) ? "ignition" : "cloud-init", runner, network, releases: targetReleases(target) };
+  return {
+    os,
+    services,
+    provisioning: isIgnitionOs(os) ? "ignition" : "cloud-init",
+    runner,
+    network,
+    releases: targetReleases(target),
+  };
 }

@@ -83,11 +83,19 @@ export function findVersion(catalogue: Pick<Catalogue, "versions">, version: str
 
 /** The catalogue with `entry` added, replacing an entry of the same version. */
 export function withVersion(catalogue: Catalogue, entry: CatalogueVersion): Catalogue {
-  return { ...catalogue, versions: sortVersions([...catalogue.versions.filter((v) => v.version !== entry.version), entry]) };
+  return {
+    ...catalogue,
+    versions: sortVersions([...catalogue.versions.filter((v) => v.version !== entry.version), entry]),
+  };
 }
 
 /** The key of one file of a listed version. */
-export function fileKey(s3: Bucket, name: string, entry: Pick<CatalogueVersion, "version" | "revision">, file: string): string {
+export function fileKey(
+  s3: Bucket,
+  name: string,
+  entry: Pick<CatalogueVersion, "version" | "revision">,
+  file: string,
+): string {
   return objectKey(s3, name, entry.version, file, entry.revision);
 }
 
@@ -111,7 +119,9 @@ export function parseCatalogue(text: string, name: string): Catalogue | { error:
   const parsed = catalogueSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { error: `not a k8s-ha image catalogue (${issue ? `${issue.path.join(".") || "(document)"}: ${issue.message}` : "invalid"})` };
+    return {
+      error: `not a k8s-ha image catalogue (${issue ? `${issue.path.join(".") || "(document)"}: ${issue.message}` : "invalid"})`,
+    };
   }
   if (parsed.data.name !== name) return { error: `it catalogues "${parsed.data.name}", not "${name}"` };
   return { ...parsed.data, versions: sortVersions(parsed.data.versions) };
@@ -124,12 +134,18 @@ export interface ReadCatalogue {
 }
 
 /** One GET. No catalogue yet → an empty one. S3 errors are thrown as they come (callers map them). */
-export async function readCatalogue(client: S3Client, s3: Bucket, name: string, signal?: AbortSignal): Promise<ReadCatalogue> {
+export async function readCatalogue(
+  client: S3Client,
+  s3: Bucket,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ReadCatalogue> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await readOnce(client, s3, name, signal);
     } catch (error) {
-      if (!(error instanceof TornRead) || attempt >= READ_ATTEMPTS) throw error instanceof TornRead ? error.reported : error;
+      if (!(error instanceof TornRead) || attempt >= READ_ATTEMPTS)
+        throw error instanceof TornRead ? error.reported : error;
       await new Promise((resolve) => setTimeout(resolve, TORN_READ_DELAY_MS));
     }
   }
@@ -146,19 +162,29 @@ async function readOnce(client: S3Client, s3: Bucket, name: string, signal?: Abo
   const key = catalogueKey(s3, name);
   let response;
   try {
-    response = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+    response = await client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
+      signal ? { abortSignal: signal } : {},
+    );
   } catch (error) {
     if (isNotFound(error)) return { catalogue: emptyCatalogue(name) };
     throw error;
   }
   if ((response.ContentLength ?? 0) > MAX_CATALOGUE_BYTES) {
-    response.Body?.transformToWebStream().cancel().catch(() => {});
-    throw new ExternalError(`${s3Url(s3, key)} is ${response.ContentLength} bytes: not a k8s-ha image catalogue`, badCatalogueHint(s3, key));
+    response.Body?.transformToWebStream()
+      .cancel()
+      .catch(() => {});
+    throw new ExternalError(
+      `${s3Url(s3, key)} is ${response.ContentLength} bytes: not a k8s-ha image catalogue`,
+      badCatalogueHint(s3, key),
+    );
   }
   const text = (await response.Body?.transformToString("utf8")) ?? "";
   const parsed = parseCatalogue(text, name);
   if ("error" in parsed) {
-    throw new TornRead(new ExternalError(`${s3Url(s3, key)} is ${parsed.error}; nothing was changed`, badCatalogueHint(s3, key)));
+    throw new TornRead(
+      new ExternalError(`${s3Url(s3, key)} is ${parsed.error}; nothing was changed`, badCatalogueHint(s3, key)),
+    );
   }
   return { catalogue: parsed, ...(response.ETag ? { etag: response.ETag } : {}) };
 }

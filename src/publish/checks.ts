@@ -44,7 +44,8 @@ export function decide(options: {
 
 /** The listed version has exactly these files, byte for byte (by sha256 and size). */
 function sameFiles(listed: CatalogueVersion, files: readonly LocalFile[]): boolean {
-  const key = (f: { role: string; file: string; size: number; sha256: string }) => `${f.role} ${f.file} ${f.size} ${f.sha256}`;
+  const key = (f: { role: string; file: string; size: number; sha256: string }) =>
+    `${f.role} ${f.file} ${f.size} ${f.sha256}`;
   const a = listed.files.map(key).sort();
   const b = files.map(key).sort();
   return a.length === b.length && a.every((k, i) => k === b[i]);
@@ -61,8 +62,16 @@ export async function exists(client: S3Client, bucket: string, key: string, sign
 }
 
 /** HEAD after the upload: the store kept the size and the sha256 metadata we sent. */
-export async function verifyObject(client: S3Client, bucket: string, target: Target, signal?: AbortSignal): Promise<void> {
-  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: target.key }), signal ? { abortSignal: signal } : {});
+export async function verifyObject(
+  client: S3Client,
+  bucket: string,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<void> {
+  const head = await client.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: target.key }),
+    signal ? { abortSignal: signal } : {},
+  );
   if (head.ContentLength !== target.size) {
     throw new ExternalError(`${target.url}: the store kept ${head.ContentLength} bytes of the ${target.size} sent`);
   }

@@ -47,7 +47,8 @@ export function createS3Client(s3: S3Spec): S3Client {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
-      if (context.commandName === "UploadPartCommand" && request.headers) request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+      if (context.commandName === "UploadPartCommand" && request.headers)
+        request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
       return next(args);
     },
     { step: "build", name: "k8sHaUnsignedParts" },

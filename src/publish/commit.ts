@@ -21,7 +21,14 @@
 // listed, so a listed version always points at the bytes its publisher uploaded and checked.
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ExternalError } from "../errors.js";
-import { findVersion, readCatalogue, serializeCatalogue, withVersion, type Catalogue, type CatalogueVersion } from "./catalogue.js";
+import {
+  findVersion,
+  readCatalogue,
+  serializeCatalogue,
+  withVersion,
+  type Catalogue,
+  type CatalogueVersion,
+} from "./catalogue.js";
 import { isNotImplemented, isPreconditionFailure } from "./errors.js";
 import { catalogueKey, probeKey, s3Url, type Bucket } from "./layout.js";
 
@@ -78,7 +85,9 @@ export async function commitVersion(options: CommitOptions): Promise<Commit> {
       );
     } catch (error) {
       if (conditional && isNotImplemented(error)) {
-        options.warn(`the store rejects conditional writes (501): ${s3Url(s3, key)} is written, then read back after ${SETTLE_MS / 1000} s`);
+        options.warn(
+          `the store rejects conditional writes (501): ${s3Url(s3, key)} is written, then read back after ${SETTLE_MS / 1000} s`,
+        );
         conditional = false;
         continue;
       }
@@ -102,9 +111,19 @@ export async function commitVersion(options: CommitOptions): Promise<Commit> {
  * Whether the store honours If-None-Match: * on PUT: a probe object (under a key of this run)
  * written twice; the second write must fail with 412. Ignored (s3rver) or rejected (501): false.
  */
-export async function probeConditionalWrites(client: S3Client, s3: Bucket, name: string, revision: string, signal?: AbortSignal): Promise<boolean> {
+export async function probeConditionalWrites(
+  client: S3Client,
+  s3: Bucket,
+  name: string,
+  revision: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const Key = probeKey(s3, name, revision);
-  const put = () => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: "k8s-ha conditional write probe\n", IfNoneMatch: "*" }), signal ? { abortSignal: signal } : {});
+  const put = () =>
+    client.send(
+      new PutObjectCommand({ Bucket: s3.bucket, Key, Body: "k8s-ha conditional write probe\n", IfNoneMatch: "*" }),
+      signal ? { abortSignal: signal } : {},
+    );
   try {
     await put();
     await put();
@@ -115,6 +134,8 @@ export async function probeConditionalWrites(client: S3Client, s3: Bucket, name:
     throw error;
   } finally {
     // a probe left behind is named by no catalogue: `images gc` removes it
-    await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key }), { abortSignal: AbortSignal.timeout(30_000) }).catch(() => {});
+    await client
+      .send(new DeleteObjectCommand({ Bucket: s3.bucket, Key }), { abortSignal: AbortSignal.timeout(30_000) })
+      .catch(() => {});
   }
 }

@@ -45,14 +45,26 @@ export async function downloadVerified(options: DownloadOptions): Promise<string
     };
     if (!body) throw fail("the store sent no body");
     if (response.ContentLength !== undefined && response.ContentLength !== options.size) {
-      throw fail(`the object is ${response.ContentLength} bytes, the catalogue says ${options.size}: it was replaced after it was published`);
+      throw fail(
+        `the object is ${response.ContentLength} bytes, the catalogue says ${options.size}: it was replaced after it was published`,
+      );
     }
     const stored = response.Metadata?.sha256;
     if (stored !== undefined && stored !== options.sha256) {
-      throw fail(`the object carries sha256 ${stored}, the catalogue says ${options.sha256}: it was replaced after it was published`);
+      throw fail(
+        `the object carries sha256 ${stored}, the catalogue says ${options.sha256}: it was replaced after it was published`,
+      );
     }
-    const verify = new VerifyingHash({ sha256: options.sha256, size: options.size, hint: DAMAGED_HINT }, options.onProgress);
-    await pipeline(body, verify, createWriteStream(temp, { mode: 0o644 }), options.signal ? { signal: options.signal } : {});
+    const verify = new VerifyingHash(
+      { sha256: options.sha256, size: options.size, hint: DAMAGED_HINT },
+      options.onProgress,
+    );
+    await pipeline(
+      body,
+      verify,
+      createWriteStream(temp, { mode: 0o644 }),
+      options.signal ? { signal: options.signal } : {},
+    );
     // on disk before it gets its name: a crash must not leave a short file that looks verified
     const handle = await open(temp, "r");
     try {

@@ -115,7 +115,10 @@ export function s3Failure(error: unknown, what: string, s3: S3Spec): ExitError {
     case "ExpiredToken":
     case "TokenRefreshRequired":
     case "InvalidToken":
-      return fail(`the session credentials have expired or are invalid (${code})`, `renew them (e.g. \`aws sso login\`); ${CREDENTIALS_HINT}`);
+      return fail(
+        `the session credentials have expired or are invalid (${code})`,
+        `renew them (e.g. \`aws sso login\`); ${CREDENTIALS_HINT}`,
+      );
     case "CredentialsProviderError":
       return fail("no AWS credentials found", CREDENTIALS_HINT);
     case "NoSuchBucket":
@@ -134,16 +137,28 @@ export function s3Failure(error: unknown, what: string, s3: S3Spec): ExitError {
     case "PermanentRedirect":
     case "AuthorizationHeaderMalformed":
     case "IllegalLocationConstraintException":
-      return fail(`bucket "${s3.bucket}" is not in region ${s3.region} (${code})`, "set spec.publish.s3.region to the bucket's region");
+      return fail(
+        `bucket "${s3.bucket}" is not in region ${s3.region} (${code})`,
+        "set spec.publish.s3.region to the bucket's region",
+      );
     case "TimeoutError":
     case "RequestTimeout":
-      return fail(`${where} stopped answering (${code})`, "check the network and the store; then run the command again");
+      return fail(
+        `${where} stopped answering (${code})`,
+        "check the network and the store; then run the command again",
+      );
   }
   if (code && NETWORK_CODES.has(code)) {
-    return fail(`cannot reach ${where} (${code})`, s3.endpoint ? "is the store running and spec.publish.s3.endpoint right?" : "check the network");
+    return fail(
+      `cannot reach ${where} (${code})`,
+      s3.endpoint ? "is the store running and spec.publish.s3.endpoint right?" : "check the network",
+    );
   }
   if (status === 301) {
-    return fail(`bucket "${s3.bucket}" is not in region ${s3.region} (HTTP 301)`, "set spec.publish.s3.region to the bucket's region");
+    return fail(
+      `bucket "${s3.bucket}" is not in region ${s3.region} (HTTP 301)`,
+      "set spec.publish.s3.region to the bucket's region",
+    );
   }
   if (status === 403) return s3Failure(Object.assign(new Error(raw), { name: "AccessDenied" }), what, s3);
   const label = code && code !== "Error" && code !== "Unknown" ? `${code}: ` : "";

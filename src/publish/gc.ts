@@ -36,7 +36,8 @@ export async function collectGarbage(options: GcOptions): Promise<GcResult> {
   const unlisted = orphans(first, await listAll(client, s3.bucket, imagePrefix(s3, name)));
   const old = unlisted.filter((o) => now - o.modified >= options.minAgeSeconds * 1000);
   const young = unlisted.filter((o) => !old.includes(o)).map((o) => s3Url(s3, o.key));
-  if (options.dryRun) return { removed: old.map((o) => s3Url(s3, o.key)), young, bytes: old.reduce((n, o) => n + o.size, 0) };
+  if (options.dryRun)
+    return { removed: old.map((o) => s3Url(s3, o.key)), young, bytes: old.reduce((n, o) => n + o.size, 0) };
   const again = listedKeys(s3, (await readCatalogue(client, s3, name)).catalogue);
   const removed: string[] = [];
   let bytes = 0;
@@ -60,7 +61,9 @@ async function listAll(client: S3Client, bucket: string, prefix: string): Promis
   const found: Listed[] = [];
   let marker: string | undefined;
   for (;;) {
-    const page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, ...(marker ? { Marker: marker } : {}) }));
+    const page = await client.send(
+      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, ...(marker ? { Marker: marker } : {}) }),
+    );
     for (const o of page.Contents ?? []) {
       if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified?.getTime() ?? 0 });
     }

@@ -74,7 +74,8 @@ export function parseImageRef(text: string): ImageRef | { error: string } {
   if (at <= 0 || at === text.length - 1) return { error: `"${text}" is not NAME@VERSION` };
   const name = text.slice(0, at);
   const version = text.slice(at + 1);
-  if (!IMAGE_NAME.test(name)) return { error: `"${name}" is not an image name (lowercase letters, digits, '.' and '-')` };
+  if (!IMAGE_NAME.test(name))
+    return { error: `"${name}" is not an image name (lowercase letters, digits, '.' and '-')` };
   if (version !== LATEST && !IMAGE_VERSION.test(version)) {
     return { error: `"${version}" is not a version like 0.1.0, nor "latest"` };
   }

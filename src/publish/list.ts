@@ -14,8 +14,15 @@ export interface CheckedVersions {
   damaged: { version: string; problems: string[] }[];
 }
 
-export async function checkVersions(client: S3Client, s3: Bucket, catalogue: Catalogue, signal?: AbortSignal): Promise<CheckedVersions> {
-  const checks = catalogue.versions.flatMap((v) => v.files.map((f) => ({ v, f, key: fileKey(s3, catalogue.name, v, f.file) })));
+export async function checkVersions(
+  client: S3Client,
+  s3: Bucket,
+  catalogue: Catalogue,
+  signal?: AbortSignal,
+): Promise<CheckedVersions> {
+  const checks = catalogue.versions.flatMap((v) =>
+    v.files.map((f) => ({ v, f, key: fileKey(s3, catalogue.name, v, f.file) })),
+  );
   const problems = new Map<string, string[]>();
   let next = 0;
   const worker = async () => {
@@ -28,13 +35,24 @@ export async function checkVersions(client: S3Client, s3: Bucket, catalogue: Cat
   await Promise.all(Array.from({ length: Math.min(HEADS_AT_ONCE, checks.length) }, worker));
   return {
     complete: catalogue.versions.filter((v) => !problems.has(v.version)),
-    damaged: catalogue.versions.flatMap((v) => (problems.has(v.version) ? [{ version: v.version, problems: problems.get(v.version)! }] : [])),
+    damaged: catalogue.versions.flatMap((v) =>
+      problems.has(v.version) ? [{ version: v.version, problems: problems.get(v.version)! }] : [],
+    ),
   };
 }
 
-async function sizeProblem(client: S3Client, bucket: string, key: string, size: number, signal?: AbortSignal): Promise<string | undefined> {
+async function sizeProblem(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  size: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key }),
+      signal ? { abortSignal: signal } : {},
+    );
     return head.ContentLength === size ? undefined : `is ${head.ContentLength} bytes, the catalogue says ${size}`;
   } catch (error) {
     if (isNotFound(error)) return "is missing";

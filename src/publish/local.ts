@@ -48,16 +48,23 @@ export async function localImage(
     const there = recordBytes !== undefined;
     throw new ExitError(
       EXIT.invalid,
-      there ? `${recordPath} is not an image record written by k8s-ha; nothing was published` : `${recordPath}: no image record; nothing was published`,
+      there
+        ? `${recordPath} is not an image record written by k8s-ha; nothing was published`
+        : `${recordPath}: no image record; nothing was published`,
       `${build} (spec.image.name and spec.image.version name the files)`,
     );
   }
   if (record.name !== image.name || record.version !== image.version) {
-    throw new ExitError(EXIT.invalid, `${recordPath} records ${record.name} ${record.version}, not ${image.name} ${image.version}`, build);
+    throw new ExitError(
+      EXIT.invalid,
+      `${recordPath} records ${record.name} ${record.version}, not ${image.name} ${image.version}`,
+      build,
+    );
   }
   const ovaPath = join(dirname(recordPath), record.file);
   const ova = await stat(ovaPath).catch(() => undefined);
-  if (!ova?.isFile()) throw new ExitError(EXIT.invalid, `${ovaPath}: no such image (its record is there); nothing was published`, build);
+  if (!ova?.isFile())
+    throw new ExitError(EXIT.invalid, `${ovaPath}: no such image (its record is there); nothing was published`, build);
   if (ova.size !== record.size) {
     throw new ExitError(
       EXIT.invalid,
@@ -65,12 +72,20 @@ export async function localImage(
       `rebuild it: k8s-ha build-image <spec> -o ${outDir} --force`,
     );
   }
-  const files: LocalFile[] = [{ role: ROLES.image, file: record.file, path: ovaPath, size: record.size, sha256: record.sha256 }];
+  const files: LocalFile[] = [
+    { role: ROLES.image, file: record.file, path: ovaPath, size: record.size, sha256: record.sha256 },
+  ];
   const seedsPath = join(outDir, bundleName(cluster));
   if ((await stat(seedsPath).catch(() => undefined))?.isFile()) {
     const { sha256: hash, size } = await hashFile(seedsPath, { signal });
     files.push({ role: ROLES.seeds, file: bundleName(cluster), path: seedsPath, size, sha256: hash });
   }
-  files.push({ role: ROLES.record, file: basename(recordPath), path: recordPath, size: recordBytes.byteLength, sha256: sha256(recordBytes) });
+  files.push({
+    role: ROLES.record,
+    file: basename(recordPath),
+    path: recordPath,
+    size: recordBytes.byteLength,
+    sha256: sha256(recordBytes),
+  });
   return { files, builtAt: record.builtAt, specSha256: record.specSha256 };
 }

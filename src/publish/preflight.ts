@@ -31,7 +31,11 @@ export async function preflightPublish(options: PreflightOptions): Promise<strin
   const url = s3Url(s3, catalogueKey(s3, image.name));
   const client = options.client ?? createS3Client(s3);
   try {
-    const { catalogue } = await attempt(() => readCatalogue(client, s3, image.name), `reading ${url} before baking`, s3);
+    const { catalogue } = await attempt(
+      () => readCatalogue(client, s3, image.name),
+      `reading ${url} before baking`,
+      s3,
+    );
     const listed = findVersion(catalogue, image.version);
     if (!listed || options.force) return url;
     // The image recorded here is the one listed: build-image will skip the bake (or make the same

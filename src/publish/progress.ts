@@ -139,7 +139,9 @@ export function createTransferProgress(options: TransferProgressOptions): Transf
       const seconds = (now() - started) / 1000;
       const average = seconds > 0 ? formatRate(total / seconds) : "-";
       stop();
-      stream.write(`${past} ${label}: ${formatBytes(total)} in ${formatElapsed(seconds)} (${average})${note ? `, ${note}` : ""}\n`);
+      stream.write(
+        `${past} ${label}: ${formatBytes(total)} in ${formatElapsed(seconds)} (${average})${note ? `, ${note}` : ""}\n`,
+      );
     },
     close: stop,
   };

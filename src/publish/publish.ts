@@ -93,7 +93,10 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
   }
 }
 
-async function publish(options: PublishOptions & { signal: AbortSignal }, stderr: NodeJS.WritableStream): Promise<PublishResult> {
+async function publish(
+  options: PublishOptions & { signal: AbortSignal },
+  stderr: NodeJS.WritableStream,
+): Promise<PublishResult> {
   const { s3, signal } = options;
   const { name, version } = options.image;
   const force = options.force ?? false;
@@ -115,7 +118,11 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   const where = `${s3Url(s3, objectKey(s3, name, version, "", revision))} (${storeName(s3)})`;
   const label = `${name} ${version}`;
   /** `files` under `at`: this run's revision, or the listed one when nothing was sent. */
-  const result = (fields: Pick<PublishResult, "replaced" | "unchanged" | "versions">, at = revision, files = targets): PublishResult => ({
+  const result = (
+    fields: Pick<PublishResult, "replaced" | "unchanged" | "versions">,
+    at = revision,
+    files = targets,
+  ): PublishResult => ({
     name,
     version,
     bucket: s3.bucket,
@@ -148,11 +155,22 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
       )
     : [];
   if (decide({ label, catalogueUrl: indexUrl, listed, files: local.files, missing, force }) === "unchanged") {
-    log(`${label} is already published in ${indexUrl} with the same files (sha256 ${targets[0]!.sha256.slice(0, 12)}…); nothing was sent`);
-    return result({ replaced: false, unchanged: true, versions: catalogue.versions.map((v) => v.version) }, listedRevision ?? "", listedTargets);
+    log(
+      `${label} is already published in ${indexUrl} with the same files (sha256 ${targets[0]!.sha256.slice(0, 12)}…); nothing was sent`,
+    );
+    return result(
+      { replaced: false, unchanged: true, versions: catalogue.versions.map((v) => v.version) },
+      listedRevision ?? "",
+      listedTargets,
+    );
   }
 
-  const conditional = await attempt(() => probeConditionalWrites(client, s3, name, revision, signal), `probing ${storeName(s3)}`, s3, signal);
+  const conditional = await attempt(
+    () => probeConditionalWrites(client, s3, name, revision, signal),
+    `probing ${storeName(s3)}`,
+    s3,
+    signal,
+  );
   if (!conditional) {
     warn(
       `${storeName(s3)} does not honour conditional writes (If-None-Match): the catalogue is written, then read back after ` +
@@ -189,18 +207,31 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   };
   let commit;
   try {
-    commit = await commitVersion({ client, s3, name, entry, replacing: force ? listedRevision : undefined, conditional, warn });
+    commit = await commitVersion({
+      client,
+      s3,
+      name,
+      entry,
+      replacing: force ? listedRevision : undefined,
+      conditional,
+      warn,
+    });
   } catch (error) {
     // The PUT may or may not have reached the store: the uploaded files stay (harmless if
     // unlisted, needed if listed); a second run settles it.
-    log(`the files are uploaded, but ${indexUrl} may not list ${version}: check with \`k8s-ha images list\`, or publish again`);
+    log(
+      `the files are uploaded, but ${indexUrl} may not list ${version}: check with \`k8s-ha images list\`, or publish again`,
+    );
     throw s3Failure(error, `updating ${indexUrl}`, s3);
   }
   if (!commit.won) {
     const holder = commit.holder.files.find((f) => f.role === "image");
     const same = holder?.sha256 === targets[0]!.sha256;
     if (commit.certain) await removeObjects(client, s3.bucket, created, log, warn);
-    else log(`this run's objects under ${where} stay until \`k8s-ha images gc\` removes them (the store cannot prove that no catalogue named them)`);
+    else
+      log(
+        `this run's objects under ${where} stay until \`k8s-ha images gc\` removes them (the store cannot prove that no catalogue named them)`,
+      );
     throw new ExternalError(
       `${label} was published by someone else while this upload ran (${same ? "the same image" : "another image"}, sha256 ${holder?.sha256.slice(0, 12) ?? "?"}…); this build was not published`,
       same
@@ -210,7 +241,10 @@ async function publish(options: PublishOptions & { signal: AbortSignal }, stderr
   }
   const versions = commit.catalogue.versions.map((v) => v.version);
   log(`catalogue ${indexUrl}: ${versions.join(", ")}`);
-  if (listed && force) log(`--force: the replaced files of ${version} (revision ${listedRevision ?? "from before revisions"}) stay until \`k8s-ha images gc\``);
+  if (listed && force)
+    log(
+      `--force: the replaced files of ${version} (revision ${listedRevision ?? "from before revisions"}) stay until \`k8s-ha images gc\``,
+    );
   log(`teams can fetch it with: k8s-ha images pull <spec> ${name}@${version} -o DIR`);
   return result({ replaced: force && listed !== undefined, unchanged: false, versions });
 }
@@ -263,7 +297,12 @@ async function uploadAndCheck(
     );
     options.created.push(target);
     progress.update(target.size);
-    await attempt(() => verifyObject(client, s3.bucket, target, options.signal), `checking ${target.url} after its upload`, s3, options.signal);
+    await attempt(
+      () => verifyObject(client, s3.bucket, target, options.signal),
+      `checking ${target.url} after its upload`,
+      s3,
+      options.signal,
+    );
     progress.finish(`sha256 ${target.sha256.slice(0, 12)} checked by HEAD`);
   } finally {
     progress.close();
@@ -280,10 +319,14 @@ async function removeObjects(
 ): Promise<void> {
   for (const object of objects) {
     try {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }), { abortSignal: AbortSignal.timeout(30_000) });
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }), {
+        abortSignal: AbortSignal.timeout(30_000),
+      });
       log(`removed ${object.url} (uploaded by this run)`);
     } catch (error) {
-      warn(`could not remove ${object.url} (uploaded by this run, not in the catalogue): ${scrubSecrets((error as Error).message)}`);
+      warn(
+        `could not remove ${object.url} (uploaded by this run, not in the catalogue): ${scrubSecrets((error as Error).message)}`,
+      );
     }
   }
 }

@@ -10,7 +10,15 @@ import { dirname, join, relative } from "node:path";
 import { UsageError } from "../errors.js";
 import { IMAGES_DIR, imageRecordSchema } from "../packer/record.js";
 import type { S3Spec } from "../spec/schema.js";
-import { fileKey, findVersion, latestVersion, readCatalogue, type Catalogue, type CatalogueFile, type CatalogueVersion } from "./catalogue.js";
+import {
+  fileKey,
+  findVersion,
+  latestVersion,
+  readCatalogue,
+  type Catalogue,
+  type CatalogueFile,
+  type CatalogueVersion,
+} from "./catalogue.js";
 import { createS3Client } from "./client.js";
 import { attempt, IntegrityError, localFailure, s3Failure, throwIfAborted } from "./errors.js";
 import { hashFile } from "../write/hash.js";
@@ -68,15 +76,25 @@ export async function pullImage(options: PullOptions): Promise<PullResult> {
   }
 }
 
-async function pull(options: PullOptions & { signal: AbortSignal }, stderr: NodeJS.WritableStream): Promise<PullResult> {
+async function pull(
+  options: PullOptions & { signal: AbortSignal },
+  stderr: NodeJS.WritableStream,
+): Promise<PullResult> {
   const { s3, ref, signal } = options;
   const log = (line: string) => stderr.write(`${line}\n`);
   const client = options.client ?? createS3Client(s3);
   const indexUrl = s3Url(s3, catalogueKey(s3, ref.name));
-  const { catalogue } = await attempt(() => readCatalogue(client, s3, ref.name, signal), `reading ${indexUrl}`, s3, signal);
+  const { catalogue } = await attempt(
+    () => readCatalogue(client, s3, ref.name, signal),
+    `reading ${indexUrl}`,
+    s3,
+    signal,
+  );
   const entry = resolveVersion(catalogue, ref, indexUrl);
   const version = entry.version;
-  log(`pulling ${ref.name} ${version}${ref.version === LATEST ? " (latest)" : ""} from ${storeName(s3)} into ${options.outDir}`);
+  log(
+    `pulling ${ref.name} ${version}${ref.version === LATEST ? " (latest)" : ""} from ${storeName(s3)} into ${options.outDir}`,
+  );
 
   const wanted = entry.files.flatMap((file) => {
     const dest = destinationOf(options.outDir, file);
@@ -84,7 +102,11 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
     return dest ? [{ ...file, dest, key: fileKey(s3, ref.name, entry, file.file) }] : [];
   });
   if (!entry.files.some((f) => f.role === ROLES.image)) {
-    throw s3Failure(new IntegrityError(`${indexUrl} lists ${version} without an image file`), `pulling ${ref.name}@${version}`, s3);
+    throw s3Failure(
+      new IntegrityError(`${indexUrl} lists ${version} without an image file`),
+      `pulling ${ref.name}@${version}`,
+      s3,
+    );
   }
 
   const temps = new Map<string, string>(); // dest → temp
@@ -96,7 +118,14 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
       const url = s3Url(s3, file.key);
       if (await alreadyThere(file.dest, file, signal)) {
         log(`  ${file.dest}: already there, sha256 ${file.sha256.slice(0, 12)} matches`);
-        results.push({ role: file.role, file: file.file, path: file.dest, size: file.size, sha256: file.sha256, present: true });
+        results.push({
+          role: file.role,
+          file: file.file,
+          path: file.dest,
+          size: file.size,
+          sha256: file.sha256,
+          present: true,
+        });
         continue;
       }
       const progress = createTransferProgress({
@@ -128,7 +157,14 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
       } finally {
         progress.close();
       }
-      results.push({ role: file.role, file: file.file, path: file.dest, size: file.size, sha256: file.sha256, present: false });
+      results.push({
+        role: file.role,
+        file: file.file,
+        path: file.dest,
+        size: file.size,
+        sha256: file.sha256,
+        present: false,
+      });
     }
     const record = wanted.find((f) => f.role === ROLES.record);
     if (record) await checkRecordFile(temps.get(record.dest) ?? record.dest, entry, s3Url(s3, record.key), s3);
@@ -140,7 +176,9 @@ async function pull(options: PullOptions & { signal: AbortSignal }, stderr: Node
     log(`nothing was written to ${options.outDir}`);
     throw localFailure(error, signal);
   }
-  log(`pulled ${ref.name} ${version} into ${options.outDir}: ${results.map((f) => relative(options.outDir, f.path)).join(", ")} (sha256 verified)`);
+  log(
+    `pulled ${ref.name} ${version} into ${options.outDir}: ${results.map((f) => relative(options.outDir, f.path)).join(", ")} (sha256 verified)`,
+  );
   return { name: ref.name, version, files: results };
 }
 
@@ -149,7 +187,9 @@ function resolveVersion(catalogue: Catalogue, ref: ImageRef, indexUrl: string): 
   if (entry) return entry;
   const { versions } = catalogue;
   throw new UsageError(
-    versions.length === 0 ? `no version of ${ref.name} is published (${indexUrl})` : `${ref.name}@${ref.version} is not published (${indexUrl})`,
+    versions.length === 0
+      ? `no version of ${ref.name} is published (${indexUrl})`
+      : `${ref.name}@${ref.version} is not published (${indexUrl})`,
     versions.length === 0
       ? "check the name with the team that publishes it, and spec.publish.s3"
       : `published versions: ${versions.map((v) => v.version).join(", ")}`,
@@ -163,7 +203,11 @@ async function checkRecordFile(path: string, entry: CatalogueVersion, url: strin
   try {
     const record = imageRecordSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
     if (!record.success) problem = "is not an image record";
-    else if (record.data.file !== image.file || record.data.size !== image.size || record.data.sha256 !== image.sha256) {
+    else if (
+      record.data.file !== image.file ||
+      record.data.size !== image.size ||
+      record.data.sha256 !== image.sha256
+    ) {
       problem = `describes ${record.data.file} (${record.data.size} bytes, sha256 ${record.data.sha256}), not the image listed`;
     }
   } catch (error) {

@@ -57,7 +57,8 @@ export interface TransferSettings {
 export function transferSettings(size: number, wanted: Partial<TransferSettings> = {}): TransferSettings {
   const needed = Math.ceil(size / MAX_PARTS / MIB) * MIB;
   const partSize = Math.max(wanted.partSize ?? DEFAULT_PART_SIZE, needed, MIN_PART_SIZE);
-  const queueSize = wanted.queueSize ?? Math.max(1, Math.min(DEFAULT_QUEUE_SIZE, Math.floor(IN_FLIGHT_BUDGET / partSize)));
+  const queueSize =
+    wanted.queueSize ?? Math.max(1, Math.min(DEFAULT_QUEUE_SIZE, Math.floor(IN_FLIGHT_BUDGET / partSize)));
   return { partSize, queueSize };
 }
 
@@ -77,7 +78,10 @@ export function transferOverrides(env: NodeJS.ProcessEnv = process.env): Partial
   };
   const partMiB = read("K8S_HA_S3_PART_SIZE_MIB", 5, 5 * 1024);
   const queueSize = read("K8S_HA_S3_CONCURRENCY", 1, 64);
-  return { ...(partMiB !== undefined ? { partSize: partMiB * MIB } : {}), ...(queueSize !== undefined ? { queueSize } : {}) };
+  return {
+    ...(partMiB !== undefined ? { partSize: partMiB * MIB } : {}),
+    ...(queueSize !== undefined ? { queueSize } : {}),
+  };
 }
 
 export interface UploadFileOptions {
@@ -107,7 +111,8 @@ export interface UploadResult {
   uploadId?: string;
 }
 
-const WRONG_FILE_HINT = "the file is not the one its image record describes: rebuild it (k8s-ha build-image --force), then publish";
+const WRONG_FILE_HINT =
+  "the file is not the one its image record describes: rebuild it (k8s-ha build-image --force), then publish";
 
 /**
  * Uploads the file or throws; on a throw, nothing was stored under the key by this call
@@ -117,7 +122,9 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
   throwIfInterrupted(options.signal);
   const file = await open(options.path, "r");
   try {
-    return options.size < options.settings.partSize ? await uploadSingle(file, options) : await uploadParts(file, options);
+    return options.size < options.settings.partSize
+      ? await uploadSingle(file, options)
+      : await uploadParts(file, options);
   } finally {
     await file.close();
   }
@@ -203,8 +210,11 @@ async function uploadParts(file: FileHandle, options: UploadFileOptions): Promis
         break;
       }
       const body = buffer.subarray(0, length);
-      const request = sendPart(client, { bucket, key, uploadId, number, body, checksums: options.checksums ?? false }, controller.signal, (bytes) =>
-        progress(number, bytes),
+      const request = sendPart(
+        client,
+        { bucket, key, uploadId, number, body, checksums: options.checksums ?? false },
+        controller.signal,
+        (bytes) => progress(number, bytes),
       ).then(
         (part) => void parts.push(part),
         (error: unknown) => fail(error),
@@ -242,7 +252,14 @@ async function uploadParts(file: FileHandle, options: UploadFileOptions): Promis
 }
 
 /** Reads `length` bytes at `offset` into `buffer` and hashes them; a file shorter than `size` is an IntegrityError. */
-async function readPart(file: FileHandle, buffer: Buffer, offset: number, length: number, size: number, hash: Hash): Promise<void> {
+async function readPart(
+  file: FileHandle,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  size: number,
+  hash: Hash,
+): Promise<void> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await file.read(buffer, done, length - done, offset + done);
@@ -255,7 +272,8 @@ async function readPart(file: FileHandle, buffer: Buffer, offset: number, length
 /** After the last part: nothing beyond the size, and the sha256 of the record. */
 async function checkWhole(file: FileHandle, options: UploadFileOptions, hash: Hash): Promise<void> {
   const { bytesRead } = await file.read(Buffer.alloc(1), 0, 1, options.size);
-  const problem = bytesRead > 0 ? `more than the ${options.size} bytes expected` : mismatch(options.sha256, hash.digest("hex"));
+  const problem =
+    bytesRead > 0 ? `more than the ${options.size} bytes expected` : mismatch(options.sha256, hash.digest("hex"));
   if (problem) throw new IntegrityError(problem, WRONG_FILE_HINT);
 }
 
@@ -285,7 +303,11 @@ async function sendPart(
     { step: "deserialize", name: "k8sHaPartProgress" },
   );
   const result = await client.send(command, { abortSignal: signal });
-  return { PartNumber: part.number, ETag: result.ETag!, ...(result.ChecksumCRC32 ? { ChecksumCRC32: result.ChecksumCRC32 } : {}) };
+  return {
+    PartNumber: part.number,
+    ETag: result.ETag!,
+    ...(result.ChecksumCRC32 ? { ChecksumCRC32: result.ChecksumCRC32 } : {}),
+  };
 }
 
 function slices(buffer: Buffer, onSent: (bytes: number) => void): Readable {
@@ -317,7 +339,8 @@ class BufferPool {
   ) {}
 
   take(): Promise<Buffer> {
-    const buffer = this.free.pop() ?? (this.made < this.max ? (this.made++, Buffer.allocUnsafeSlow(this.size)) : undefined);
+    const buffer =
+      this.free.pop() ?? (this.made < this.max ? (this.made++, Buffer.allocUnsafeSlow(this.size)) : undefined);
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -328,7 +351,13 @@ class BufferPool {
   }
 }
 
-async function abortMultipart(client: S3Client, bucket: string, key: string, uploadId: string, warn: (text: string) => void): Promise<void> {
+async function abortMultipart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  warn: (text: string) => void,
+): Promise<void> {
   try {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
       abortSignal: AbortSignal.timeout(30_000),

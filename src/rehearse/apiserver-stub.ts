@@ -53,6 +53,8 @@ export async function makeCertificate(openssl: string, certFile: string, keyFile
   args.push("-subj", "/CN=kube-apiserver (k8s-ha rehearsal)", "-keyout", keyFile, "-out", certFile);
   const result = await run(openssl, args, { timeoutMs: 30_000 });
   if (result.code !== 0) {
-    throw new ExternalError(`${describeExit("openssl", result)} making the stub's certificate: ${result.stderr.trim()}`);
+    throw new ExternalError(
+      `${describeExit("openssl", result)} making the stub's certificate: ${result.stderr.trim()}`,
+    );
   }
 }

@@ -27,12 +27,31 @@ export class VipClient {
   }
 
   async probe(): Promise<ProbeResult> {
-    const args = ["netns", "exec", this.netns, this.tools.curl, "-sk", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", this.url];
+    const args = [
+      "netns",
+      "exec",
+      this.netns,
+      this.tools.curl,
+      "-sk",
+      "--max-time",
+      "2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      this.url,
+    ];
     const result = await run(this.tools.ip, args, { timeoutMs: 5000 });
     const status = result.stdout.trim();
     if (result.code === 0) return { ok: status === "200", status: `HTTP ${status}` };
     // curl's exit codes that matter here: 7 refused/unreachable, 28 timeout, 35/56 TLS or connection reset
-    const reason: Record<number, string> = { 7: "connection refused or no route", 28: TIMED_OUT, 35: "connection closed in the TLS handshake", 52: "empty reply", 56: "connection reset" };
+    const reason: Record<number, string> = {
+      7: "connection refused or no route",
+      28: TIMED_OUT,
+      35: "connection closed in the TLS handshake",
+      52: "empty reply",
+      56: "connection reset",
+    };
     return { ok: false, status: reason[result.code ?? -1] ?? `curl exited ${result.code}` };
   }
 

@@ -44,7 +44,15 @@ export interface RehearseResult {
   sampling: { intervalMs: number; samples: number; maxGapMs: number; overlaps: Overlap[] };
   /** Every change of VIP holder, ms since the lab's processes started. */
   holders: HolderChange[];
-  lab: { id: string; dir: string; namespaces: string[]; client: string; url: string; kept: boolean; removeScript?: string };
+  lab: {
+    id: string;
+    dir: string;
+    namespaces: string[];
+    client: string;
+    url: string;
+    kept: boolean;
+    removeScript?: string;
+  };
 }
 
 export async function rehearse(options: RehearseOptions): Promise<RehearseResult> {
@@ -72,7 +80,12 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       apiserverPort: plan.apiserverPort,
     };
     await makeCertificate(tools.openssl, ctx.certFile, ctx.keyFile);
-    const nodes: LabNode[] = names.nodes.map((n) => ({ name: n.name, netns: n.netns, files: nodeFiles(dir, n.name), running: {} }));
+    const nodes: LabNode[] = names.nodes.map((n) => ({
+      name: n.name,
+      netns: n.netns,
+      files: nodeFiles(dir, n.name),
+      running: {},
+    }));
     const rewrites: Rewrite[] = [];
     for (const [i, node] of nodes.entries()) rewrites.push(...(await writeNodeFiles(plan, plan.nodes[i]!, node.files)));
 
@@ -118,9 +131,22 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
       passed: scenarios.every((s) => s.verdict !== "fail"),
       scenarios,
       rewrites,
-      sampling: { intervalMs: SAMPLE_INTERVAL_MS, samples: observer.samples, maxGapMs: Math.round(observer.maxGapMs), overlaps: observer.overlaps },
+      sampling: {
+        intervalMs: SAMPLE_INTERVAL_MS,
+        samples: observer.samples,
+        maxGapMs: Math.round(observer.maxGapMs),
+        overlaps: observer.overlaps,
+      },
       holders: observer.changes,
-      lab: { id: names.id, dir, namespaces: labNamespaces(names), client, url: vipClient.url, kept: keep, ...(keep ? { removeScript } : {}) },
+      lab: {
+        id: names.id,
+        dir,
+        namespaces: labNamespaces(names),
+        client,
+        url: vipClient.url,
+        kept: keep,
+        ...(keep ? { removeScript } : {}),
+      },
     };
     return result;
   } finally {
@@ -143,4 +169,3 @@ export async function rehearse(options: RehearseOptions): Promise<RehearseResult
     }
   }
 }
-

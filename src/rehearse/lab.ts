@@ -26,7 +26,13 @@ async function ip(ipPath: string, args: readonly string[]): Promise<string> {
   return result.stdout;
 }
 
-export async function createNetwork(ipPath: string, plan: ClusterPlan, names: LabNames, client: string, ledger: Ledger): Promise<void> {
+export async function createNetwork(
+  ipPath: string,
+  plan: ClusterPlan,
+  names: LabNames,
+  client: string,
+  ledger: Ledger,
+): Promise<void> {
   const prefix = plan.network.prefixLength;
   const iface = plan.network.interface;
   const lan = names.bridgeNetns;
@@ -39,7 +45,20 @@ export async function createNetwork(ipPath: string, plan: ClusterPlan, names: La
     await addNamespace(ipPath, node.netns, ledger);
     // `peer … netns` creates the node end directly inside the node's namespace: the interface
     // name from the spec never has to be free anywhere else
-    await ip(ipPath, ["-n", lan, "link", "add", node.bridgePort, "type", "veth", "peer", "name", iface, "netns", node.netns]);
+    await ip(ipPath, [
+      "-n",
+      lan,
+      "link",
+      "add",
+      node.bridgePort,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      iface,
+      "netns",
+      node.netns,
+    ]);
     await ip(ipPath, ["-n", lan, "link", "set", node.bridgePort, "master", names.bridge]);
     await ip(ipPath, ["-n", lan, "link", "set", node.bridgePort, "up"]);
     await ip(ipPath, ["-n", node.netns, "addr", "add", `${address}/${prefix}`, "dev", iface]);
@@ -137,7 +156,14 @@ export class LabFaults {
 
   /** Cuts the node off the LAN at the bridge end of its veth, as a pulled cable would. */
   async setLink(name: string, up: boolean): Promise<void> {
-    await ip(this.ipPath, ["-n", this.names.bridgeNetns, "link", "set", this.node(name).bridgePort, up ? "up" : "down"]);
+    await ip(this.ipPath, [
+      "-n",
+      this.names.bridgeNetns,
+      "link",
+      "set",
+      this.node(name).bridgePort,
+      up ? "up" : "down",
+    ]);
   }
 
   /** Drops (or allows again) VRRP, IP protocol 112, in and out of the node: adverts only, nothing else. */
@@ -147,7 +173,17 @@ export class LabFaults {
 
   /** Connections from the node to `port` refused (a TCP reset: haproxy's checks fail at once). */
   async setPortBlocked(name: string, port: number, blocked: boolean): Promise<void> {
-    await this.iptables(name, blocked, ["OUTPUT", "-p", "tcp", "--dport", String(port), "-j", "REJECT", "--reject-with", "tcp-reset"]);
+    await this.iptables(name, blocked, [
+      "OUTPUT",
+      "-p",
+      "tcp",
+      "--dport",
+      String(port),
+      "-j",
+      "REJECT",
+      "--reject-with",
+      "tcp-reset",
+    ]);
   }
 
   /** Inserts (`add`) or deletes one rule in the node's namespace. */
@@ -156,17 +192,22 @@ export class LabFaults {
     const [chain, ...match] = rule;
     const args = ["netns", "exec", netns, this.iptablesPath, add ? "-I" : "-D", chain!, ...match];
     const result = await run(this.ipPath, args, { timeoutMs: 10_000 });
-    if (result.code !== 0) throw new ExternalError(`iptables in ${netns}: ${describeExit("iptables", result)}: ${result.stderr.trim()}`);
+    if (result.code !== 0)
+      throw new ExternalError(`iptables in ${netns}: ${describeExit("iptables", result)}: ${result.stderr.trim()}`);
   }
 
   async macOf(name: string): Promise<string> {
-    const [link] = JSON.parse(await ip(this.ipPath, ["-n", this.node(name).netns, "-j", "link", "show", "dev", this.iface])) as { address?: string }[];
+    const [link] = JSON.parse(
+      await ip(this.ipPath, ["-n", this.node(name).netns, "-j", "link", "show", "dev", this.iface]),
+    ) as { address?: string }[];
     return link?.address ?? "";
   }
 
   /** The client's neighbour entry for the VIP: the MAC its packets to the VIP go to. */
   async clientNeighbour(): Promise<string | undefined> {
-    const entries = JSON.parse(await ip(this.ipPath, ["-n", this.names.bridgeNetns, "-j", "neigh", "show", this.vip])) as { lladdr?: string }[];
+    const entries = JSON.parse(
+      await ip(this.ipPath, ["-n", this.names.bridgeNetns, "-j", "neigh", "show", this.vip]),
+    ) as { lladdr?: string }[];
     return entries.find((e) => e.lladdr)?.lladdr;
   }
 }

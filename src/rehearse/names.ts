@@ -35,7 +35,11 @@ export function labNames(plan: ClusterPlan, id: string = newLabId()): LabNames {
     bridgeNetns: `${NETNS_PREFIX}${id}-lan`,
     bridge: `br-${id}`,
     // link names are limited to 15 characters, so the bridge ports are numbered, not named
-    nodes: plan.nodes.map((node, i) => ({ name: node.name, netns: `${NETNS_PREFIX}${id}-${node.name}`, bridgePort: `v${id}n${i}` })),
+    nodes: plan.nodes.map((node, i) => ({
+      name: node.name,
+      netns: `${NETNS_PREFIX}${id}-${node.name}`,
+      bridgePort: `v${id}n${i}`,
+    })),
   };
 }
 
@@ -53,7 +57,11 @@ export function clientAddress(plan: ClusterPlan): string {
   for (let offset = last; offset >= first; offset--) {
     if (!used.has(network + offset)) return numberToIPv4(network + offset);
   }
-  throw new ExitError(EXIT.invalid, `no free address left in ${plan.vip}/${prefix} for the lab's client`, "use a larger prefixLength");
+  throw new ExitError(
+    EXIT.invalid,
+    `no free address left in ${plan.vip}/${prefix} for the lab's client`,
+    "use a larger prefixLength",
+  );
 }
 
 /** Every namespace of the lab: the bridge's, then each node's (clean-up script and report). */

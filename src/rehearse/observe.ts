@@ -104,9 +104,14 @@ export class VipObserver {
 
   /** Starts sampling; resolves with the first sample. */
   async start(): Promise<void> {
-    const worker = new Worker(SAMPLER, { eval: true, workerData: { vip: this.vip, nodes: this.nodes, intervalMs: SAMPLE_INTERVAL_MS } });
+    const worker = new Worker(SAMPLER, {
+      eval: true,
+      workerData: { vip: this.vip, nodes: this.nodes, intervalMs: SAMPLE_INTERVAL_MS },
+    });
     this.worker = worker;
-    worker.on("message", (sample: { at: number; holders: string[] }) => this.record(sample.at - this.origin, sample.holders));
+    worker.on("message", (sample: { at: number; holders: string[] }) =>
+      this.record(sample.at - this.origin, sample.holders),
+    );
     worker.on("error", (error) => {
       this.failure = error.message;
     });
@@ -124,7 +129,12 @@ export class VipObserver {
    * `sinceMs` (default: now), or undefined after timeoutMs. `sinceMs` lets a caller that marked the
    * time before a slow step (stopping a daemon) still get the exact moment of a change made during it.
    */
-  waitFor(predicate: (holders: readonly string[]) => boolean, timeoutMs: number, signal?: AbortSignal, sinceMs?: number): Promise<number | undefined> {
+  waitFor(
+    predicate: (holders: readonly string[]) => boolean,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    sinceMs?: number,
+  ): Promise<number | undefined> {
     if (sinceMs !== undefined) {
       const seen = this.changes.find((change) => change.atMs >= sinceMs && predicate(change.holders));
       if (seen) return Promise.resolve(seen.atMs);

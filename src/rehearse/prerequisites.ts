@@ -31,7 +31,10 @@ export async function checkPrerequisites(): Promise<ToolPaths> {
   // `ip netns` needs a kernel with network namespaces; `ip netns list` fails early without them
   const probe = await run(found.find(([tool]) => tool === "ip")![1]!, ["netns", "list"]);
   if (probe.code !== 0) {
-    throw new ExternalError(`'ip netns list' failed: ${probe.stderr.trim()}`, "the kernel needs network namespace support (CONFIG_NET_NS)");
+    throw new ExternalError(
+      `'ip netns list' failed: ${probe.stderr.trim()}`,
+      "the kernel needs network namespace support (CONFIG_NET_NS)",
+    );
   }
   return Object.fromEntries(found) as ToolPaths;
 }

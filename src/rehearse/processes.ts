@@ -34,18 +34,30 @@ export interface LabNode {
   running: Partial<Record<Program, Daemon>>;
 }
 
-
 function argv(ctx: LabContext, node: LabNode, program: Program): [string, string[]] {
   const f = node.files;
   switch (program) {
     case "keepalived":
       // -n foreground, -l -D log to our log file, -G not to the host's syslog, -P VRRP only
-      return [ctx.tools.keepalived, ["-n", "-l", "-D", "-G", "-P", "-f", f.keepalivedConf, "-p", f.keepalivedPid, "-r", f.vrrpPid]];
+      return [
+        ctx.tools.keepalived,
+        ["-n", "-l", "-D", "-G", "-P", "-f", f.keepalivedConf, "-p", f.keepalivedPid, "-r", f.vrrpPid],
+      ];
     case "haproxy":
       // -db stays in the foreground although the rendered global section says `daemon`
       return [ctx.tools.haproxy, ["-db", "-f", f.haproxyCfg, "-p", f.haproxyPid]];
     case "apiserver":
-      return [process.execPath, [`${ctx.labDir}/${STUB_FILE}`, String(ctx.apiserverPort), ctx.certFile, ctx.keyFile, f.apiserverMode, f.apiserverReady]];
+      return [
+        process.execPath,
+        [
+          `${ctx.labDir}/${STUB_FILE}`,
+          String(ctx.apiserverPort),
+          ctx.certFile,
+          ctx.keyFile,
+          f.apiserverMode,
+          f.apiserverReady,
+        ],
+      ];
     case "sentinel":
       // a process that lives as long as the node: observe.ts reads the namespace's addresses
       // through /proc/<its pid>/net, without starting a program per sample
@@ -57,7 +69,8 @@ export async function startProgram(ctx: LabContext, node: LabNode, program: Prog
   if (node.running[program]?.running()) return node.running[program]!;
   if (program === "apiserver") await rm(node.files.apiserverReady, { force: true });
   // a pid file left by a killed keepalived makes the next one refuse to start ("already running")
-  if (program === "keepalived") await Promise.all([node.files.keepalivedPid, node.files.vrrpPid].map((f) => rm(f, { force: true })));
+  if (program === "keepalived")
+    await Promise.all([node.files.keepalivedPid, node.files.vrrpPid].map((f) => rm(f, { force: true })));
   const [path, args] = argv(ctx, node, program);
   const daemon = await startDaemon(ctx.tools.ip, ["netns", "exec", node.netns, path, ...args], {
     logFile: node.files.log(program),
@@ -65,9 +78,11 @@ export async function startProgram(ctx: LabContext, node: LabNode, program: Prog
   });
   ctx.ledger.daemons.push(daemon);
   node.running[program] = daemon;
-  if (program === "apiserver") await waitFile(node, daemon, "apiserver", node.files.apiserverReady, `listening on :${ctx.apiserverPort}`);
+  if (program === "apiserver")
+    await waitFile(node, daemon, "apiserver", node.files.apiserverReady, `listening on :${ctx.apiserverPort}`);
   // keepalived writes the VRRP pid file once its VRRP process runs, after the config was accepted
-  if (program === "keepalived") await waitFile(node, daemon, "keepalived", node.files.vrrpPid, "running its VRRP process");
+  if (program === "keepalived")
+    await waitFile(node, daemon, "keepalived", node.files.vrrpPid, "running its VRRP process");
   if (program === "haproxy") await waitHaproxy(ctx, node, daemon);
   return daemon;
 }
@@ -107,17 +122,26 @@ async function waitHaproxy(ctx: LabContext, node: LabNode, daemon: Daemon): Prom
   const url = `https://localhost:${ctx.lbPort}/healthz`;
   for (let waited = 0; waited < 10_000; waited += 200) {
     if (!daemon.running()) await startFailed(node, "haproxy");
-    const probe = await run(ctx.tools.ip, ["netns", "exec", node.netns, ctx.tools.curl, "-sfk", "--max-time", "1", "-o", "/dev/null", url], {
-      timeoutMs: 5000,
-    });
+    const probe = await run(
+      ctx.tools.ip,
+      ["netns", "exec", node.netns, ctx.tools.curl, "-sfk", "--max-time", "1", "-o", "/dev/null", url],
+      {
+        timeoutMs: 5000,
+      },
+    );
     if (probe.code === 0) return;
     await sleep(200);
   }
-  throw new ExternalError(`haproxy on ${node.name} did not answer ${url} within 10 s; see ${node.files.log("haproxy")}`);
+  throw new ExternalError(
+    `haproxy on ${node.name} did not answer ${url} within 10 s; see ${node.files.log("haproxy")}`,
+  );
 }
 
 async function startFailed(node: LabNode, program: Program): Promise<never> {
   const log = await readFile(node.files.log(program), "utf8").catch(() => "");
   const tail = log.trim().split("\n").slice(-8).join("\n    ");
-  throw new ExternalError(`${program} on ${node.name} exited right after starting`, tail ? `its log ends:\n    ${tail}` : undefined);
+  throw new ExternalError(
+    `${program} on ${node.name} exited right after starting`,
+    tail ? `its log ends:\n    ${tail}` : undefined,
+  );
 }

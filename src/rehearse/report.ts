@@ -46,11 +46,20 @@ export function formatStats(result: RunsResult): string {
   const rows = result.stats.map((s) => [s.id, `${s.passed}/${s.runs}`, stat(s.p50), stat(s.p95), stat(s.max)]);
   const header = ["SCENARIO", "PASSED", "P50 s", "P95 s", "MAX s"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const out = [line(header), ...rows.map(line)];
-  out.push("", `${result.runs.length} runs, each in a fresh lab: ${result.runs.filter((r) => r.passed).length} passed every scenario`);
-  for (const r of result.retried) out.push(`  run ${r.run} was repeated: it failed ${r.failed.join(", ")} while the machine stalled (sampler gap ${r.maxGapMs} ms)`);
-  const failures = result.runs.flatMap((run, i) => run.scenarios.filter((s) => s.verdict === "fail").map((s) => `  run ${i + 1}: ${s.id}: ${s.detail}`));
+  out.push(
+    "",
+    `${result.runs.length} runs, each in a fresh lab: ${result.runs.filter((r) => r.passed).length} passed every scenario`,
+  );
+  for (const r of result.retried)
+    out.push(
+      `  run ${r.run} was repeated: it failed ${r.failed.join(", ")} while the machine stalled (sampler gap ${r.maxGapMs} ms)`,
+    );
+  const failures = result.runs.flatMap((run, i) =>
+    run.scenarios.filter((s) => s.verdict === "fail").map((s) => `  run ${i + 1}: ${s.id}: ${s.detail}`),
+  );
   if (failures.length > 0) out.push("", "Failures:", ...failures);
   return `${out.join("\n")}\n`;
 }

@@ -46,7 +46,10 @@ function askedAgain(probes: readonly Probe[]): string {
 function failures(probes: readonly Probe[]): string {
   const counts = new Map<string, number>();
   for (const p of probes) if (!p.ok) counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${n} × ${status}`).join(", ");
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(", ");
 }
 
 /**
@@ -54,7 +57,13 @@ function failures(probes: readonly Probe[]): string {
  * (haproxy -db writes "Server <backend>/<server> is DOWN" to its stderr, our log file), or
  * undefined when it did not within windowMs.
  */
-async function markedDown(stage: Stage, holder: Stage["nodes"][number], node: string, t0: number, windowMs: number): Promise<number | undefined> {
+async function markedDown(
+  stage: Stage,
+  holder: Stage["nodes"][number],
+  node: string,
+  t0: number,
+  windowMs: number,
+): Promise<number | undefined> {
   const line = new RegExp(`Server \\S+/${node} is DOWN`);
   while (stage.observer.now() - t0 < windowMs) {
     if (line.test(await stage.haproxyLog(holder))) return stage.observer.now() - t0;
@@ -79,14 +88,36 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
   stage.log(`stopping the apiserver on ${holder}; asking the VIP for ${seconds(windowMs)} s`);
   const t0 = stage.observer.now();
   await stage.stop(node, "apiserver");
-  const [probes, downAt] = await Promise.all([probeFor(stage, windowMs), markedDown(stage, node, holder, t0, windowMs)]);
+  const [probes, downAt] = await Promise.all([
+    probeFor(stage, windowMs),
+    markedDown(stage, node, holder, t0, windowMs),
+  ]);
   await stage.start(node, "apiserver");
   const ok = probes.filter((p) => p.ok).length;
-  const moved = stage.observer.changes.some((c) => c.atMs >= t0 && !(c.holders.length === 1 && c.holders[0] === holder));
-  const down = downAt === undefined ? `haproxy on ${holder} did not mark it down within ${seconds(windowMs)} s` : `marked down by haproxy after ${seconds(downAt)} s`;
+  const moved = stage.observer.changes.some(
+    (c) => c.atMs >= t0 && !(c.holders.length === 1 && c.holders[0] === holder),
+  );
+  const down =
+    downAt === undefined
+      ? `haproxy on ${holder} did not mark it down within ${seconds(windowMs)} s`
+      : `marked down by haproxy after ${seconds(downAt)} s`;
   const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}; ${down}; VIP ${moved ? `moved away (held by ${stage.observer.current.join(" and ") || "nobody"})` : `stayed on ${holder}`}`;
-  if (moved || downAt === undefined) return { id: "apiserver-down", title, verdict: "fail", ...(downAt !== undefined ? { seconds: seconds(downAt) } : {}), detail };
-  if (ok === probes.length && ok > 0) return { id: "apiserver-down", title, verdict: "pass", seconds: seconds(downAt), detail: `${detail}; longest outage 0 s` };
+  if (moved || downAt === undefined)
+    return {
+      id: "apiserver-down",
+      title,
+      verdict: "fail",
+      ...(downAt !== undefined ? { seconds: seconds(downAt) } : {}),
+      detail,
+    };
+  if (ok === probes.length && ok > 0)
+    return {
+      id: "apiserver-down",
+      title,
+      verdict: "pass",
+      seconds: seconds(downAt),
+      detail: `${detail}; longest outage 0 s`,
+    };
   let longest = 0;
   let since: number | undefined;
   for (const p of probes) {
@@ -94,7 +125,13 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
     else if (since !== undefined) [longest, since] = [Math.max(longest, p.atMs - since), undefined];
   }
   if (since !== undefined) longest = Math.max(longest, windowMs - since);
-  return { id: "apiserver-down", title, verdict: "fail", seconds: seconds(downAt), detail: `${detail}; longest outage ${seconds(longest)} s; failed: ${failures(probes)}` };
+  return {
+    id: "apiserver-down",
+    title,
+    verdict: "fail",
+    seconds: seconds(downAt),
+    detail: `${detail}; longest outage ${seconds(longest)} s; failed: ${failures(probes)}`,
+  };
 }
 
 /**
@@ -116,6 +153,18 @@ export async function apiserverFailing(stage: Stage, windowMs: number, settledMs
   const before = lastFailure ? `${failures(probes)}, the last at ${seconds(lastFailure.atMs)} s` : "none failed";
   const detail = `${probes.length} requests over ${seconds(windowMs)} s: ${before}${askedAgain(probes)}`;
   return routedAround
-    ? { id: "apiserver-failing", title, verdict: "pass", seconds: seconds(lastFailure?.atMs ?? 0), detail: `${detail}; all answered 200 in the last ${seconds(settledMs)} s` }
-    : { id: "apiserver-failing", title, verdict: "fail", ...(lastFailure ? { seconds: seconds(lastFailure.atMs) } : {}), detail: `${detail}; still failing in the last ${seconds(settledMs)} s` };
+    ? {
+        id: "apiserver-failing",
+        title,
+        verdict: "pass",
+        seconds: seconds(lastFailure?.atMs ?? 0),
+        detail: `${detail}; all answered 200 in the last ${seconds(settledMs)} s`,
+      }
+    : {
+        id: "apiserver-failing",
+        title,
+        verdict: "fail",
+        ...(lastFailure ? { seconds: seconds(lastFailure.atMs) } : {}),
+        detail: `${detail}; still failing in the last ${seconds(settledMs)} s`,
+      };
 }

@@ -63,20 +63,44 @@ export async function keepalivedKilled(stage: Stage, limit: FaultBudgets): Promi
   const t0 = stage.observer.now();
   stage.observer.expectOverlap(t0);
   await stage.kill(node, "keepalived");
-  const movedAt = await stage.observer.waitFor((h) => others(h, node.name).length === 1, limit.takeover, stage.signal, t0);
+  const movedAt = await stage.observer.waitFor(
+    (h) => others(h, node.name).length === 1,
+    limit.takeover,
+    stage.signal,
+    t0,
+  );
   let result: ScenarioResult;
   if (movedAt === undefined) {
-    result = { id: "keepalived-killed", title, verdict: "fail", detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)}` };
+    result = {
+      id: "keepalived-killed",
+      title,
+      verdict: "fail",
+      detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)}`,
+    };
   } else {
     const newHolder = others(stage.observer.current, node.name)[0] ?? "?";
     const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
     const garp = await garpCheck(stage, newHolder);
     const moved = `${newHolder} took the VIP ${seconds(movedAt - t0)} s after the kill`;
-    const stale = stage.observer.current.includes(node.name) ? `; ${node.name} still has the address (nobody removes it after a SIGKILL)` : "";
+    const stale = stage.observer.current.includes(node.name)
+      ? `; ${node.name} still has the address (nobody removes it after a SIGKILL)`
+      : "";
     result =
       answered === undefined || garp
-        ? { id: "keepalived-killed", title, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but ${garp ?? "the VIP did not answer"}` }
-        : { id: "keepalived-killed", title, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; the client's ARP entry points at ${newHolder}${stale}` };
+        ? {
+            id: "keepalived-killed",
+            title,
+            verdict: "fail",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}, but ${garp ?? "the VIP did not answer"}`,
+          }
+        : {
+            id: "keepalived-killed",
+            title,
+            verdict: "pass",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}; the client's ARP entry points at ${newHolder}${stale}`,
+          };
   }
   stage.log(`starting keepalived again on ${node.name}`);
   const t1 = stage.observer.now();
@@ -94,18 +118,40 @@ export async function linkCut(stage: Stage, limit: FaultBudgets): Promise<Scenar
   const t0 = stage.observer.now();
   stage.observer.expectOverlap(t0);
   await stage.setLink(node, false);
-  const movedAt = await stage.observer.waitFor((h) => others(h, node.name).length === 1, limit.takeover, stage.signal, t0);
+  const movedAt = await stage.observer.waitFor(
+    (h) => others(h, node.name).length === 1,
+    limit.takeover,
+    stage.signal,
+    t0,
+  );
   let result: ScenarioResult;
   if (movedAt === undefined) {
-    result = { id: "link-cut", title, verdict: "fail", detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)}` };
+    result = {
+      id: "link-cut",
+      title,
+      verdict: "fail",
+      detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)}`,
+    };
   } else {
     const newHolder = others(stage.observer.current, node.name)[0] ?? "?";
     const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
     const moved = `${newHolder} took the VIP ${seconds(movedAt - t0)} s after the cut`;
     result =
       answered === undefined
-        ? { id: "link-cut", title, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s` }
-        : { id: "link-cut", title, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut` };
+        ? {
+            id: "link-cut",
+            title,
+            verdict: "fail",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s`,
+          }
+        : {
+            id: "link-cut",
+            title,
+            verdict: "pass",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut`,
+          };
   }
   stage.log(`restoring the link of ${node.name}`);
   const t1 = stage.observer.now();
@@ -123,10 +169,20 @@ export async function partition(stage: Stage, limit: FaultBudgets): Promise<Scen
   const t0 = stage.observer.now();
   stage.observer.expectOverlap(t0);
   await stage.setVrrpBlocked(node, true);
-  const splitAt = await stage.observer.waitFor((h) => others(h, node.name).length >= 1, limit.takeover, stage.signal, t0);
+  const splitAt = await stage.observer.waitFor(
+    (h) => others(h, node.name).length >= 1,
+    limit.takeover,
+    stage.signal,
+    t0,
+  );
   const result: ScenarioResult =
     splitAt === undefined
-      ? { id: "partition", title, verdict: "fail", detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)} only` }
+      ? {
+          id: "partition",
+          title,
+          verdict: "fail",
+          detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)} only`,
+        }
       : {
           id: "partition",
           title,
@@ -155,19 +211,45 @@ export async function backendsCut(stage: Stage, limit: FaultBudgets): Promise<Sc
   stage.log(`refusing ${node.name}'s connections to port ${stage.plan.apiserverPort}`);
   const t0 = stage.observer.now();
   await stage.setApiserversBlocked(node, true);
-  const movedAt = await stage.observer.waitFor((h) => h.length === 1 && h[0] !== node.name, limit.backendsTakeover, stage.signal, t0);
+  const movedAt = await stage.observer.waitFor(
+    (h) => h.length === 1 && h[0] !== node.name,
+    limit.backendsTakeover,
+    stage.signal,
+    t0,
+  );
   let result: ScenarioResult;
   if (movedAt === undefined) {
     const { plan } = stage;
-    const why = weightProblem(plan.nodes.map((n) => n.priority), plan.healthCheck.weight, plan.vrrp.preempt);
-    result = { id: "backends-cut", title, verdict: "fail", detail: `after ${seconds(limit.backendsTakeover)} s the VIP is held by ${describe(stage.observer.current)}${why ? `: ${why}` : ""}` };
+    const why = weightProblem(
+      plan.nodes.map((n) => n.priority),
+      plan.healthCheck.weight,
+      plan.vrrp.preempt,
+    );
+    result = {
+      id: "backends-cut",
+      title,
+      verdict: "fail",
+      detail: `after ${seconds(limit.backendsTakeover)} s the VIP is held by ${describe(stage.observer.current)}${why ? `: ${why}` : ""}`,
+    };
   } else {
     const moved = `${stage.observer.current[0]} took the VIP ${seconds(movedAt - t0)} s after the cut`;
     const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
     result =
       answered === undefined
-        ? { id: "backends-cut", title, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s` }
-        : { id: "backends-cut", title, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut` };
+        ? {
+            id: "backends-cut",
+            title,
+            verdict: "fail",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s`,
+          }
+        : {
+            id: "backends-cut",
+            title,
+            verdict: "pass",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut`,
+          };
   }
   stage.log(`allowing ${node.name}'s connections to the apiservers again`);
   const t1 = stage.observer.now();
@@ -176,12 +258,29 @@ export async function backendsCut(stage: Stage, limit: FaultBudgets): Promise<Sc
 }
 
 /** After a heal at t1: exactly one holder within the budget (the top node when preempting), answering. */
-async function healed(stage: Stage, id: ScenarioResult["id"], title: string, t1: number, limit: FaultBudgets): Promise<ScenarioResult> {
+async function healed(
+  stage: Stage,
+  id: ScenarioResult["id"],
+  title: string,
+  t1: number,
+  limit: FaultBudgets,
+): Promise<ScenarioResult> {
   const top = stage.plan.vrrp.preempt ? stage.expectedHolder : undefined;
-  const oneAt = await stage.observer.waitFor((h) => h.length === 1 && (top === undefined || h[0] === top), limit.heal, stage.signal, t1);
+  const oneAt = await stage.observer.waitFor(
+    (h) => h.length === 1 && (top === undefined || h[0] === top),
+    limit.heal,
+    stage.signal,
+    t1,
+  );
   // from here on, two holders are a split brain again
   stage.observer.endExpectedOverlap(oneAt ?? stage.observer.now());
-  if (oneAt === undefined) return { id, title, verdict: "fail", detail: `after ${seconds(limit.heal)} s the VIP is held by ${describe(stage.observer.current)}` };
+  if (oneAt === undefined)
+    return {
+      id,
+      title,
+      verdict: "fail",
+      detail: `after ${seconds(limit.heal)} s the VIP is held by ${describe(stage.observer.current)}`,
+    };
   const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
   const detail = `${stage.observer.current[0]} alone holds the VIP ${seconds(oneAt - t1)} s after the heal`;
   return answered === undefined

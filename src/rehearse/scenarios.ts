@@ -142,10 +142,13 @@ function budgets(plan: ClusterPlan) {
 
 /** The node the spec means to hold the VIP: highest priority, ties to the higher address (as VRRP does). */
 export function expectedHolder(plan: ClusterPlan): string {
-  return [...plan.nodes].sort((a, b) => b.priority - a.priority || ipv4ToNumber(b.address) - ipv4ToNumber(a.address))[0]!.name;
+  return [...plan.nodes].sort(
+    (a, b) => b.priority - a.priority || ipv4ToNumber(b.address) - ipv4ToNumber(a.address),
+  )[0]!.name;
 }
 
-const only = (holders: readonly string[], name?: string) => holders.length === 1 && (name === undefined || holders[0] === name);
+const only = (holders: readonly string[], name?: string) =>
+  holders.length === 1 && (name === undefined || holders[0] === name);
 const describe = (holders: readonly string[]) => (holders.length === 0 ? "nobody" : holders.join(" and "));
 
 export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
@@ -153,7 +156,9 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
   const results = [await startScenario(stage, limit)];
   if (stage.nodes.length < 2) {
     const why = "one node: there is nowhere for the VIP to move";
-    for (const id of SCENARIO_IDS.filter((id) => id !== "start" && id !== "single-holder" && (stage.faults || !FAULT_IDS.includes(id)))) {
+    for (const id of SCENARIO_IDS.filter(
+      (id) => id !== "start" && id !== "single-holder" && (stage.faults || !FAULT_IDS.includes(id)),
+    )) {
       results.push({ id, title: id, verdict: "skip", detail: why });
     }
   } else {
@@ -181,20 +186,43 @@ async function startScenario(stage: Stage, limit: Budgets): Promise<ScenarioResu
   const t0 = observer.now();
   // highest priority first, as a cluster is usually brought up; with preempt: false the first
   // node to come up keeps the VIP, so the order decides
-  for (const node of [...stage.nodes].sort((a, b) => priority(plan, b) - priority(plan, a))) await stage.start(node, "keepalived");
+  for (const node of [...stage.nodes].sort((a, b) => priority(plan, b) - priority(plan, a)))
+    await stage.start(node, "keepalived");
   stage.log(`keepalived started on ${stage.nodes.length} node(s); waiting for the VIP`);
   const heldAt = await observer.waitFor((h) => only(h, expected), limit.start, stage.signal, t0);
   if (heldAt === undefined) {
-    return { id: "start", title, verdict: "fail", detail: `after ${seconds(limit.start)} s the VIP is held by ${describe(observer.current)}` };
+    return {
+      id: "start",
+      title,
+      verdict: "fail",
+      detail: `after ${seconds(limit.start)} s the VIP is held by ${describe(observer.current)}`,
+    };
   }
   const holder = observer.current[0]!;
   const answered = await stage.client.waitAnswer(limit.answer + 5000, () => observer.now(), stage.signal);
   const detail = `${holder} took the VIP ${seconds(heldAt - t0)} s after keepalived started`;
-  if (answered === undefined) return { id: "start", title, verdict: "fail", seconds: seconds(heldAt - t0), detail: `${detail}, but ${stage.client.url} did not answer` };
-  return { id: "start", title, verdict: "pass", seconds: seconds(heldAt - t0), detail: `${detail}; ${stage.client.url} answers 200 through haproxy` };
+  if (answered === undefined)
+    return {
+      id: "start",
+      title,
+      verdict: "fail",
+      seconds: seconds(heldAt - t0),
+      detail: `${detail}, but ${stage.client.url} did not answer`,
+    };
+  return {
+    id: "start",
+    title,
+    verdict: "pass",
+    seconds: seconds(heldAt - t0),
+    detail: `${detail}; ${stage.client.url} answers 200 through haproxy`,
+  };
 }
 
-async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy", limit: Budgets): Promise<ScenarioResult[]> {
+async function stopAndRestore(
+  stage: Stage,
+  program: "keepalived" | "haproxy",
+  limit: Budgets,
+): Promise<ScenarioResult[]> {
   const { plan, observer } = stage;
   const stopId = `${program}-stop` as const;
   const restoreId = `${program}-restore` as const;
@@ -216,16 +244,40 @@ async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy", l
   let stop: ScenarioResult;
   let newHolder: string | undefined;
   if (movedAt === undefined) {
-    const why = program === "haproxy" ? weightProblem(plan.nodes.map((n) => n.priority), plan.healthCheck.weight, plan.vrrp.preempt) : undefined;
-    stop = { id: stopId, title: stopTitle, verdict: "fail", detail: `after ${seconds(waited)} s the VIP is held by ${describe(observer.current)}${why ? `: ${why}` : ""}` };
+    const why =
+      program === "haproxy"
+        ? weightProblem(
+            plan.nodes.map((n) => n.priority),
+            plan.healthCheck.weight,
+            plan.vrrp.preempt,
+          )
+        : undefined;
+    stop = {
+      id: stopId,
+      title: stopTitle,
+      verdict: "fail",
+      detail: `after ${seconds(waited)} s the VIP is held by ${describe(observer.current)}${why ? `: ${why}` : ""}`,
+    };
   } else {
     newHolder = observer.current[0]!;
     const answered = await stage.client.waitAnswer(limit.answer, () => observer.now(), stage.signal);
     const moved = `moved to ${newHolder} in ${seconds(movedAt - t0)} s`;
     stop =
       answered === undefined
-        ? { id: stopId, title: stopTitle, verdict: "fail", seconds: seconds(movedAt - t0), detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s` }
-        : { id: stopId, title: stopTitle, verdict: "pass", seconds: seconds(movedAt - t0), detail: `${moved}; answers again ${seconds(observer.now() - t0)} s after the stop` };
+        ? {
+            id: stopId,
+            title: stopTitle,
+            verdict: "fail",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s`,
+          }
+        : {
+            id: stopId,
+            title: stopTitle,
+            verdict: "pass",
+            seconds: seconds(movedAt - t0),
+            detail: `${moved}; answers again ${seconds(observer.now() - t0)} s after the stop`,
+          };
   }
 
   const top = expectedHolder(plan);
@@ -235,19 +287,46 @@ async function stopAndRestore(stage: Stage, program: "keepalived" | "haproxy", l
   await stage.start(node, program);
   let restore: ScenarioResult;
   if (newHolder === undefined) {
-    restore = { id: restoreId, title: restoreTitle, verdict: "skip", detail: "the VIP never left, so it cannot come back" };
+    restore = {
+      id: restoreId,
+      title: restoreTitle,
+      verdict: "skip",
+      detail: "the VIP never left, so it cannot come back",
+    };
   } else if (plan.vrrp.preempt) {
     const backAt = await observer.waitFor((h) => only(h, top), limit.restore, stage.signal, t1);
     restore =
       backAt === undefined
-        ? { id: restoreId, title: restoreTitle, verdict: "fail", detail: `after ${seconds(limit.restore)} s the VIP is held by ${describe(observer.current)}` }
-        : { id: restoreId, title: restoreTitle, verdict: "pass", seconds: seconds(backAt - t1), detail: `returned to ${top} ${seconds(backAt - t1)} s after ${program} started` };
+        ? {
+            id: restoreId,
+            title: restoreTitle,
+            verdict: "fail",
+            detail: `after ${seconds(limit.restore)} s the VIP is held by ${describe(observer.current)}`,
+          }
+        : {
+            id: restoreId,
+            title: restoreTitle,
+            verdict: "pass",
+            seconds: seconds(backAt - t1),
+            detail: `returned to ${top} ${seconds(backAt - t1)} s after ${program} started`,
+          };
   } else {
     const leftAt = await observer.waitFor((h) => !only(h, newHolder), limit.stay, stage.signal, t1);
     restore =
       leftAt === undefined
-        ? { id: restoreId, title: restoreTitle, verdict: "pass", detail: `stayed on ${newHolder} for the ${seconds(limit.stay)} s watched` }
-        : { id: restoreId, title: restoreTitle, verdict: "fail", seconds: seconds(leftAt - t1), detail: `moved to ${describe(observer.current)} ${seconds(leftAt - t1)} s after ${program} started` };
+        ? {
+            id: restoreId,
+            title: restoreTitle,
+            verdict: "pass",
+            detail: `stayed on ${newHolder} for the ${seconds(limit.stay)} s watched`,
+          }
+        : {
+            id: restoreId,
+            title: restoreTitle,
+            verdict: "fail",
+            seconds: seconds(leftAt - t1),
+            detail: `moved to ${describe(observer.current)} ${seconds(leftAt - t1)} s after ${program} started`,
+          };
   }
   // the next scenario must begin from a single holder that answers
   await stage.client.waitAnswer(limit.answer, () => observer.now(), stage.signal);
@@ -263,14 +342,29 @@ function singleHolder(observer: VipObserver): ScenarioResult {
   const title = `never two holders (sampled every ${SAMPLE_INTERVAL_MS} ms)`;
   const slow = observer.maxGapMs > 100 ? " (the machine was busy)" : "";
   const sampling = `${observer.samples} samples, longest gap ${Math.round(observer.maxGapMs)} ms${slow}`;
-  if (observer.failure) return { id: "single-holder", title, verdict: "fail", detail: `${sampling}; the sampler failed: ${observer.failure}` };
+  if (observer.failure)
+    return {
+      id: "single-holder",
+      title,
+      verdict: "fail",
+      detail: `${sampling}; the sampler failed: ${observer.failure}`,
+    };
   const unexpected = observer.overlaps.filter((o) => !o.expected);
   const splits = unexpected.filter((o) => o.samples >= 2);
   const blips = unexpected.length - splits.length;
   const faults = observer.overlaps.length - unexpected.length;
-  const during = faults > 0 ? `; ${faults} overlap(s) during the faults that allow them (killed, cut, partitioned holder) not counted` : "";
+  const during =
+    faults > 0
+      ? `; ${faults} overlap(s) during the faults that allow them (killed, cut, partitioned holder) not counted`
+      : "";
   const handovers = blips > 0 ? `; ${blips} handover(s) caught in a single sample` : "";
-  if (splits.length === 0) return { id: "single-holder", title, verdict: "pass", detail: `${sampling}; never two holders in a row${handovers}${during}` };
+  if (splits.length === 0)
+    return {
+      id: "single-holder",
+      title,
+      verdict: "pass",
+      detail: `${sampling}; never two holders in a row${handovers}${during}`,
+    };
   const worst = splits.reduce((a, b) => (b.samples > a.samples ? b : a));
   return {
     id: "single-holder",

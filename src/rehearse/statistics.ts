@@ -47,7 +47,9 @@ export function summarize(results: readonly RehearseResult[]): ScenarioStats[] {
   }
   return [...byId.values()].map(({ times, ...stats }) => {
     const sorted = [...times].sort((a, b) => a - b);
-    return sorted.length === 0 ? stats : { ...stats, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)! };
+    return sorted.length === 0
+      ? stats
+      : { ...stats, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)! };
   });
 }
 
@@ -69,7 +71,9 @@ export async function rehearseRuns(
     let result = await rehearse(options);
     if (!result.passed && result.sampling.maxGapMs > BUSY_GAP_MS && !result.lab.kept) {
       const failed = result.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id);
-      log(`run ${run} failed (${failed.join(", ")}) while the machine was busy (sampler gap ${result.sampling.maxGapMs} ms): running it once more`);
+      log(
+        `run ${run} failed (${failed.join(", ")}) while the machine was busy (sampler gap ${result.sampling.maxGapMs} ms): running it once more`,
+      );
       retried.push({ run, failed, maxGapMs: result.sampling.maxGapMs });
       result = await rehearse(options);
     }

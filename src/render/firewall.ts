@@ -34,12 +34,30 @@ export function ufwCommands(plan: ClusterPlan, node: NodePlan): string[][] {
   commands.push(ufw("allow", `${plan.apiserverPort}/tcp`, "comment", "kube-apiserver"));
   commands.push(ufw("allow", `${plan.lbPort}/tcp`, "comment", "k8s-ha apiserver load balancer"));
   for (const peer of node.peers) {
-    commands.push(ufw("allow", "proto", "tcp", "from", peer.address, "to", "any", "port", CONTROL_PLANE_PEER_PORTS, "comment", `etcd, kubelet, controller-manager, scheduler from ${peer.name}`));
+    commands.push(
+      ufw(
+        "allow",
+        "proto",
+        "tcp",
+        "from",
+        peer.address,
+        "to",
+        "any",
+        "port",
+        CONTROL_PLANE_PEER_PORTS,
+        "comment",
+        `etcd, kubelet, controller-manager, scheduler from ${peer.name}`,
+      ),
+    );
     const vrrpTo = plan.vrrp.unicast ? node.address : VRRP_MULTICAST;
     commands.push(ufw("allow", "from", peer.address, "to", vrrpTo, "comment", `VRRP from ${peer.name}`));
   }
   for (const rule of firewall.allow) {
-    commands.push(rule.from === undefined ? ufw("allow", rule.port) : ufw("allow", "from", rule.from, "to", "any", ...portArgs(rule.port)));
+    commands.push(
+      rule.from === undefined
+        ? ufw("allow", rule.port)
+        : ufw("allow", "from", rule.from, "to", "any", ...portArgs(rule.port)),
+    );
   }
   commands.push(ufw("--force", "enable"));
   return commands;

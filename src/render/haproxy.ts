@@ -23,7 +23,9 @@ export function renderHaproxy(plan: ClusterPlan): string {
   const beyond = haproxyKeywordsBeyond(config, release);
   if (beyond.length > 0) {
     const list = beyond.map((k) => `'${k.keyword}' (haproxy ${k.since}+, line ${k.line})`).join(", ");
-    throw new Error(`internal error: haproxy.cfg for ${plan.target.os} uses ${list}, but that target runs haproxy ${release}`);
+    throw new Error(
+      `internal error: haproxy.cfg for ${plan.target.os} uses ${list}, but that target runs haproxy ${release}`,
+    );
   }
   return config;
 }
@@ -37,7 +39,9 @@ function haproxyConfig(plan: ClusterPlan): string {
     "global",
     "    log /dev/log local0",
     "    log /dev/log local1 notice",
-    ...(plan.target.runner === "packages" ? ["    chroot /var/lib/haproxy", "    user haproxy", "    group haproxy"] : []),
+    ...(plan.target.runner === "packages"
+      ? ["    chroot /var/lib/haproxy", "    user haproxy", "    group haproxy"]
+      : []),
     "    daemon",
     "",
     "defaults",
@@ -66,7 +70,8 @@ function haproxyConfig(plan: ClusterPlan): string {
     `    balance ${configWord(F, plan.balance)}`,
     `    default-server inter ${hc.interval}s fall ${hc.fall} rise ${hc.rise}`,
     ...plan.nodes.map(
-      (node) => `    server ${configWord(F, node.name)} ${ipv4Word(F, node.address)}:${plan.apiserverPort} check check-ssl verify none`,
+      (node) =>
+        `    server ${configWord(F, node.name)} ${ipv4Word(F, node.address)}:${plan.apiserverPort} check check-ssl verify none`,
     ),
     "",
   ].join("\n");

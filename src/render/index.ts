@@ -39,9 +39,15 @@ export function renderNode(plan: ClusterPlan, node: NodePlan): Artifact[] {
       : cloudInit(plan, node, files, pods);
   return [
     ...provisioning,
-    ...configFiles(files, pods).map((f) => ({ path: `${dir}/${NODE_FILES[f.key]}`, contents: f.contents, mode: f.mode })),
+    ...configFiles(files, pods).map((f) => ({
+      path: `${dir}/${NODE_FILES[f.key]}`,
+      contents: f.contents,
+      mode: f.mode,
+    })),
     // the other nodes' JoinConfiguration needs values only `kubeadm init` knows: `k8s-ha kubeadm join-config`
-    ...(files.kubeadmConfig !== undefined ? [{ path: `${dir}/${NODE_FILES.kubeadmConfig}`, contents: files.kubeadmConfig, mode: 0o644 }] : []),
+    ...(files.kubeadmConfig !== undefined
+      ? [{ path: `${dir}/${NODE_FILES.kubeadmConfig}`, contents: files.kubeadmConfig, mode: 0o644 }]
+      : []),
   ];
 }
 

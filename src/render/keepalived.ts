@@ -26,7 +26,9 @@ export function renderKeepalived(plan: ClusterPlan, node: NodePlan, scriptPath: 
     "",
     "global_defs {",
     `    router_id ${configWord(F, node.name)}`,
-    ...(vrrpVersion(vrrp.advertInterval) === 3 ? ["    # sub-second adverts (advert_int in hundredths of a second) need VRRP version 3", "    vrrp_version 3"] : []),
+    ...(vrrpVersion(vrrp.advertInterval) === 3
+      ? ["    # sub-second adverts (advert_int in hundredths of a second) need VRRP version 3", "    vrrp_version 3"]
+      : []),
     "    # run the check as root, and refuse scripts that others could modify",
     "    script_user root",
     "    enable_script_security",

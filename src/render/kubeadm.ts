@@ -71,8 +71,10 @@ export function renderInitConfig(plan: ClusterPlan, node: NodePlan): string {
 /** Refuses values that kubeadm would reject, before they reach a file. */
 export function joinSecretProblems(secrets: JoinSecrets): string[] {
   const problems: string[] = [];
-  if (!JOIN_TOKEN.test(secrets.token)) problems.push("token must look like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})");
-  if (!CA_CERT_HASH.test(secrets.caCertHash)) problems.push("CA cert hash must be sha256: followed by 64 lowercase hex digits");
+  if (!JOIN_TOKEN.test(secrets.token))
+    problems.push("token must look like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})");
+  if (!CA_CERT_HASH.test(secrets.caCertHash))
+    problems.push("CA cert hash must be sha256: followed by 64 lowercase hex digits");
   if (!CERTIFICATE_KEY.test(secrets.certificateKey)) problems.push("certificate key must be 64 lowercase hex digits");
   return problems;
 }

@@ -49,7 +49,10 @@ export type ConfigFileKey = "keepalivedConf" | "checkScript" | "haproxyCfg" | "k
  * The configuration files a node gets (the static pods only with services: static-pods), in the
  * order every renderer lists them; NODE_FILES and VM_PATHS name each by the same key.
  */
-export function configFiles(files: NodeFiles, pods: StaticPods | undefined): { key: ConfigFileKey; contents: string; mode: number }[] {
+export function configFiles(
+  files: NodeFiles,
+  pods: StaticPods | undefined,
+): { key: ConfigFileKey; contents: string; mode: number }[] {
   return [
     { key: "keepalivedConf", contents: files.keepalivedConf, mode: VM_MODES.keepalivedConf },
     { key: "checkScript", contents: files.checkScript, mode: VM_MODES.checkScript },

@@ -5,7 +5,9 @@ import { isIPv4 } from "../spec/ipv4.js";
 
 export class UnsafeValueError extends Error {
   constructor(format: string, value: string) {
-    super(`refusing to write ${JSON.stringify(value)} into ${format}: not a safe value (internal error: the spec check should have caught it)`);
+    super(
+      `refusing to write ${JSON.stringify(value)} into ${format}: not a safe value (internal error: the spec check should have caught it)`,
+    );
     this.name = "UnsafeValueError";
   }
 }

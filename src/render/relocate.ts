@@ -17,7 +17,9 @@ export function lineDiff(vm: string, local: string): LineChange[] {
   if (vmLines.length !== localLines.length) {
     throw new Error("internal error: two renderings of one file differ by more than their paths");
   }
-  return vmLines.flatMap((line, i) => (line === localLines[i] ? [] : [{ line: i + 1, vm: line, local: localLines[i]! }]));
+  return vmLines.flatMap((line, i) =>
+    line === localLines[i] ? [] : [{ line: i + 1, vm: line, local: localLines[i]! }],
+  );
 }
 
 /**

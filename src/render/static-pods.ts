@@ -42,7 +42,10 @@ function pod(plan: ClusterPlan, container: ContainerSpec, extra: Record<string, 
           ...extra,
           securityContext: {
             allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"], ...(container.capabilities.length > 0 ? { add: container.capabilities } : {}) },
+            capabilities: {
+              drop: ["ALL"],
+              ...(container.capabilities.length > 0 ? { add: container.capabilities } : {}),
+            },
           },
           volumeMounts: container.mounts.map((m) => ({ name: m.name, mountPath: m.containerPath, readOnly: true })),
         },
@@ -50,7 +53,10 @@ function pod(plan: ClusterPlan, container: ContainerSpec, extra: Record<string, 
       volumes: container.mounts.map((m) => ({ name: m.name, hostPath: { path: m.hostPath, type: "File" } })),
     },
   };
-  return yamlComments(GENERATED_BANNER, `${container.description}; the kubelet runs it from this file`) + toManifestYaml(manifest);
+  return (
+    yamlComments(GENERATED_BANNER, `${container.description}; the kubelet runs it from this file`) +
+    toManifestYaml(manifest)
+  );
 }
 
 export function renderKeepalivedPod(plan: ClusterPlan): string {

@@ -38,7 +38,12 @@ function octal(mode: number): string {
 
 /** bootstrap: init-first: the first node runs kubeadm init once its front door is up (runcmd runs once per instance). */
 function kubeadmCommands(plan: ClusterPlan, node: NodePlan, files: NodeFiles): string[][] {
-  if (plan.kubernetes?.bootstrap !== "init-first" || files.kubeadmConfig === undefined || node.name !== plan.kubernetes.initNode) return [];
+  if (
+    plan.kubernetes?.bootstrap !== "init-first" ||
+    files.kubeadmConfig === undefined ||
+    node.name !== plan.kubernetes.initNode
+  )
+    return [];
   return [["kubeadm", "init", "--config", VM_PATHS.kubeadmConfig, "--upload-certs"]];
 }
 
@@ -95,7 +100,12 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
   const runcmd = [
     ...ufwCommands(plan, node),
     // static pods: the kubelet starts them; the packages' services must stay off
-    ...(pods ? [] : [["systemctl", "enable", ...SERVICES], ["systemctl", "restart", ...SERVICES]]),
+    ...(pods
+      ? []
+      : [
+          ["systemctl", "enable", ...SERVICES],
+          ["systemctl", "restart", ...SERVICES],
+        ]),
     ...kubeadmCommands(plan, node, files),
   ];
   if (runcmd.length > 0) config.runcmd = runcmd;

@@ -40,7 +40,8 @@ export async function bundleArtifact(cluster: string, files: readonly Artifact[]
   entries.set(`${root}/`, { path: `${root}/`, type: "directory", mode: 0o755 });
   for (const file of files) {
     const parts = file.path.split("/");
-    if (parts.some((part) => part === "" || part === "." || part === "..")) throw new Error(`bundle: not a plain relative path: ${JSON.stringify(file.path)}`);
+    if (parts.some((part) => part === "" || part === "." || part === ".."))
+      throw new Error(`bundle: not a plain relative path: ${JSON.stringify(file.path)}`);
     for (let i = 1; i < parts.length; i++) {
       const dir = `${root}/${parts.slice(0, i).join("/")}/`;
       entries.set(dir, { path: dir, type: "directory", mode: 0o755 });
@@ -62,7 +63,16 @@ export async function bundleArtifact(cluster: string, files: readonly Artifact[]
 async function tarOf(entries: readonly TarEntry[], mtime: Date): Promise<Buffer> {
   const archive = pack();
   for (const entry of entries) {
-    const header = { name: entry.path, type: entry.type, mode: entry.mode, mtime, uid: 0, gid: 0, uname: "root", gname: "root" };
+    const header = {
+      name: entry.path,
+      type: entry.type,
+      mode: entry.mode,
+      mtime,
+      uid: 0,
+      gid: 0,
+      uname: "root",
+      gname: "root",
+    };
     if (entry.type === "file") archive.entry(header, entry.contents ?? new Uint8Array(0));
     else archive.entry(header);
   }

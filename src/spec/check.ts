@@ -42,22 +42,37 @@ function checkAddresses(spec: Spec, at: Locator): Finding[] {
   const inSubnet = (address: string) => networkOf(address, prefix) === network0;
   const reserved = (address: string) => {
     const n = ipv4ToNumber(address);
-    return n === network0 ? "the network address" : n === broadcastOf(reference, prefix) ? "the broadcast address" : undefined;
+    return n === network0
+      ? "the network address"
+      : n === broadcastOf(reference, prefix)
+        ? "the broadcast address"
+        : undefined;
   };
   if (vipAlone) {
     findings.push(
-      at.error(["spec", "vip"], `${vip} is outside ${subnet}, the nodes' subnet (prefixLength ${prefix})`, `keepalived can only move the VIP between nodes on one subnet: pick an unused address in ${subnet}`),
+      at.error(
+        ["spec", "vip"],
+        `${vip} is outside ${subnet}, the nodes' subnet (prefixLength ${prefix})`,
+        `keepalived can only move the VIP between nodes on one subnet: pick an unused address in ${subnet}`,
+      ),
     );
   } else {
     const vipReserved = reserved(vip);
-    if (vipReserved) findings.push(at.error(["spec", "vip"], `${vip} is ${vipReserved} of ${subnet}`, "pick an unused host address in the subnet"));
+    if (vipReserved)
+      findings.push(
+        at.error(["spec", "vip"], `${vip} is ${vipReserved} of ${subnet}`, "pick an unused host address in the subnet"),
+      );
   }
   const seen = new Map<string, number>();
   nodes.forEach((node, i) => {
     const path = ["spec", "nodes", i, "address"];
     if (!inSubnet(node.address)) {
       findings.push(
-        at.error(path, `${node.address} is outside ${subnet}, the ${vipAlone ? "first node's" : "VIP's"} subnet (prefixLength ${prefix})`, "keepalived can only move the VIP between nodes on one subnet: fix the address, the VIP or prefixLength"),
+        at.error(
+          path,
+          `${node.address} is outside ${subnet}, the ${vipAlone ? "first node's" : "VIP's"} subnet (prefixLength ${prefix})`,
+          "keepalived can only move the VIP between nodes on one subnet: fix the address, the VIP or prefixLength",
+        ),
       );
     } else {
       const r = reserved(node.address);
@@ -68,17 +83,28 @@ function checkAddresses(spec: Spec, at: Locator): Finding[] {
     }
     const first = seen.get(node.address);
     if (first !== undefined) {
-      findings.push(at.error(path, `${node.address} is already the address of ${nodes[first]!.name} (spec.nodes[${first}])`, "every node needs its own address"));
+      findings.push(
+        at.error(
+          path,
+          `${node.address} is already the address of ${nodes[first]!.name} (spec.nodes[${first}])`,
+          "every node needs its own address",
+        ),
+      );
     } else seen.set(node.address, i);
   });
   const { gateway } = network;
   if (gateway !== undefined) {
     const path = ["spec", "network", "gateway"];
-    if (!inSubnet(gateway)) findings.push(at.error(path, `gateway ${gateway} is outside ${subnet}`, "the gateway must be reachable on the nodes' subnet"));
-    else if (reserved(gateway)) findings.push(at.error(path, `gateway ${gateway} is ${reserved(gateway)} of ${subnet}`));
+    if (!inSubnet(gateway))
+      findings.push(
+        at.error(path, `gateway ${gateway} is outside ${subnet}`, "the gateway must be reachable on the nodes' subnet"),
+      );
+    else if (reserved(gateway))
+      findings.push(at.error(path, `gateway ${gateway} is ${reserved(gateway)} of ${subnet}`));
     if (gateway === vip) findings.push(at.error(path, "the gateway is the VIP", "use the router's address"));
     const owner = nodes.findIndex((n) => n.address === gateway);
-    if (owner >= 0) findings.push(at.error(path, `the gateway is the address of ${nodes[owner]!.name}`, "use the router's address"));
+    if (owner >= 0)
+      findings.push(at.error(path, `the gateway is the address of ${nodes[owner]!.name}`, "use the router's address"));
   }
   return findings;
 }
@@ -89,7 +115,13 @@ function checkNames(spec: Spec, at: Locator): Finding[] {
   spec.spec.nodes.forEach((node, i) => {
     const first = seen.get(node.name);
     if (first !== undefined) {
-      findings.push(at.error(["spec", "nodes", i, "name"], `node name '${node.name}' is already used by spec.nodes[${first}]`, "node names become hostnames and file paths: make each unique"));
+      findings.push(
+        at.error(
+          ["spec", "nodes", i, "name"],
+          `node name '${node.name}' is already used by spec.nodes[${first}]`,
+          "node names become hostnames and file paths: make each unique",
+        ),
+      );
     } else seen.set(node.name, i);
   });
   return findings;
@@ -114,7 +146,11 @@ function checkPriorities(spec: Spec, at: Locator): Finding[] {
   if (given > 0 && given < nodes.length) {
     const missing = nodes.findIndex((n) => n.priority === undefined);
     findings.push(
-      at.error(["spec", "nodes", missing], `${given} of ${nodes.length} nodes set a priority; this one does not`, "give every node a priority, or none (then the first node gets the highest)"),
+      at.error(
+        ["spec", "nodes", missing],
+        `${given} of ${nodes.length} nodes set a priority; this one does not`,
+        "give every node a priority, or none (then the first node gets the highest)",
+      ),
     );
     return findings;
   }
@@ -123,14 +159,24 @@ function checkPriorities(spec: Spec, at: Locator): Finding[] {
   priorities.forEach((p, i) => {
     const first = seen.get(p);
     if (first !== undefined) {
-      findings.push(at.error(["spec", "nodes", i, "priority"], `priority ${p} is also the priority of ${nodes[first]!.name}`, "equal priorities make keepalived break ties by IP address: give each node its own"));
+      findings.push(
+        at.error(
+          ["spec", "nodes", i, "priority"],
+          `priority ${p} is also the priority of ${nodes[first]!.name}`,
+          "equal priorities make keepalived break ties by IP address: give each node its own",
+        ),
+      );
     } else seen.set(p, i);
   });
   if (healthCheck.weight === "auto") {
     const weight = autoWeight(priorities, vrrp.preempt);
     if (weight < MIN_WEIGHT) {
       findings.push(
-        at.error(["spec", "healthCheck", "weight"], `the priorities spread over ${Math.max(...priorities) - Math.min(...priorities)}, more than a weight can cover (${-MIN_WEIGHT})`, "keep the priorities closer together, e.g. 101, 100, 99"),
+        at.error(
+          ["spec", "healthCheck", "weight"],
+          `the priorities spread over ${Math.max(...priorities) - Math.min(...priorities)}, more than a weight can cover (${-MIN_WEIGHT})`,
+          "keep the priorities closer together, e.g. 101, 100, 99",
+        ),
       );
     }
   } else {
@@ -154,21 +200,51 @@ function checkVrrp(spec: Spec, at: Locator, env: Env): Finding[] {
   const { vrrp, nodes } = spec.spec;
   const findings: Finding[] = [];
   if (vrrp.authPass !== undefined && vrrp.authPassEnv !== undefined) {
-    findings.push(at.error(["spec", "vrrp", "authPassEnv"], "both authPass and authPassEnv are set", "keep one: authPassEnv keeps the password out of the spec"));
+    findings.push(
+      at.error(
+        ["spec", "vrrp", "authPassEnv"],
+        "both authPass and authPassEnv are set",
+        "keep one: authPassEnv keeps the password out of the spec",
+      ),
+    );
   }
   if (vrrp.authPassEnv !== undefined) {
     const value = env[vrrp.authPassEnv];
     if (value === undefined || value === "") {
-      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `environment variable ${vrrp.authPassEnv} is not set or empty`, `export ${vrrp.authPassEnv}=<at most 8 characters> before running k8s-ha`));
+      findings.push(
+        at.error(
+          ["spec", "vrrp", "authPassEnv"],
+          `environment variable ${vrrp.authPassEnv} is not set or empty`,
+          `export ${vrrp.authPassEnv}=<at most 8 characters> before running k8s-ha`,
+        ),
+      );
     } else if (value.length > 8) {
-      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds ${value.length} characters; keepalived silently uses only the first 8`, "use a password of at most 8 characters"));
+      findings.push(
+        at.error(
+          ["spec", "vrrp", "authPassEnv"],
+          `${vrrp.authPassEnv} holds ${value.length} characters; keepalived silently uses only the first 8`,
+          "use a password of at most 8 characters",
+        ),
+      );
     } else if (!AUTH_PASS.test(value)) {
-      findings.push(at.error(["spec", "vrrp", "authPassEnv"], `${vrrp.authPassEnv} holds characters keepalived's config cannot carry safely`, "use only A-Z a-z 0-9 . _ ~ + = @ % ^ -"));
+      findings.push(
+        at.error(
+          ["spec", "vrrp", "authPassEnv"],
+          `${vrrp.authPassEnv} holds characters keepalived's config cannot carry safely`,
+          "use only A-Z a-z 0-9 . _ ~ + = @ % ^ -",
+        ),
+      );
     }
   }
   if (vrrp.authPass !== undefined || vrrp.authPassEnv !== undefined) {
     const key = vrrp.authPass !== undefined ? "authPass" : "authPassEnv";
-    findings.push(at.warning(["spec", "vrrp", key], "VRRP PASS authentication sends the password in plain text in every advertisement", "it only guards against accidental clashes with other VRRP routers, not attackers"));
+    findings.push(
+      at.warning(
+        ["spec", "vrrp", key],
+        "VRRP PASS authentication sends the password in plain text in every advertisement",
+        "it only guards against accidental clashes with other VRRP routers, not attackers",
+      ),
+    );
   }
   if (vrrpVersion(vrrp.advertInterval) === 3 && (vrrp.authPass !== undefined || vrrp.authPassEnv !== undefined)) {
     const key = vrrp.authPass !== undefined ? "authPass" : "authPassEnv";
@@ -181,7 +257,13 @@ function checkVrrp(spec: Spec, at: Locator, env: Env): Finding[] {
     );
   }
   if (vrrp.unicast && nodes.length < 2) {
-    findings.push(at.error(["spec", "vrrp", "unicast"], "unicast needs at least 2 nodes: each node sends adverts to its peers", "add a node or set unicast: false"));
+    findings.push(
+      at.error(
+        ["spec", "vrrp", "unicast"],
+        "unicast needs at least 2 nodes: each node sends adverts to its peers",
+        "add a node or set unicast: false",
+      ),
+    );
   }
   return findings;
 }
@@ -190,9 +272,17 @@ function checkUsers(spec: Spec, at: Locator): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   spec.spec.users.forEach((user, i) => {
-    if (seen.has(user.name)) findings.push(at.error(["spec", "users", i, "name"], `user '${user.name}' appears twice`, "merge the entries"));
+    if (seen.has(user.name))
+      findings.push(at.error(["spec", "users", i, "name"], `user '${user.name}' appears twice`, "merge the entries"));
     seen.add(user.name);
-    if (user.name === "root") findings.push(at.error(["spec", "users", i, "name"], "root cannot be a cloud-init login user here", "create a named user with sudo: true"));
+    if (user.name === "root")
+      findings.push(
+        at.error(
+          ["spec", "users", i, "name"],
+          "root cannot be a cloud-init login user here",
+          "create a named user with sudo: true",
+        ),
+      );
   });
   return findings;
 }
@@ -230,12 +320,22 @@ function checkTarget(spec: Spec, at: Locator): Finding[] {
     }
     users.forEach((user, i) => {
       if (user.name === "core" && !user.sudo) {
-        findings.push(at.error(["spec", "users", i, "sudo"], `the core user of ${os} always has passwordless sudo; sudo: false cannot be done`, "remove sudo: false, or give the user another name"));
+        findings.push(
+          at.error(
+            ["spec", "users", i, "sudo"],
+            `the core user of ${os} always has passwordless sudo; sudo: false cannot be done`,
+            "remove sudo: false, or give the user another name",
+          ),
+        );
       }
     });
     if (!users.some((user) => user.sshAuthorizedKeys.length > 0)) {
       findings.push(
-        at.warning(["spec", "users"], `no SSH key: ${os} has no password login, so nobody can log in to the nodes`, 'add e.g. users: [{name: core, sshAuthorizedKeys: ["ssh-ed25519 AAAA… you@laptop"]}]'),
+        at.warning(
+          ["spec", "users"],
+          `no SSH key: ${os} has no password login, so nobody can log in to the nodes`,
+          'add e.g. users: [{name: core, sshAuthorizedKeys: ["ssh-ed25519 AAAA… you@laptop"]}]',
+        ),
       );
     }
   }

@@ -13,7 +13,9 @@ export interface AllowRule {
 
 /** The string form and the {port, from} form, as one shape. */
 export function allowRule(entry: FirewallRule): AllowRule {
-  return typeof entry === "string" ? { port: entry } : { port: entry.port, ...(entry.from !== undefined ? { from: entry.from } : {}) };
+  return typeof entry === "string"
+    ? { port: entry }
+    : { port: entry.port, ...(entry.from !== undefined ? { from: entry.from } : {}) };
 }
 
 /** What is wrong with a port rule that matched schema.UFW_RULE, in ufw's terms; undefined when ufw accepts it. */
@@ -33,6 +35,7 @@ export function portProblem(port: string): string | undefined {
 export function sourceProblem(from: string): string | undefined {
   const [address, prefix] = from.split("/");
   if (!isIPv4(address!)) return `${address} is not an IPv4 address in dotted-quad form`;
-  if (prefix !== undefined && (!/^(0|[1-9][0-9]?)$/.test(prefix) || Number(prefix) > 32)) return `/${prefix} is not a prefix length from 0 to 32`;
+  if (prefix !== undefined && (!/^(0|[1-9][0-9]?)$/.test(prefix) || Number(prefix) > 32))
+    return `/${prefix} is not a prefix length from 0 to 32`;
   return undefined;
 }

@@ -24,11 +24,20 @@ export interface CheckedSpec {
   sha256: string;
 }
 
-export async function loadSpec(file: string, env: Env, requires: readonly SpecRequirement[] = []): Promise<CheckedSpec> {
+export async function loadSpec(
+  file: string,
+  env: Env,
+  requires: readonly SpecRequirement[] = [],
+): Promise<CheckedSpec> {
   return checkLoaded(await loadSpecFile(file), env, requires);
 }
 
-export function checkSpecText(file: string, text: string, env: Env, requires: readonly SpecRequirement[] = []): CheckedSpec {
+export function checkSpecText(
+  file: string,
+  text: string,
+  env: Env,
+  requires: readonly SpecRequirement[] = [],
+): CheckedSpec {
   return checkLoaded(parseSpecText(file, text), env, requires);
 }
 
@@ -38,9 +47,16 @@ export function checkLoaded(loaded: LoadedSpec, env: Env, requires: readonly Spe
   if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
   const parsed = specSchema.safeParse(loaded.value);
   if (!parsed.success) {
-    return { ...base, findings: [...loaded.findings, ...schemaFindings(parsed.error.issues, loaded.locator, loaded.value)] };
+    return {
+      ...base,
+      findings: [...loaded.findings, ...schemaFindings(parsed.error.issues, loaded.locator, loaded.value)],
+    };
   }
-  const findings = [...loaded.findings, ...checkSpec(parsed.data, loaded.locator, env), ...checkRequirements(parsed.data, loaded.locator, requires)];
+  const findings = [
+    ...loaded.findings,
+    ...checkSpec(parsed.data, loaded.locator, env),
+    ...checkRequirements(parsed.data, loaded.locator, requires),
+  ];
   const shaped = { ...base, parsed: parsed.data, findings };
   return hasErrors(findings) ? shaped : { ...shaped, spec: parsed.data };
 }

@@ -5,12 +5,16 @@ import ipaddr from "ipaddr.js";
 
 /** Strict dotted quad: four decimal parts, no leading zeros (which some parsers read as octal). */
 export function isIPv4(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) && text.split(".").every((part) => part === "0" || !part.startsWith("0"));
+  return (
+    ipaddr.IPv4.isValidFourPartDecimal(text) && text.split(".").every((part) => part === "0" || !part.startsWith("0"))
+  );
 }
 
 export function ipv4ToNumber(text: string): number {
   if (!isIPv4(text)) throw new Error(`not an IPv4 address: ${JSON.stringify(text)}`);
-  return ipaddr.IPv4.parse(text).toByteArray().reduce((acc, byte) => acc * 256 + byte, 0);
+  return ipaddr.IPv4.parse(text)
+    .toByteArray()
+    .reduce((acc, byte) => acc * 256 + byte, 0);
 }
 
 export function numberToIPv4(value: number): string {

@@ -44,7 +44,8 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
     size = info.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return fail("no such file", "create a starter spec with `k8s-ha init` or name an existing file");
+    if (code === "ENOENT")
+      return fail("no such file", "create a starter spec with `k8s-ha init` or name an existing file");
     if (code === "EACCES") return fail("permission denied", "make the file readable by this user");
     return fail(`cannot read: ${(error as Error).message}`);
   }
@@ -72,7 +73,12 @@ async function loadSpecStdin(): Promise<LoadedSpec> {
     if (size > MAX_SPEC_BYTES) {
       process.stdin.destroy();
       const message = `is over ${MAX_SPEC_BYTES / 1024 / 1024} MiB; a cluster spec is at most that`;
-      return { file: STDIN_NAME, text: "", locator: new Locator(STDIN_NAME, undefined, undefined), findings: [fileFinding(STDIN_NAME, message, "check what is piped in")] };
+      return {
+        file: STDIN_NAME,
+        text: "",
+        locator: new Locator(STDIN_NAME, undefined, undefined),
+        findings: [fileFinding(STDIN_NAME, message, "check what is piped in")],
+      };
     }
     chunks.push(chunk);
   }
@@ -93,7 +99,12 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
   const locator = new Locator(file, doc, lines);
   if (!doc) return { file, text, locator, findings: [fileFinding(file, "is empty", "start from `k8s-ha init`")] };
   if (text.includes("\u0000")) {
-    return { file, text, locator, findings: [fileFinding(file, "contains NUL bytes: not a text file", "save the spec as UTF-8 text")] };
+    return {
+      file,
+      text,
+      locator,
+      findings: [fileFinding(file, "contains NUL bytes: not a text file", "save the spec as UTF-8 text")],
+    };
   }
   // YAML-level problems have a place in the text but no spec path yet
   const atOffset = (offset: number, message: string, hint: string): Finding => {
@@ -107,7 +118,11 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
   }
   if (docs.length > 1) {
     findings.push(
-      atOffset(docs[1]!.range[0], "holds more than one YAML document; a spec is exactly one", "remove the '---' and what follows, or split it into its own file"),
+      atOffset(
+        docs[1]!.range[0],
+        "holds more than one YAML document; a spec is exactly one",
+        "remove the '---' and what follows, or split it into its own file",
+      ),
     );
   }
   if (findings.length > 0) return { file, text, doc, locator, findings };
@@ -120,7 +135,9 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
     findings.push(
       fileFinding(
         file,
-        aliases ? `YAML aliases expand too far (over ${MAX_ALIASES}): refused as a resource-exhaustion risk` : `YAML: ${firstLine(message)}`,
+        aliases
+          ? `YAML aliases expand too far (over ${MAX_ALIASES}): refused as a resource-exhaustion risk`
+          : `YAML: ${firstLine(message)}`,
         aliases ? "write the values out instead of using anchors and aliases" : undefined,
       ),
     );

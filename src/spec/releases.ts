@@ -62,7 +62,10 @@ export function atLeast(release: string, minimum: string): boolean {
 }
 
 /** The keywords of `config` that haproxy `release` does not know yet, with the release that added each. */
-export function haproxyKeywordsBeyond(config: string, release: string): Array<{ keyword: string; since: string; line: number }> {
+export function haproxyKeywordsBeyond(
+  config: string,
+  release: string,
+): Array<{ keyword: string; since: string; line: number }> {
   const found: Array<{ keyword: string; since: string; line: number }> = [];
   config.split("\n").forEach((text, i) => {
     const words = text.trim().replace(/#.*$/, "").split(/\s+/);

@@ -18,7 +18,9 @@ export function schemaFindings(issues: readonly Issue[], locator: Locator, input
       return guess ? [JSON.stringify([...f.path.slice(0, -1), guess])] : [];
     }),
   );
-  return findings.filter((f) => !(f.message.startsWith("missing required field") && guessed.has(JSON.stringify(f.path))));
+  return findings.filter(
+    (f) => !(f.message.startsWith("missing required field") && guessed.has(JSON.stringify(f.path))),
+  );
 }
 
 function describe(issue: Issue, locator: Locator, input: unknown): Finding[] {
@@ -51,11 +53,17 @@ function describeIssue(issue: Issue, locator: Locator, input: unknown): Finding[
     case "invalid_value": {
       if (path.length === 1 && last === "apiVersion") {
         return [
-          locator.error(path, `unknown apiVersion ${JSON.stringify(valueAt(input, path))}`, `this k8s-ha reads apiVersion: ${API_VERSION}`),
+          locator.error(
+            path,
+            `unknown apiVersion ${JSON.stringify(valueAt(input, path))}`,
+            `this k8s-ha reads apiVersion: ${API_VERSION}`,
+          ),
         ];
       }
       if (path.length === 1 && last === "kind") {
-        return [locator.error(path, `unknown kind ${JSON.stringify(valueAt(input, path))}`, `the only kind is ${KIND}`)];
+        return [
+          locator.error(path, `unknown kind ${JSON.stringify(valueAt(input, path))}`, `the only kind is ${KIND}`),
+        ];
       }
       const options = issue.values.map((v) => JSON.stringify(v)).join(", ");
       return [locator.error(path, `must be one of ${options}`)];
@@ -64,25 +72,41 @@ function describeIssue(issue: Issue, locator: Locator, input: unknown): Finding[
     case "too_big": {
       if (issue.code === "too_big" && last === "weight" && issue.maximum === 0) {
         return [
-          locator.error(path, `a positive weight (${preview(valueAt(input, path))}) raises the priority of a node whose check fails: the VIP would cling to the broken node`, "use weight: auto, or a negative integer"),
+          locator.error(
+            path,
+            `a positive weight (${preview(valueAt(input, path))}) raises the priority of a node whose check fails: the VIP would cling to the broken node`,
+            "use weight: auto, or a negative integer",
+          ),
         ];
       }
       const bound = issue.code === "too_small" ? "at least" : "at most";
       const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
       const what =
-        issue.origin === "array" ? `must have ${bound} ${limit} entr${limit === "1" ? "y" : "ies"}` :
-        issue.origin === "string" ? `must be ${bound} ${limit} characters long` :
-        `must be ${bound} ${limit}`;
+        issue.origin === "array"
+          ? `must have ${bound} ${limit} entr${limit === "1" ? "y" : "ies"}`
+          : issue.origin === "string"
+            ? `must be ${bound} ${limit} characters long`
+            : `must be ${bound} ${limit}`;
       // a list is counted, not printed: 17 nodes would fill the screen
       const value = valueAt(input, path);
       return [locator.error(path, `${what} (got ${Array.isArray(value) ? `${value.length}` : preview(value)})`)];
     }
     case "invalid_union":
       if (last === "weight") {
-        return [locator.error(path, `must be "auto" or an integer from ${MIN_WEIGHT} to 0 (got ${preview(valueAt(input, path))})`)];
+        return [
+          locator.error(
+            path,
+            `must be "auto" or an integer from ${MIN_WEIGHT} to 0 (got ${preview(valueAt(input, path))})`,
+          ),
+        ];
       }
       // firewall.allow entries: the string form or the {port, from} form
-      return [locator.error(path, `must be a rule like "8472/udp" or {port: "8472/udp", from: 192.168.56.0/24} (got ${preview(valueAt(input, path))})`)];
+      return [
+        locator.error(
+          path,
+          `must be a rule like "8472/udp" or {port: "8472/udp", from: 192.168.56.0/24} (got ${preview(valueAt(input, path))})`,
+        ),
+      ];
     default:
       return [locator.error(path, `${issue.message} (got ${preview(valueAt(input, path))})`)];
   }
@@ -94,8 +118,15 @@ let starter: unknown;
 function exampleHint(path: SpecPath): { hint?: string } {
   starter ??= parse(STARTER_SPEC);
   const key = [...path].reverse().find((p): p is string => typeof p === "string");
-  const example = valueAt(starter, path.map((p) => (typeof p === "number" ? 0 : p)));
-  if (key === undefined || example === undefined || (typeof example === "object" && example !== null && !Array.isArray(example))) {
+  const example = valueAt(
+    starter,
+    path.map((p) => (typeof p === "number" ? 0 : p)),
+  );
+  if (
+    key === undefined ||
+    example === undefined ||
+    (typeof example === "object" && example !== null && !Array.isArray(example))
+  ) {
     return { hint: "`k8s-ha init` writes a commented example of every field; `k8s-ha schema` prints the full format" };
   }
   return { hint: `for example: ${key}: ${JSON.stringify(example)}` };
@@ -158,7 +189,8 @@ function knownKeys(path: SpecPath): string[] {
   let schema: unknown = specSchema;
   for (const part of path) {
     schema = unwrap(schema);
-    const def = (schema as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })._zod?.def;
+    const def = (schema as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } } })
+      ._zod?.def;
     if (def?.type === "object" && typeof part === "string") schema = def.shape?.[part];
     else if (def?.type === "array") schema = def.element;
     else return [];

@@ -46,7 +46,9 @@ export const IMAGE_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]{1,32})?$/;
  * some forty regexes when it is imported, and every command that reads a spec imports this file.
  */
 const PRERELEASE_ID = "(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
-const SEMVER = new RegExp(`^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*)?$`);
+const SEMVER = new RegExp(
+  `^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*)?$`,
+);
 export function isSemver(version: string): boolean {
   const match = SEMVER.exec(version);
   return match !== null && match.slice(1, 4).every((n) => Number(n) <= Number.MAX_SAFE_INTEGER);
@@ -92,9 +94,16 @@ const vrrp = z
       .number()
       .min(0.01)
       .max(255)
-      .refine((s) => Number.isInteger(s) || (s <= MAX_V3_ADVERT && Number.isInteger(Math.round(s * 100)) && Math.abs(s * 100 - Math.round(s * 100)) < 1e-9), {
-        message: `must be whole seconds from 1 to 255, or a sub-second value in hundredths (e.g. 0.5) up to ${MAX_V3_ADVERT}`,
-      })
+      .refine(
+        (s) =>
+          Number.isInteger(s) ||
+          (s <= MAX_V3_ADVERT &&
+            Number.isInteger(Math.round(s * 100)) &&
+            Math.abs(s * 100 - Math.round(s * 100)) < 1e-9),
+        {
+          message: `must be whole seconds from 1 to 255, or a sub-second value in hundredths (e.g. 0.5) up to ${MAX_V3_ADVERT}`,
+        },
+      )
       .default(1),
     unicast: z.boolean().default(false),
     preempt: z.boolean().default(true),
@@ -122,7 +131,10 @@ const firewall = z
           ufwRule,
           z.strictObject({
             port: ufwRule,
-            from: z.string().regex(IPV4_SOURCE, { message: "must be an IPv4 address or CIDR, e.g. 192.168.56.0/24" }).optional(),
+            from: z
+              .string()
+              .regex(IPV4_SOURCE, { message: "must be an IPv4 address or CIDR, e.g. 192.168.56.0/24" })
+              .optional(),
           }),
         ]),
       )
@@ -142,10 +154,10 @@ const user = z.strictObject({
 
 const image = z
   .strictObject({
-    builder: z
-      .enum(IMAGE_BUILDERS)
-      .default("virtualbox")
-      .meta({ description: "virtualbox: an OVA baked from the installer ISO; qemu: a qcow2 baked from the distribution's cloud image (KVM, libvirt, Proxmox)" }),
+    builder: z.enum(IMAGE_BUILDERS).default("virtualbox").meta({
+      description:
+        "virtualbox: an OVA baked from the installer ISO; qemu: a qcow2 baked from the distribution's cloud image (KVM, libvirt, Proxmox)",
+    }),
     name: z
       .string()
       .regex(IMAGE_NAME, { message: "must be lowercase letters, digits, '.' and '-', at most 63" })
@@ -153,7 +165,9 @@ const image = z
     version: z
       .string()
       .regex(IMAGE_VERSION, { message: "must be a version like 0.1.0" })
-      .refine(isSemver, { message: "must be a semantic version (semver.org): numbers without leading zeros, like 0.1.0" })
+      .refine(isSemver, {
+        message: "must be a semantic version (semver.org): numbers without leading zeros, like 0.1.0",
+      })
       .default("0.1.0"),
     cpus: z.int().min(1).max(64).default(2),
     memoryMiB: z.int().min(1024).max(262144).default(2048),
@@ -171,26 +185,28 @@ const cidr = z.string().refine(isCidr, { message: "must be an IPv4 CIDR such as 
 
 /** Optional: with it, render writes kubeadm configs and build-image installs Kubernetes (docs/kubeadm.md). */
 const kubernetes = z.strictObject({
-  version: z.string().regex(KUBERNETES_VERSION, { message: 'must be a Kubernetes release such as "1.31.4" (quoted, no leading v)' }),
+  version: z
+    .string()
+    .regex(KUBERNETES_VERSION, { message: 'must be a Kubernetes release such as "1.31.4" (quoted, no leading v)' }),
   podSubnet: cidr.optional(),
   serviceSubnet: cidr.optional(),
   criSocket: z.string().regex(CRI_SOCKET, { message: "must be a unix:/// socket URL" }).default(DEFAULT_CRI_SOCKET),
-  bootstrap: z
-    .enum(BOOTSTRAP_MODES)
-    .default("off")
-    .meta({ description: "init-first: cloud-init runs `kubeadm init --config … --upload-certs` on the first node at first boot (needs the Kubernetes golden image)" }),
+  bootstrap: z.enum(BOOTSTRAP_MODES).default("off").meta({
+    description:
+      "init-first: cloud-init runs `kubeadm init --config … --upload-certs` on the first node at first boot (needs the Kubernetes golden image)",
+  }),
 });
 
 const target = z
   .strictObject({
-    os: z
-      .enum(TARGET_OSES)
-      .default("ubuntu-20.04")
-      .meta({ description: "ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, debian-12: cloud-init NoCloud files; fcos, flatcar: one Ignition config per node (nodes/<node>/config.ign)" }),
-    services: z
-      .enum(SERVICE_MODES)
-      .default("systemd")
-      .meta({ description: "systemd: OS services (Ubuntu packages; on fcos/flatcar, units running containers); static-pods: kubelet manifests" }),
+    os: z.enum(TARGET_OSES).default("ubuntu-20.04").meta({
+      description:
+        "ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, debian-12: cloud-init NoCloud files; fcos, flatcar: one Ignition config per node (nodes/<node>/config.ign)",
+    }),
+    services: z.enum(SERVICE_MODES).default("systemd").meta({
+      description:
+        "systemd: OS services (Ubuntu packages; on fcos/flatcar, units running containers); static-pods: kubelet manifests",
+    }),
   })
   .prefault({});
 
@@ -216,10 +232,17 @@ export const specSchema = z.strictObject({
       gateway: ipv4.optional(),
       nameservers: z.array(ipv4).max(3).default([]),
       dhcpInterfaces: z
-        .array(z.string().regex(INTERFACE_NAME, { message: "must be a Linux interface name: at most 15 of A-Z a-z 0-9 _ . -" }))
+        .array(
+          z
+            .string()
+            .regex(INTERFACE_NAME, { message: "must be a Linux interface name: at most 15 of A-Z a-z 0-9 _ . -" }),
+        )
         .max(8)
         .default([])
-        .meta({ description: "other NICs, configured by DHCP (e.g. [enp0s3], VirtualBox's NAT adapter, when the cluster NIC is enp0s8)" }),
+        .meta({
+          description:
+            "other NICs, configured by DHCP (e.g. [enp0s3], VirtualBox's NAT adapter, when the cluster NIC is enp0s8)",
+        }),
     }),
     apiserver: z.strictObject({ port: port.default(6443) }).prefault({}),
     loadBalancer: z
@@ -235,10 +258,10 @@ export const specSchema = z.strictObject({
     target,
     // No default here: true is Ubuntu's default (plan.ts), and on fcos/flatcar, which have no
     // packages to install, an explicit true is a finding rather than a silently ignored field.
-    installPackages: z
-      .boolean()
-      .optional()
-      .meta({ description: "ubuntu-20.04: cloud-init installs the packages with apt (default true); false for the k8s-ha golden image. Not allowed to be true on fcos/flatcar." }),
+    installPackages: z.boolean().optional().meta({
+      description:
+        "ubuntu-20.04: cloud-init installs the packages with apt (default true); false for the k8s-ha golden image. Not allowed to be true on fcos/flatcar.",
+    }),
     users: z.array(user).max(32).default([]),
     kubernetes: kubernetes.optional(),
     image,

@@ -9,7 +9,7 @@ import { createPublicKey, type JsonWebKey } from "node:crypto";
 /** The fields of a key blob, in order; undefined when a length runs past the end. */
 function fields(blob: Buffer): Buffer[] | undefined {
   const found: Buffer[] = [];
-  for (let at = 0; at < blob.length; ) {
+  for (let at = 0; at < blob.length;) {
     if (blob.length - at < 4) return undefined;
     const length = blob.readUInt32BE(at);
     if (blob.length - at - 4 < length) return undefined;
@@ -38,14 +38,26 @@ const CURVES: Record<string, { crv: string; bytes: number }> = {
 
 /** The key as a JWK that node:crypto can load, null when only its shape can be checked, undefined when damaged. */
 function keyOf(type: string, parts: Buffer[]): JsonWebKey | null | undefined {
-  if (type === "ssh-ed25519") return parts.length === 1 && parts[0]!.length === 32 ? { kty: "OKP", crv: "Ed25519", x: b64url(parts[0]!) } : undefined;
-  if (type === "ssh-rsa") return parts.length === 2 && parts.every((p) => p.length > 0) ? { kty: "RSA", e: b64url(unsigned(parts[0]!)), n: b64url(unsigned(parts[1]!)) } : undefined;
+  if (type === "ssh-ed25519")
+    return parts.length === 1 && parts[0]!.length === 32
+      ? { kty: "OKP", crv: "Ed25519", x: b64url(parts[0]!) }
+      : undefined;
+  if (type === "ssh-rsa")
+    return parts.length === 2 && parts.every((p) => p.length > 0)
+      ? { kty: "RSA", e: b64url(unsigned(parts[0]!)), n: b64url(unsigned(parts[1]!)) }
+      : undefined;
   if (type === "ssh-dss") return parts.length === 4 && parts.every((p) => p.length > 0) ? null : undefined;
   const curve = CURVES[type.replace(/^ecdsa-sha2-/, "")];
-  if (!curve || parts.length !== 2 || parts[0]!.toString("latin1") !== type.replace(/^ecdsa-sha2-/, "")) return undefined;
+  if (!curve || parts.length !== 2 || parts[0]!.toString("latin1") !== type.replace(/^ecdsa-sha2-/, ""))
+    return undefined;
   const point = parts[1]!;
   if (point[0] === 4 && point.length === 1 + 2 * curve.bytes) {
-    return { kty: "EC", crv: curve.crv, x: b64url(point.subarray(1, 1 + curve.bytes)), y: b64url(point.subarray(1 + curve.bytes)) };
+    return {
+      kty: "EC",
+      crv: curve.crv,
+      x: b64url(point.subarray(1, 1 + curve.bytes)),
+      y: b64url(point.subarray(1 + curve.bytes)),
+    };
   }
   return (point[0] === 2 || point[0] === 3) && point.length === 1 + curve.bytes ? null : undefined; // compressed: its shape only
 }
@@ -56,7 +68,8 @@ export function sshKeyProblem(line: string): string | undefined {
   const blob = Buffer.from(base64!, "base64");
   // ssh-keygen always pads; Node's decoder silently skips what it cannot read: so a length that is
   // not a multiple of 4, or bytes that do not encode back to the same text, are damaged base64.
-  if (base64!.length % 4 !== 0 || blob.toString("base64") !== base64) return "its base64 is damaged (wrong length or padding)";
+  if (base64!.length % 4 !== 0 || blob.toString("base64") !== base64)
+    return "its base64 is damaged (wrong length or padding)";
   const inner = blobType(blob);
   if (inner === undefined) return "its key data is truncated: it does not even hold the key type";
   if (inner !== declared) return `the line says ${declared} but the key data is a ${inner} key`;

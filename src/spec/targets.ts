@@ -61,10 +61,34 @@ const CLOUD_IMAGES = {
 } satisfies Record<string, CloudImage>;
 
 export const OS_FACTS: Record<TargetOs, OsFacts> = {
-  "ubuntu-20.04": { name: "Ubuntu 20.04", provisioning: "cloud-init", haproxy: "2.0", keepalived: "2.0.19", cloudImage: CLOUD_IMAGES.focal },
-  "ubuntu-22.04": { name: "Ubuntu 22.04", provisioning: "cloud-init", haproxy: "2.4", keepalived: "2.2.4", cloudImage: CLOUD_IMAGES.jammy },
-  "ubuntu-24.04": { name: "Ubuntu 24.04", provisioning: "cloud-init", haproxy: "2.8", keepalived: "2.2.8", cloudImage: CLOUD_IMAGES.noble },
-  "debian-12": { name: "Debian 12", provisioning: "cloud-init", haproxy: "2.6", keepalived: "2.2.7", cloudImage: CLOUD_IMAGES.bookworm },
+  "ubuntu-20.04": {
+    name: "Ubuntu 20.04",
+    provisioning: "cloud-init",
+    haproxy: "2.0",
+    keepalived: "2.0.19",
+    cloudImage: CLOUD_IMAGES.focal,
+  },
+  "ubuntu-22.04": {
+    name: "Ubuntu 22.04",
+    provisioning: "cloud-init",
+    haproxy: "2.4",
+    keepalived: "2.2.4",
+    cloudImage: CLOUD_IMAGES.jammy,
+  },
+  "ubuntu-24.04": {
+    name: "Ubuntu 24.04",
+    provisioning: "cloud-init",
+    haproxy: "2.8",
+    keepalived: "2.2.8",
+    cloudImage: CLOUD_IMAGES.noble,
+  },
+  "debian-12": {
+    name: "Debian 12",
+    provisioning: "cloud-init",
+    haproxy: "2.6",
+    keepalived: "2.2.7",
+    cloudImage: CLOUD_IMAGES.bookworm,
+  },
   fcos: { name: "Fedora CoreOS", provisioning: "ignition", haproxy: "2.6", keepalived: "2.0.20" },
   flatcar: { name: "Flatcar Container Linux", provisioning: "ignition", haproxy: "2.6", keepalived: "2.0.20" },
 };

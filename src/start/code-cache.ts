@@ -49,7 +49,10 @@ export function cacheCompiledCode(root: string, dir = codeCacheDir()): void {
   const pending: Array<() => void> = [];
   proto._compile = function (this: CompilingModule, content: string, filename: string) {
     if (dirname(filename) !== root) return original.call(this, content, filename);
-    const cacheFile = join(cacheDir, `${basename(filename)}-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`);
+    const cacheFile = join(
+      cacheDir,
+      `${basename(filename)}-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`,
+    );
     let cachedData: Buffer | undefined;
     try {
       cachedData = readFileSync(cacheFile);
@@ -59,7 +62,8 @@ export function cacheCompiledCode(root: string, dir = codeCacheDir()): void {
     // a #! line is valid only at the very start of a script, as Node's own loader knows
     const code = Module.wrap(content.startsWith("#!") ? `//${content}` : content);
     const script = new Script(code, { filename, ...(cachedData ? { cachedData } : {}) });
-    if (cachedData === undefined || script.cachedDataRejected) pending.push(() => writeAtomically(cacheFile, script.createCachedData()));
+    if (cachedData === undefined || script.cachedDataRejected)
+      pending.push(() => writeAtomically(cacheFile, script.createCachedData()));
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     const require = Module.createRequire(filename);
     return wrapper.call(this.exports, this.exports, require, this, filename, dirname(filename));

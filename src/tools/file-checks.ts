@@ -69,7 +69,13 @@ export function toolTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
-function verdict(check: FileCheck, ctx: CheckContext, command: string, result: RunResult, output = result.stdout + result.stderr): ToolVerdict {
+function verdict(
+  check: FileCheck,
+  ctx: CheckContext,
+  command: string,
+  result: RunResult,
+  output = result.stdout + result.stderr,
+): ToolVerdict {
   const trimmed = output.trim();
   const ok = result.code === 0 && trimmed === "";
   return {
@@ -79,7 +85,11 @@ function verdict(check: FileCheck, ctx: CheckContext, command: string, result: R
     file: check.file,
     ...(ctx.release === undefined ? {} : { release: ctx.release }),
     ok,
-    output: ok ? "" : result.timedOut ? describeExit(check.program, result) : trimmed || describeExit(check.program, result),
+    output: ok
+      ? ""
+      : result.timedOut
+        ? describeExit(check.program, result)
+        : trimmed || describeExit(check.program, result),
     ...(result.timedOut ? { timedOut: true } : {}),
   };
 }
@@ -96,7 +106,8 @@ const haproxy: FileCheck = {
   file: NODE_FILES.haproxyCfg,
   async check(ctx) {
     // -dW (warnings are errors) exists from 2.4; older releases print warnings, which count anyway
-    const flags = ctx.release === undefined || atLeast(ctx.release, HAPROXY_ZERO_WARNING_SINCE) ? ["-c", "-dW"] : ["-c"];
+    const flags =
+      ctx.release === undefined || atLeast(ctx.release, HAPROXY_ZERO_WARNING_SINCE) ? ["-c", "-dW"] : ["-c"];
     const result = await run(ctx.binary, [...flags, "-f", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
     // haproxy -c prints "Configuration file is valid" on success: that line is not a finding
     const output = (result.stdout + result.stderr).replace(/^Configuration file is valid\s*$/m, "");
@@ -127,12 +138,20 @@ const keepalived: FileCheck = {
     await chmod(script, 0o755);
     const iface = localInterface();
     const local = { ...ctx.plan, network: { ...ctx.plan.network, interface: iface } };
-    const changes = lineDiff(renderKeepalived(ctx.plan, ctx.node!, VM_PATHS.checkScript), renderKeepalived(local, ctx.node!, script));
+    const changes = lineDiff(
+      renderKeepalived(ctx.plan, ctx.node!, VM_PATHS.checkScript),
+      renderKeepalived(local, ctx.node!, script),
+    );
     const shipped = await readFile(join(ctx.dir, this.file), "utf8");
     const conf = join(lab, "keepalived.conf");
     await writeFile(conf, relocate(shipped, changes).text, { mode: 0o600 });
     const result = await run(ctx.binary, ["-t", "-l", "-n", "-f", conf], { timeoutMs: toolTimeoutMs() });
-    return verdict(this, ctx, `${named(this, ctx)} -t -f ${this.file} (interface ${iface}, script in a private folder)`, result);
+    return verdict(
+      this,
+      ctx,
+      `${named(this, ctx)} -t -f ${this.file} (interface ${iface}, script in a private folder)`,
+      result,
+    );
   },
 };
 
@@ -142,7 +161,9 @@ const shellcheck: FileCheck = {
   program: "shellcheck",
   file: NODE_FILES.checkScript,
   async check(ctx) {
-    const result = await run(ctx.binary, ["-s", "sh", "-f", "gcc", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
+    const result = await run(ctx.binary, ["-s", "sh", "-f", "gcc", join(ctx.dir, this.file)], {
+      timeoutMs: toolTimeoutMs(),
+    });
     return verdict(this, ctx, `shellcheck -s sh ${this.file}`, result);
   },
 };
@@ -170,7 +191,20 @@ const networkConfig: FileCheck = {
     // cloud-init 22.4's `schema` knows no network-config; its own converter parses the v2 data
     // exactly as the NoCloud datasource will, and rejects what Ubuntu 20.04 would (e.g. `to: default`).
     const outDir = join(ctx.dir, "net-convert");
-    const args = ["devel", "net-convert", "-p", join(ctx.dir, this.file), "-k", "yaml", "-d", outDir, "-D", "ubuntu", "-O", "networkd"];
+    const args = [
+      "devel",
+      "net-convert",
+      "-p",
+      join(ctx.dir, this.file),
+      "-k",
+      "yaml",
+      "-d",
+      outDir,
+      "-D",
+      "ubuntu",
+      "-O",
+      "networkd",
+    ];
     const result = await run(ctx.binary, args, { timeoutMs: toolTimeoutMs() });
     const output = (result.stdout + result.stderr)
       .replace(/^Read input format 'yaml' from .*$/m, "")
@@ -178,7 +212,13 @@ const networkConfig: FileCheck = {
     // keep the error line, not the Python traceback
     const lines = output.trim().split("\n");
     const errorLine = lines.reverse().find((l) => /Error|error/.test(l));
-    return verdict(this, ctx, `cloud-init devel net-convert -p ${this.file}`, result, result.code === 0 ? output : errorLine ?? output);
+    return verdict(
+      this,
+      ctx,
+      `cloud-init devel net-convert -p ${this.file}`,
+      result,
+      result.code === 0 ? output : (errorLine ?? output),
+    );
   },
 };
 
@@ -190,7 +230,10 @@ const packerTemplate: FileCheck = {
   applies: cloudInitTarget, // the template bakes the Ubuntu golden image; Ignition targets get none
   async check(ctx) {
     // validate needs neither VirtualBox nor the network: the ISO checksum is pinned as sha256:<hex>
-    const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs(), env: packerEnv(process.env) });
+    const result = await run(ctx.binary, ["validate", join(ctx.dir, this.file)], {
+      timeoutMs: toolTimeoutMs(),
+      env: packerEnv(process.env),
+    });
     return verdict(this, ctx, `packer validate ${this.file}`, result);
   },
 };
@@ -228,19 +271,43 @@ const ufwRules: FileCheck = {
     // replaces /etc/ufw even with --dry-run.
     const commands = shippedUfwCommands(await readFile(join(ctx.dir, this.file), "utf8")).filter(isDryRunnable);
     for (const command of commands) {
-      const result = await (ctx.runShared ?? run)(ctx.binary, ["--dry-run", ...command.slice(1)], { timeoutMs: toolTimeoutMs() });
+      const result = await (ctx.runShared ?? run)(ctx.binary, ["--dry-run", ...command.slice(1)], {
+        timeoutMs: toolTimeoutMs(),
+      });
       const error = /^ERROR: .*$/m.exec(result.stdout + result.stderr)?.[0];
       if (result.code !== 0 || error) {
-        return verdict(this, ctx, `ufw --dry-run ${command.slice(1).join(" ")}`, { ...result, code: result.code || 1 }, error ?? result.stderr);
+        return verdict(
+          this,
+          ctx,
+          `ufw --dry-run ${command.slice(1).join(" ")}`,
+          { ...result, code: result.code || 1 },
+          error ?? result.stderr,
+        );
       }
     }
-    return { tool: this.tool, command: `ufw --dry-run (${commands.length} rules of runcmd)`, node: ctx.node!.name, file: this.file, ok: true, output: "" };
+    return {
+      tool: this.tool,
+      command: `ufw --dry-run (${commands.length} rules of runcmd)`,
+      node: ctx.node!.name,
+      file: this.file,
+      ok: true,
+      output: "",
+    };
   },
 };
 
 /** The checks of the three config files, the cloud-init files (Ubuntu) and the Packer template. */
 /** Every check `validate --tools` knows; each applies only to the targets whose files it reads. */
-export const FILE_CHECKS: readonly FileCheck[] = [haproxy, keepalived, shellcheck, cloudConfig, networkConfig, ufwRules, packerTemplate, ignitionConfig];
+export const FILE_CHECKS: readonly FileCheck[] = [
+  haproxy,
+  keepalived,
+  shellcheck,
+  cloudConfig,
+  networkConfig,
+  ufwRules,
+  packerTemplate,
+  ignitionConfig,
+];
 
 export function applicableChecks(plan: ClusterPlan, checks: readonly FileCheck[]): FileCheck[] {
   return checks.filter((check) => check.applies?.(plan) ?? true);

@@ -118,7 +118,8 @@ function interrupt(signal: NodeJS.Signals, fromProcess: boolean): void {
 }
 
 function abortScope(scope: Scope, signal: NodeJS.Signals): void {
-  if (!scope.controller.signal.aborted) scope.controller.abort(new InterruptedError(`interrupted (${signal}): ${scope.options.cleanup}`));
+  if (!scope.controller.signal.aborted)
+    scope.controller.abort(new InterruptedError(`interrupted (${signal}): ${scope.options.cleanup}`));
 }
 
 function quitNow(signal: NodeJS.Signals): void {

@@ -37,7 +37,10 @@ export async function findMatrix(dir: string): Promise<MatrixBinary[]> {
   try {
     entries = await readdir(dir);
   } catch (error) {
-    throw new UsageError(`--matrix ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`, layout);
+    throw new UsageError(
+      `--matrix ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      layout,
+    );
   }
   const found: MatrixBinary[] = [];
   for (const entry of entries) {
@@ -52,10 +55,14 @@ export async function findMatrix(dir: string): Promise<MatrixBinary[]> {
 }
 
 /** Splits a matrix into the releases that must accept the plan's files and those older than its target's. */
-export function matrixFor(plan: ClusterPlan, binaries: readonly MatrixBinary[]): { applies: MatrixBinary[]; older: MatrixBinary[] } {
+export function matrixFor(
+  plan: ClusterPlan,
+  binaries: readonly MatrixBinary[],
+): { applies: MatrixBinary[]; older: MatrixBinary[] } {
   const applies: MatrixBinary[] = [];
   const older: MatrixBinary[] = [];
-  for (const binary of binaries) (atLeast(binary.version, plan.target.releases[binary.tool]) ? applies : older).push(binary);
+  for (const binary of binaries)
+    (atLeast(binary.version, plan.target.releases[binary.tool]) ? applies : older).push(binary);
   return { applies, older };
 }
 
@@ -69,7 +76,13 @@ export async function runMatrixChecks(
   const verdicts: ToolVerdict[] = [];
   for (const binary of binaries) {
     const checks = FILE_CHECKS.filter((c) => c.program === binary.tool);
-    const run = await runFileChecks(plan, artifacts, checks, { [binary.tool]: { path: binary.path, release: binary.version } }, signal);
+    const run = await runFileChecks(
+      plan,
+      artifacts,
+      checks,
+      { [binary.tool]: { path: binary.path, release: binary.version } },
+      signal,
+    );
     verdicts.push(...run.verdicts);
   }
   return verdicts;

@@ -22,7 +22,11 @@ export interface ToolRun {
  * aborted `signal` (Ctrl-C) it starts no more jobs, waits for those running (their tools got the
  * signal, and the temp folder they read must outlive them), then throws.
  */
-export async function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number, signal?: AbortSignal): Promise<T[]> {
+export async function pool<T>(
+  jobs: ReadonlyArray<() => Promise<T>>,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -66,7 +70,8 @@ export async function runFileChecks(
   const isRoot = process.getuid?.() === 0;
   for (const program of [...new Set(checks.map((c) => c.program))]) {
     const path = await which(binaries[program]?.path ?? program);
-    if (path && !isRoot && checks.some((c) => c.program === program && c.needsRoot)) missing.push(`${program} (needs root)`);
+    if (path && !isRoot && checks.some((c) => c.program === program && c.needsRoot))
+      missing.push(`${program} (needs root)`);
     else if (path) found[program] = path;
     else missing.push(program);
   }
@@ -89,16 +94,27 @@ export async function runFileChecks(
     for (const node of plan.nodes) {
       const dir = join(root, "nodes", node.name);
       const prefix = `${nodeDir(node.name)}/`;
-      await stage(dir, artifacts.filter((a) => a.path.startsWith(prefix)), prefix);
+      await stage(
+        dir,
+        artifacts.filter((a) => a.path.startsWith(prefix)),
+        prefix,
+      );
       for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
-        if (binary) jobs.push(() => check.check({ plan, node, dir, binary, release: binaries[check.program]?.release, runShared }));
+        if (binary)
+          jobs.push(() =>
+            check.check({ plan, node, dir, binary, release: binaries[check.program]?.release, runShared }),
+          );
       }
     }
     const clusterChecks = checks.filter((c) => c.scope === "cluster");
     if (clusterChecks.length > 0) {
       const dir = join(root, "cluster");
-      await stage(dir, artifacts.filter((a) => !a.path.startsWith("nodes/")), "");
+      await stage(
+        dir,
+        artifacts.filter((a) => !a.path.startsWith("nodes/")),
+        "",
+      );
       for (const check of clusterChecks) {
         const binary = found[check.program];
         if (binary) jobs.push(() => check.check({ plan, dir, binary }));

@@ -66,7 +66,11 @@ const KILL_GRACE_MS = 2000;
  */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: GROUPS });
+    const child = spawn(program, args, {
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: GROUPS,
+    });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -90,7 +94,9 @@ export function run(program: string, args: readonly string[], options: RunOption
           group.signal("SIGTERM");
           timers.push(setTimeout(() => group.signal("SIGKILL"), KILL_GRACE_MS));
           // a grandchild may hold our pipes open after the group was told to go: stop reading
-          timers.push(setTimeout(() => finish({ code: child.exitCode, signal: child.signalCode }), KILL_GRACE_MS + 500));
+          timers.push(
+            setTimeout(() => finish({ code: child.exitCode, signal: child.signalCode }), KILL_GRACE_MS + 500),
+          );
         }, options.timeoutMs),
       );
     }

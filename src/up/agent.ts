@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ExternalError } from "../errors.js";
 
-export type AgentCommand = "ping" | "status" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
+export type AgentCommand =
+  "ping" | "status" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
 
 function once(socket: string, command: AgentCommand, timeoutMs: number): Promise<string | undefined> {
   const id = randomBytes(4).toString("hex");
@@ -34,12 +35,20 @@ function once(socket: string, command: AgentCommand, timeoutMs: number): Promise
  * Each try waits up to a minute for its answer: in a TCG guest on a busy host, `systemctl stop`
  * alone has taken over 15 s, and a try abandoned early only sends the command again.
  */
-export async function agentRequest(socket: string, node: string, command: AgentCommand, totalMs = 180_000): Promise<string> {
+export async function agentRequest(
+  socket: string,
+  node: string,
+  command: AgentCommand,
+  totalMs = 180_000,
+): Promise<string> {
   const deadline = Date.now() + totalMs;
   while (Date.now() < deadline) {
     const reply = await once(socket, command, Math.min(60_000, Math.max(1000, deadline - Date.now())));
     if (reply !== undefined) return reply;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new ExternalError(`the lab agent of ${node} did not answer "${command}" within ${totalMs / 1000} s`, "was the lab started with `up --stand-in-apiserver`?");
+  throw new ExternalError(
+    `the lab agent of ${node} did not answer "${command}" within ${totalMs / 1000} s`,
+    "was the lab started with `up --stand-in-apiserver`?",
+  );
 }

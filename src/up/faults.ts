@@ -44,7 +44,11 @@ function holderOf(state: UpState, mac: string | undefined): VmState | undefined 
 }
 
 /** Polls until the VIP answers and `accept(holder)` is true; resolves to that holder, or undefined at the deadline. */
-async function waitVip(ctx: FaultContext, accept: (holder: VmState) => boolean, timeoutMs: number): Promise<VmState | undefined> {
+async function waitVip(
+  ctx: FaultContext,
+  accept: (holder: VmState) => boolean,
+  timeoutMs: number,
+): Promise<VmState | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const answer = await probeVip(ctx.tools, probePoint(ctx.state), ctx.plan.vip, ctx.plan.lbPort);
@@ -59,11 +63,16 @@ const seconds = (from: number) => Math.round((Date.now() - from) / 100) / 10;
 
 export async function currentHolder(ctx: FaultContext): Promise<VmState> {
   const holder = await waitVip(ctx, () => true, 60_000);
-  if (!holder) throw new ExternalError(`the VIP ${ctx.plan.vip} does not answer on port ${ctx.plan.lbPort}: nothing to rehearse`);
+  if (!holder)
+    throw new ExternalError(`the VIP ${ctx.plan.vip} does not answer on port ${ctx.plan.lbPort}: nothing to rehearse`);
   return holder;
 }
 
-async function serviceFault(ctx: FaultContext, fault: FaultId, service: "keepalived" | "haproxy"): Promise<FaultResult> {
+async function serviceFault(
+  ctx: FaultContext,
+  fault: FaultId,
+  service: "keepalived" | "haproxy",
+): Promise<FaultResult> {
   const holder = await currentHolder(ctx);
   const reply = await agentRequest(holder.agent, holder.node, `stop ${service}`);
   if (reply !== "ok") throw new ExternalError(`the lab agent of ${holder.node} could not stop ${service}: ${reply}`);
@@ -80,7 +89,9 @@ async function serviceFault(ctx: FaultContext, fault: FaultId, service: "keepali
     ...(moved ? { newHolder: moved.node, failoverSeconds } : {}),
     ...(back ? { healSeconds: seconds(t1) } : {}),
     passed: moved !== undefined && healReply === "ok" && back,
-    detail: moved ? `VIP answered through ${moved.node}` : `the VIP did not answer through another node within ${ctx.timeoutSeconds} s`,
+    detail: moved
+      ? `VIP answered through ${moved.node}`
+      : `the VIP did not answer through another node within ${ctx.timeoutSeconds} s`,
   };
   return result;
 }
@@ -93,7 +104,8 @@ async function serviceFault(ctx: FaultContext, fault: FaultId, service: "keepali
 async function waitHealed(ctx: FaultContext, node: VmState): Promise<boolean> {
   const preferred = [...ctx.plan.nodes].sort((a, b) => b.priority - a.priority)[0]!;
   const timeoutMs = ctx.timeoutSeconds * 1000;
-  if (ctx.plan.vrrp.preempt && preferred.name === node.node) return (await waitVip(ctx, (h) => h === node, timeoutMs)) !== undefined;
+  if (ctx.plan.vrrp.preempt && preferred.name === node.node)
+    return (await waitVip(ctx, (h) => h === node, timeoutMs)) !== undefined;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if ((await agentRequest(node.agent, node.node, "status", 120_000)) === "keepalived=active haproxy=active") {
@@ -119,7 +131,8 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   await ctx.saveState();
   ctx.log(`rehearse: ${holder.node} booting again (qemu pid ${holder.pid})`);
   const deadline = t1 + ctx.timeoutSeconds * 1000;
-  while (!(await cloudInitFinished(holder.serialLog)) && Date.now() < deadline && (await isQemu(holder.pid))) await sleep(2000, ctx.signal);
+  while (!(await cloudInitFinished(holder.serialLog)) && Date.now() < deadline && (await isQemu(holder.pid)))
+    await sleep(2000, ctx.signal);
   const back = await waitHealed(ctx, holder);
   return {
     fault: "holder-powered-off",
@@ -127,19 +140,31 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
     ...(moved ? { newHolder: moved.node, failoverSeconds } : {}),
     ...(back ? { healSeconds: seconds(t1) } : {}),
     passed: moved !== undefined && back,
-    detail: moved ? `VIP answered through ${moved.node}; ${holder.node} booted again` : `the VIP did not answer through another node within ${ctx.timeoutSeconds} s`,
+    detail: moved
+      ? `VIP answered through ${moved.node}; ${holder.node} booted again`
+      : `the VIP did not answer through another node within ${ctx.timeoutSeconds} s`,
   };
 }
 
 export async function rehearseFaults(ctx: FaultContext): Promise<FaultResult[]> {
   if (!ctx.state.labMode) {
-    throw new ExternalError("up --rehearse needs the lab agent and a stand-in apiserver in the VMs", "run `k8s-ha up --rehearse --stand-in-apiserver` (lab seeds; never for production)");
+    throw new ExternalError(
+      "up --rehearse needs the lab agent and a stand-in apiserver in the VMs",
+      "run `k8s-ha up --rehearse --stand-in-apiserver` (lab seeds; never for production)",
+    );
   }
-  if (ctx.state.vms.length < 2) throw new ExternalError("up --rehearse needs at least two nodes: the VIP has nowhere to go");
+  if (ctx.state.vms.length < 2)
+    throw new ExternalError("up --rehearse needs at least two nodes: the VIP has nowhere to go");
   const results: FaultResult[] = [];
-  for (const run of [() => serviceFault(ctx, "keepalived-stopped", "keepalived"), () => serviceFault(ctx, "haproxy-stopped", "haproxy"), () => powerOffFault(ctx)]) {
+  for (const run of [
+    () => serviceFault(ctx, "keepalived-stopped", "keepalived"),
+    () => serviceFault(ctx, "haproxy-stopped", "haproxy"),
+    () => powerOffFault(ctx),
+  ]) {
     const result = await run();
-    ctx.log(`rehearse: ${result.fault}: ${result.passed ? "pass" : "FAIL"}, failover ${result.failoverSeconds ?? "-"} s, heal ${result.healSeconds ?? "-"} s (${result.detail})`);
+    ctx.log(
+      `rehearse: ${result.fault}: ${result.passed ? "pass" : "FAIL"}, failover ${result.failoverSeconds ?? "-"} s, heal ${result.healSeconds ?? "-"} s (${result.detail})`,
+    );
     results.push(result);
   }
   return results;

@@ -23,7 +23,9 @@ const LAB_DIR = "/etc/k8s-ha-lab";
 const APISERVER_PEM = `${LAB_DIR}/apiserver.pem`;
 export const LAB_APISERVER_CONFIG = `${LAB_DIR}/apiserver.cfg`;
 
-export const labApiserverConfig = (port: number) => `# k8s-ha lab only (up --stand-in-apiserver): a stand-in kube-apiserver before kubeadm runs.
+export const labApiserverConfig = (
+  port: number,
+) => `# k8s-ha lab only (up --stand-in-apiserver): a stand-in kube-apiserver before kubeadm runs.
 # HTTPS with a self-signed certificate; 200 on GET /healthz, so haproxy's and keepalived's checks pass.
 global
     maxconn 256
@@ -154,8 +156,14 @@ export function labArtifacts(plan: ClusterPlan, rendered: readonly Artifact[]): 
     const dir = nodeDir(node.name);
     const userData = labUserData(plan, node, text(`${dir}/${NODE_FILES.userData}`));
     const metaData = renderMetaData(plan, node, userData, text(`${dir}/${NODE_FILES.networkConfig}`));
-    byPath.set(`${dir}/${NODE_FILES.userData}`, { ...byPath.get(`${dir}/${NODE_FILES.userData}`)!, contents: userData });
-    byPath.set(`${dir}/${NODE_FILES.metaData}`, { ...byPath.get(`${dir}/${NODE_FILES.metaData}`)!, contents: metaData });
+    byPath.set(`${dir}/${NODE_FILES.userData}`, {
+      ...byPath.get(`${dir}/${NODE_FILES.userData}`)!,
+      contents: userData,
+    });
+    byPath.set(`${dir}/${NODE_FILES.metaData}`, {
+      ...byPath.get(`${dir}/${NODE_FILES.metaData}`)!,
+      contents: metaData,
+    });
   }
   return [...byPath.values()];
 }

@@ -7,7 +7,8 @@ import { BRIDGE } from "./layout.js";
 
 async function ip(ipPath: string, args: readonly string[]): Promise<string> {
   const result = await run(ipPath, args, { timeoutMs: 10_000 });
-  if (result.code !== 0) throw new ExternalError(`ip ${args.join(" ")}: ${describeExit("ip", result)}: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new ExternalError(`ip ${args.join(" ")}: ${describeExit("ip", result)}: ${result.stderr.trim()}`);
   return result.stdout;
 }
 
@@ -17,7 +18,12 @@ export async function namespaceExists(ipPath: string, netns: string): Promise<bo
 }
 
 /** The namespace and its bridge, up, with `hostAddress/prefix` on the bridge. */
-export async function createLabNetwork(ipPath: string, netns: string, hostAddress: string, prefix: number): Promise<void> {
+export async function createLabNetwork(
+  ipPath: string,
+  netns: string,
+  hostAddress: string,
+  prefix: number,
+): Promise<void> {
   await ip(ipPath, ["netns", "add", netns]);
   await ip(ipPath, ["-n", netns, "link", "set", "lo", "up"]);
   await ip(ipPath, ["-n", netns, "link", "add", BRIDGE, "type", "bridge"]);
@@ -43,5 +49,8 @@ export async function deleteLabNetwork(ipPath: string, netns: string): Promise<v
 /** Links left in a namespace (after `down`: none, as the namespace is gone). */
 export async function namespaceLinks(ipPath: string, netns: string): Promise<string[]> {
   const out = await ip(ipPath, ["-n", netns, "-o", "link", "show"]);
-  return out.split("\n").filter(Boolean).map((line) => line.split(":")[1]!.trim().split("@")[0]!);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split(":")[1]!.trim().split("@")[0]!);
 }

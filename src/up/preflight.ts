@@ -26,8 +26,16 @@ export async function findQemuTools(): Promise<QemuTools> {
     else missing.push(program);
   }
   if (missing.length > 0) {
-    const packages: Record<string, string> = { "qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils", ip: "iproute2", curl: "curl" };
-    throw new ExternalError(`up --provider qemu needs ${missing.join(", ")}, not found on PATH`, `apt-get install ${missing.map((m) => packages[m]).join(" ")}`);
+    const packages: Record<string, string> = {
+      "qemu-system-x86_64": "qemu-system-x86",
+      "qemu-img": "qemu-utils",
+      ip: "iproute2",
+      curl: "curl",
+    };
+    throw new ExternalError(
+      `up --provider qemu needs ${missing.join(", ")}, not found on PATH`,
+      `apt-get install ${missing.map((m) => packages[m]).join(" ")}`,
+    );
   }
   try {
     await access(OVMF, constants.R_OK);
@@ -35,7 +43,10 @@ export async function findQemuTools(): Promise<QemuTools> {
     throw new ExternalError(`no UEFI firmware at ${OVMF}: the lab VMs boot UEFI images`, "apt-get install ovmf");
   }
   if (process.getuid?.() !== 0) {
-    throw new ExternalError("up --provider qemu must run as root: it creates a network namespace with a bridge and taps", "run it with sudo");
+    throw new ExternalError(
+      "up --provider qemu must run as root: it creates a network namespace with a bridge and taps",
+      "run it with sudo",
+    );
   }
   return found as QemuTools;
 }
@@ -44,7 +55,10 @@ export async function checkImage(image: string): Promise<void> {
   try {
     await access(image, constants.R_OK);
   } catch {
-    throw new ExternalError(`the image ${image} does not exist or cannot be read`, "run `k8s-ha build-image`, `k8s-ha images pull`, or give --image PATH");
+    throw new ExternalError(
+      `the image ${image} does not exist or cannot be read`,
+      "run `k8s-ha build-image`, `k8s-ha images pull`, or give --image PATH",
+    );
   }
 }
 
@@ -68,12 +82,18 @@ export async function checkMemory(vms: number, memoryMiB: number): Promise<void>
 
 /** The cluster's addresses must not be in use here: the host would answer for them, not the lab. */
 export function checkAddressClash(plan: ClusterPlan): void {
-  const ours = new Map([[plan.vip, "the VIP"], ...plan.nodes.map((n) => [n.address, `node ${n.name}`] as [string, string])]);
+  const ours = new Map([
+    [plan.vip, "the VIP"],
+    ...plan.nodes.map((n) => [n.address, `node ${n.name}`] as [string, string]),
+  ]);
   for (const [name, addresses] of Object.entries(networkInterfaces())) {
     for (const a of addresses ?? []) {
       const user = ours.get(a.address);
       if (a.family === "IPv4" && user) {
-        throw new ExternalError(`${user}'s address ${a.address} is already on this host's interface ${name}`, "give the lab a subnet of its own in the spec");
+        throw new ExternalError(
+          `${user}'s address ${a.address} is already on this host's interface ${name}`,
+          "give the lab a subnet of its own in the spec",
+        );
       }
     }
   }
@@ -91,7 +111,10 @@ export async function probeAccel(qemu: string, wanted: "auto" | "kvm" | "tcg"): 
     return "tcg";
   }
   if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync("/proc/cpuinfo", "utf8"))) return "tcg";
-  const probe = await run(qemu, ["-machine", "pc,accel=kvm", "-cpu", "host", "-m", "128", "-nodefaults", "-display", "none", "-bios", OVMF], { timeoutMs: 3000 });
+  const probe = await run(
+    qemu,
+    ["-machine", "pc,accel=kvm", "-cpu", "host", "-m", "128", "-nodefaults", "-display", "none", "-bios", OVMF],
+    { timeoutMs: 3000 },
+  );
   return probe.timedOut ? "kvm" : "tcg";
 }
-

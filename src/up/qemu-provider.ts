@@ -49,10 +49,21 @@ export function hostAddress(plan: ClusterPlan): string {
 
 /** NICs of a node: the cluster NIC on a tap, and a user-mode (NAT, DHCP) NIC per dhcpInterfaces entry. */
 function nics(plan: ClusterPlan, index: number): Nic[] {
-  const cluster: Nic = { slot: nicSlot(plan.network.interface, "spec.network.interface"), mac: macAddress(index, 0), kind: { tap: tapName(index) } };
+  const cluster: Nic = {
+    slot: nicSlot(plan.network.interface, "spec.network.interface"),
+    mac: macAddress(index, 0),
+    kind: { tap: tapName(index) },
+  };
   // spec.network.dhcpInterfaces (issue 19) is read when the plan has it
   const dhcp = (plan.network as { dhcpInterfaces?: string[] }).dhcpInterfaces ?? [];
-  return [cluster, ...dhcp.map((name, i): Nic => ({ slot: nicSlot(name, `spec.network.dhcpInterfaces[${i}]`), mac: macAddress(index, i + 1), kind: { user: true } }))];
+  return [
+    cluster,
+    ...dhcp.map((name, i): Nic => ({
+      slot: nicSlot(name, `spec.network.dhcpInterfaces[${i}]`),
+      mac: macAddress(index, i + 1),
+      kind: { user: true },
+    })),
+  ];
 }
 
 /** How qemu runs the VM of `vm`: the same at creation, after a re-seed and after node loss. */
@@ -60,7 +71,15 @@ export function vmConfig(plan: ClusterPlan, state: UpState, vm: VmState): VmConf
   const index = plan.nodes.findIndex((n) => n.name === vm.node);
   return {
     name: vm.node,
-    paths: { dir: vm.dir, disk: vm.disk, seed: vm.seed, serialLog: vm.serialLog, qmp: vm.qmp, agent: vm.agent, pidFile: vm.pidFile },
+    paths: {
+      dir: vm.dir,
+      disk: vm.disk,
+      seed: vm.seed,
+      serialLog: vm.serialLog,
+      qmp: vm.qmp,
+      agent: vm.agent,
+      pidFile: vm.pidFile,
+    },
     accel: state.accel ?? "tcg",
     cpus: state.cpus,
     memoryMiB: state.memoryMiB,
@@ -71,17 +90,25 @@ export function vmConfig(plan: ClusterPlan, state: UpState, vm: VmState): VmConf
 
 async function qemuImg(tools: QemuTools, args: string[]): Promise<void> {
   const result = await run(tools.qemuImg, args, { timeoutMs: 60_000 });
-  if (result.code !== 0) throw new ExternalError(`qemu-img ${args.join(" ")}: ${describeExit("qemu-img", result)}: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new ExternalError(`qemu-img ${args.join(" ")}: ${describeExit("qemu-img", result)}: ${result.stderr.trim()}`);
 }
 
-export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options: QemuUpOptions): Promise<{ state: UpState; nodes: NodeReport[] }> {
+export async function upQemu(
+  plan: ClusterPlan,
+  seeds: readonly Seed[],
+  options: QemuUpOptions,
+): Promise<{ state: UpState; nodes: NodeReport[] }> {
   const { outDir, log, signal } = options;
   const tools = await findQemuTools();
   await checkImage(options.image);
   for (const [i] of plan.nodes.entries()) nics(plan, i); // bad NIC names fail before anything is made
   const previous = await readUpState(outDir);
   if (previous && (previous.provider !== "qemu" || previous.cluster !== plan.name)) {
-    throw new ExternalError(`${statePath(outDir)} records a ${previous.provider} lab of cluster ${previous.cluster}`, "run `k8s-ha down` for it first, or use another -o DIR");
+    throw new ExternalError(
+      `${statePath(outDir)} records a ${previous.provider} lab of cluster ${previous.cluster}`,
+      "run `k8s-ha down` for it first, or use another -o DIR",
+    );
   }
   const accel = previous?.accel ?? (await probeAccel(tools.qemu, options.accel));
   const netns = previous?.netns ?? labNetns(plan.name, outDir);
@@ -141,7 +168,13 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       const isRunning = running.get(node.name) === true;
       let action: VmAction;
       if (vm && isRunning && vm.seedSha256 === seedSha) {
-        reports.push({ node: node.name, address: node.address, action: "unchanged", state: "running", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
+        reports.push({
+          node: node.name,
+          address: node.address,
+          action: "unchanged",
+          state: "running",
+          ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}),
+        });
         // booted by an earlier `up` that ended before it was ready: wait for it now
         if (vm.readySeconds === undefined) started.set(node.name, vm.startedAt ?? Date.now());
         continue;
@@ -189,7 +222,8 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
       reports.push({ node: node.name, address: node.address, action, state: "running" });
     }
 
-    if (started.size > 0) await waitReady({ tools, plan, state, started, reports, alive: (vm) => isQemu(vm.pid), ...options });
+    if (started.size > 0)
+      await waitReady({ tools, plan, state, started, reports, alive: (vm) => isQemu(vm.pid), ...options });
     await writeUpState(outDir, state);
     return { state, nodes: reports };
   } catch (error) {
@@ -199,7 +233,13 @@ export async function upQemu(plan: ClusterPlan, seeds: readonly Seed[], options:
 }
 
 /** Removes what this run created (VMs it made, the namespace if it made it); leaves the rest as recorded. */
-async function undo(tools: QemuTools, outDir: string, state: UpState, made: { netns: boolean; vms: string[] }, log: (line: string) => void): Promise<void> {
+async function undo(
+  tools: QemuTools,
+  outDir: string,
+  state: UpState,
+  made: { netns: boolean; vms: string[] },
+  log: (line: string) => void,
+): Promise<void> {
   for (const name of made.vms) {
     const vm = state.vms.find((v) => v.node === name);
     if (!vm) continue;
@@ -219,19 +259,33 @@ async function undo(tools: QemuTools, outDir: string, state: UpState, made: { ne
 }
 
 /** Stops a VM and removes its files (all but the disk with keepDisk). */
-export async function removeVm(tools: Pick<QemuTools, "ip">, state: UpState, vm: VmState, keepDisk: boolean): Promise<void> {
+export async function removeVm(
+  tools: Pick<QemuTools, "ip">,
+  state: UpState,
+  vm: VmState,
+  keepDisk: boolean,
+): Promise<void> {
   await stopVm(vm.pid, vm.qmp, keepDisk ? 60_000 : 0);
   if (state.netns && vm.tap && (await namespaceExists(tools.ip, state.netns))) {
     await run(tools.ip, ["-n", state.netns, "link", "delete", vm.tap], { timeoutMs: 10_000 });
   }
-  for (const file of [vm.seed, vm.serialLog, vm.qmp, vm.agent, vm.pidFile, ...(keepDisk ? [] : [vm.disk])]) await rm(file, { force: true });
+  for (const file of [vm.seed, vm.serialLog, vm.qmp, vm.agent, vm.pidFile, ...(keepDisk ? [] : [vm.disk])])
+    await rm(file, { force: true });
   if (!keepDisk) await rm(vm.dir, { recursive: true, force: true });
 }
 
 /** `down`: every VM in the state file, then the namespace, then the state file. */
-export async function downQemu(ipPath: string, outDir: string, state: UpState, keepDisks: boolean, log: (line: string) => void): Promise<void> {
+export async function downQemu(
+  ipPath: string,
+  outDir: string,
+  state: UpState,
+  keepDisks: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   for (const vm of state.vms) {
-    log(`${vm.node}: stopping qemu${vm.pid ? ` (pid ${vm.pid})` : ""} and removing ${keepDisks ? "all but its disk" : "its files"}`);
+    log(
+      `${vm.node}: stopping qemu${vm.pid ? ` (pid ${vm.pid})` : ""} and removing ${keepDisks ? "all but its disk" : "its files"}`,
+    );
     await removeVm({ ip: ipPath }, state, vm, keepDisks);
   }
   if (state.netns) {
@@ -241,4 +295,3 @@ export async function downQemu(ipPath: string, outDir: string, state: UpState, k
   await rm(statePath(outDir), { force: true });
   if (!keepDisks) await rm(upDir(outDir), { recursive: true, force: true });
 }
-

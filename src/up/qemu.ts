@@ -32,35 +32,54 @@ export interface VmConfig {
 export function qemuArgs(vm: VmConfig): string[] {
   const { paths } = vm;
   const args = [
-    "-name", `k8s-ha-${vm.name}`,
-    "-machine", `pc,accel=${vm.accel}`,
-    "-cpu", vm.accel === "kvm" ? "host" : "max",
-    "-smp", String(vm.cpus),
-    "-m", String(vm.memoryMiB),
-    "-nodefaults", "-no-user-config", "-display", "none",
+    "-name",
+    `k8s-ha-${vm.name}`,
+    "-machine",
+    `pc,accel=${vm.accel}`,
+    "-cpu",
+    vm.accel === "kvm" ? "host" : "max",
+    "-smp",
+    String(vm.cpus),
+    "-m",
+    String(vm.memoryMiB),
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
     // no ACPI hot-plug slot numbers on the root bus: the guest names NICs enp0s<slot> (nic-slot.ts)
-    "-global", "PIIX4_PM.acpi-root-pci-hotplug=off",
-    "-bios", OVMF,
+    "-global",
+    "PIIX4_PM.acpi-root-pci-hotplug=off",
+    "-bios",
+    OVMF,
   ];
   // NICs first: their slots are fixed, every other device takes whatever slot is left
   vm.nics.forEach((nic, i) => {
     const id = `net${i}`;
     args.push(
-      "-netdev", "tap" in nic.kind ? `tap,id=${id},ifname=${nic.kind.tap},script=no,downscript=no` : `user,id=${id}`,
-      "-device", `virtio-net-pci,netdev=${id},mac=${nic.mac},addr=0x${nic.slot.toString(16)}`,
+      "-netdev",
+      "tap" in nic.kind ? `tap,id=${id},ifname=${nic.kind.tap},script=no,downscript=no` : `user,id=${id}`,
+      "-device",
+      `virtio-net-pci,netdev=${id},mac=${nic.mac},addr=0x${nic.slot.toString(16)}`,
     );
   });
   args.push(
-    "-drive", `file=${paths.disk},format=qcow2,if=virtio`,
-    "-drive", `file=${paths.seed},format=raw,media=cdrom,readonly=on`,
-    "-serial", `file:${paths.serialLog}`,
-    "-qmp", `unix:${paths.qmp},server=on,wait=off`,
+    "-drive",
+    `file=${paths.disk},format=qcow2,if=virtio`,
+    "-drive",
+    `file=${paths.seed},format=raw,media=cdrom,readonly=on`,
+    "-serial",
+    `file:${paths.serialLog}`,
+    "-qmp",
+    `unix:${paths.qmp},server=on,wait=off`,
   );
   if (vm.agent) {
     args.push(
-      "-device", "virtio-serial-pci",
-      "-chardev", `socket,id=agent,path=${paths.agent},server=on,wait=off`,
-      "-device", `virtserialport,chardev=agent,name=${AGENT_PORT}`,
+      "-device",
+      "virtio-serial-pci",
+      "-chardev",
+      `socket,id=agent,path=${paths.agent},server=on,wait=off`,
+      "-device",
+      `virtserialport,chardev=agent,name=${AGENT_PORT}`,
     );
   }
   args.push("-daemonize", "-pidfile", paths.pidFile);
@@ -71,10 +90,13 @@ export function qemuArgs(vm: VmConfig): string[] {
 export async function startVm(ipPath: string, qemuPath: string, netns: string, vm: VmConfig): Promise<number> {
   const result = await run(ipPath, ["netns", "exec", netns, qemuPath, ...qemuArgs(vm)], { timeoutMs: 60_000 });
   if (result.code !== 0) {
-    throw new ExternalError(`qemu could not start VM ${vm.name}: ${describeExit("qemu", result)}: ${result.stderr.trim()}`);
+    throw new ExternalError(
+      `qemu could not start VM ${vm.name}: ${describeExit("qemu", result)}: ${result.stderr.trim()}`,
+    );
   }
   const pid = Number((await readFile(vm.paths.pidFile, "utf8")).trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new ExternalError(`qemu wrote no pid for VM ${vm.name} to ${vm.paths.pidFile}`);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new ExternalError(`qemu wrote no pid for VM ${vm.name} to ${vm.paths.pidFile}`);
   return pid;
 }
 
@@ -90,7 +112,11 @@ export async function isQemu(pid: number | undefined): Promise<boolean> {
 }
 
 /** Sends one QMP command (after the capabilities handshake); resolves when qemu answered or hung up. */
-export function qmp(socket: string, command: "quit" | "system_powerdown" | "query-status", timeoutMs = 10_000): Promise<string> {
+export function qmp(
+  socket: string,
+  command: "quit" | "system_powerdown" | "query-status",
+  timeoutMs = 10_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const conn = connect(socket);
     let buffer = "";

@@ -25,14 +25,17 @@ export async function waitReady(w: ReadyWait): Promise<void> {
   const { plan, state, started, reports } = w;
   const deadline = Date.now() + w.timeoutSeconds * 1000;
   const pending = new Set(started.keys());
-  w.log(`waiting for cloud-init on ${[...pending].join(", ")} and the VIP ${plan.vip}:${plan.lbPort} (up to ${w.timeoutSeconds} s)`);
+  w.log(
+    `waiting for cloud-init on ${[...pending].join(", ")} and the VIP ${plan.vip}:${plan.lbPort} (up to ${w.timeoutSeconds} s)`,
+  );
   while (pending.size > 0) {
     for (const name of [...pending]) {
       const vm = state.vms.find((v) => v.node === name)!;
       const alive = await w.alive(vm);
       // after Ctrl-C the clean-up stops the VMs: an interrupt, not a VM that died
       checkAborted(w.signal);
-      if (!alive) throw new ExternalError(`the VM of ${name} stopped while booting; see its serial log ${vm.serialLog}`);
+      if (!alive)
+        throw new ExternalError(`the VM of ${name} stopped while booting; see its serial log ${vm.serialLog}`);
       if (await cloudInitFinished(vm.serialLog)) {
         vm.readySeconds = Math.round((Date.now() - started.get(name)!) / 1000);
         const report = reports.find((r) => r.node === name)!;
@@ -44,13 +47,19 @@ export async function waitReady(w: ReadyWait): Promise<void> {
     }
     if (pending.size === 0) break;
     if (Date.now() > deadline) {
-      throw new ExternalError(`cloud-init did not finish on ${[...pending].join(", ")} within ${w.timeoutSeconds} s`, "see the serial logs under DIR/up/<node>/serial.log; --timeout gives more time");
+      throw new ExternalError(
+        `cloud-init did not finish on ${[...pending].join(", ")} within ${w.timeoutSeconds} s`,
+        "see the serial logs under DIR/up/<node>/serial.log; --timeout gives more time",
+      );
     }
     await sleep(2000, w.signal);
   }
   while (!(await probeVip(w.tools, probePoint(state), plan.vip, plan.lbPort)).ok) {
     if (Date.now() > deadline) {
-      throw new ExternalError(`the VIP ${plan.vip} did not answer on port ${plan.lbPort} within ${w.timeoutSeconds} s`, "see the serial logs; with no kube-apiserver yet, use --stand-in-apiserver");
+      throw new ExternalError(
+        `the VIP ${plan.vip} did not answer on port ${plan.lbPort} within ${w.timeoutSeconds} s`,
+        "see the serial logs; with no kube-apiserver yet, use --stand-in-apiserver",
+      );
     }
     await sleep(1000, w.signal);
   }

@@ -67,7 +67,11 @@ export async function readUpState(outDir: string): Promise<UpState | undefined> 
   try {
     return upStateSchema.parse(JSON.parse(text));
   } catch (error) {
-    throw new ExitError(EXIT.invalid, `${path}: not a state file k8s-ha up wrote (${(error as Error).message.split("\n")[0]})`, "remove what it lists by hand, then the file");
+    throw new ExitError(
+      EXIT.invalid,
+      `${path}: not a state file k8s-ha up wrote (${(error as Error).message.split("\n")[0]})`,
+      "remove what it lists by hand, then the file",
+    );
   }
 }
 

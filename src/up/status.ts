@@ -10,11 +10,21 @@ export interface LabStatus {
   holder?: string;
 }
 
-export async function labStatus(tools: Tools, state: UpState, alive: (vm: VmState) => Promise<boolean>): Promise<LabStatus> {
+export async function labStatus(
+  tools: Tools,
+  state: UpState,
+  alive: (vm: VmState) => Promise<boolean>,
+): Promise<LabStatus> {
   const nodes: NodeReport[] = [];
   for (const vm of state.vms) {
     const running = await alive(vm);
-    nodes.push({ node: vm.node, address: vm.address, action: "unchanged", state: running ? "running" : "stopped", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
+    nodes.push({
+      node: vm.node,
+      address: vm.address,
+      action: "unchanged",
+      state: running ? "running" : "stopped",
+      ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}),
+    });
   }
   if (state.netns && !(await namespaceExists(tools.ip, state.netns))) return { nodes, vipAnswers: false };
   const answer = await probeVip(tools, probePoint(state), state.vip, state.lbPort);

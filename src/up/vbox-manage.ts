@@ -7,7 +7,9 @@ import { describeExit, run } from "../tools/run.js";
 export async function vbox(vboxManage: string, args: readonly string[]): Promise<string> {
   const result = await run(vboxManage, args, { timeoutMs: 10 * 60_000 });
   if (result.code !== 0) {
-    throw new ExternalError(`VBoxManage ${args.join(" ")}: ${describeExit("VBoxManage", result)}: ${result.stderr.trim().split("\n").slice(-3).join(" ")}`);
+    throw new ExternalError(
+      `VBoxManage ${args.join(" ")}: ${describeExit("VBoxManage", result)}: ${result.stderr.trim().split("\n").slice(-3).join(" ")}`,
+    );
   }
   return result.stdout;
 }
@@ -36,7 +38,10 @@ export interface StorageSlot {
 export function freeStorageSlot(info: Map<string, string>, seedPath: string): StorageSlot | undefined {
   const controllers: { name: string; type: string }[] = [];
   for (let i = 0; info.has(`storagecontrollername${i}`); i++) {
-    controllers.push({ name: info.get(`storagecontrollername${i}`)!, type: info.get(`storagecontrollertype${i}`) ?? "" });
+    controllers.push({
+      name: info.get(`storagecontrollername${i}`)!,
+      type: info.get(`storagecontrollertype${i}`) ?? "",
+    });
   }
   const ide = (type: string) => /^PIIX|^ICH6/.test(type);
   const ordered = [...controllers.filter((c) => ide(c.type)), ...controllers.filter((c) => !ide(c.type))];
@@ -45,7 +50,11 @@ export function freeStorageSlot(info: Map<string, string>, seedPath: string): St
       const m = key.startsWith(`${c.name}-`) ? /^(\d+)-(\d+)$/.exec(key.slice(c.name.length + 1)) : null;
       return m ? [{ controller: c.name, port: Number(m[1]), device: Number(m[2]), medium: value }] : [];
     });
-  for (const wanted of [(m: string) => m === seedPath, (m: string) => m === "emptydrive", (m: string) => m === "none"]) {
+  for (const wanted of [
+    (m: string) => m === seedPath,
+    (m: string) => m === "emptydrive",
+    (m: string) => m === "none",
+  ]) {
     for (const c of ordered) {
       const slot = slots(c).find((s) => wanted(s.medium));
       if (slot) return { controller: slot.controller, port: slot.port, device: slot.device };
@@ -60,12 +69,24 @@ const ADAPTER_OF_SLOT: Record<number, number> = { 3: 1, 8: 2, 9: 3, 10: 4 };
 export function adapterOfSlot(slot: number, field: string, iface: string): number {
   const adapter = ADAPTER_OF_SLOT[slot];
   if (adapter === undefined) {
-    throw new ExternalError(`${field} is ${iface}: VirtualBox names its adapters 1–4 enp0s3, enp0s8, enp0s9 and enp0s10 in the guest`, "use one of those names");
+    throw new ExternalError(
+      `${field} is ${iface}: VirtualBox names its adapters 1–4 enp0s3, enp0s8, enp0s9 and enp0s10 in the guest`,
+      "use one of those names",
+    );
   }
   return adapter;
 }
 
-export const importArgs = (ova: string, vm: string, baseFolder: string) => ["import", ova, "--vsys", "0", "--vmname", vm, "--basefolder", baseFolder];
+export const importArgs = (ova: string, vm: string, baseFolder: string) => [
+  "import",
+  ova,
+  "--vsys",
+  "0",
+  "--vmname",
+  vm,
+  "--basefolder",
+  baseFolder,
+];
 
 export interface VboxNic {
   adapter: number;
@@ -73,7 +94,13 @@ export interface VboxNic {
   kind: { hostOnly: string } | { nat: true };
 }
 
-export function modifyVmArgs(vm: string, nics: readonly VboxNic[], serialLog: string, cpus: number, memoryMiB: number): string[] {
+export function modifyVmArgs(
+  vm: string,
+  nics: readonly VboxNic[],
+  serialLog: string,
+  cpus: number,
+  memoryMiB: number,
+): string[] {
   const args = ["modifyvm", vm, "--cpus", String(cpus), "--memory", String(memoryMiB)];
   for (const nic of nics) {
     const n = nic.adapter;
@@ -87,5 +114,16 @@ export function modifyVmArgs(vm: string, nics: readonly VboxNic[], serialLog: st
 }
 
 export const storageAttachSeedArgs = (vm: string, slot: StorageSlot, medium: string) => [
-  "storageattach", vm, "--storagectl", slot.controller, "--port", String(slot.port), "--device", String(slot.device), "--type", "dvddrive", "--medium", medium,
+  "storageattach",
+  vm,
+  "--storagectl",
+  slot.controller,
+  "--port",
+  String(slot.port),
+  "--device",
+  String(slot.device),
+  "--type",
+  "dvddrive",
+  "--medium",
+  medium,
 ];

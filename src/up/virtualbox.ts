@@ -21,7 +21,14 @@ import { waitReady } from "./ready.js";
 import type { NodeReport, VmAction } from "./report-types.js";
 import { readUpState, writeUpState, type UpState, type VmState } from "./state.js";
 import {
-  adapterOfSlot, freeStorageSlot, importArgs, modifyVmArgs, parseMachineReadable, storageAttachSeedArgs, vbox, type VboxNic,
+  adapterOfSlot,
+  freeStorageSlot,
+  importArgs,
+  modifyVmArgs,
+  parseMachineReadable,
+  storageAttachSeedArgs,
+  vbox,
+  type VboxNic,
 } from "./vbox-manage.js";
 
 export interface VboxUpOptions {
@@ -37,13 +44,21 @@ export interface VboxUpOptions {
 
 async function vboxManagePath(): Promise<string> {
   const path = await which("VBoxManage");
-  if (!path) throw new ExternalError("up --provider virtualbox needs VBoxManage, not found on PATH", "install VirtualBox from virtualbox.org");
+  if (!path)
+    throw new ExternalError(
+      "up --provider virtualbox needs VBoxManage, not found on PATH",
+      "install VirtualBox from virtualbox.org",
+    );
   return path;
 }
 
 async function hostTools(): Promise<{ ip: string; curl: string }> {
   const [ip, curl] = [await which("ip"), await which("curl")];
-  if (!ip || !curl) throw new ExternalError("up polls the VIP with curl and reads the holder with ip, not both found on PATH", "apt-get install curl iproute2");
+  if (!ip || !curl)
+    throw new ExternalError(
+      "up polls the VIP with curl and reads the holder with ip, not both found on PATH",
+      "apt-get install curl iproute2",
+    );
   return { ip, curl };
 }
 
@@ -82,16 +97,28 @@ function nics(plan: ClusterPlan, index: number, hostOnly: string): VboxNic[] {
   const cluster = plan.network.interface;
   const dhcp = (plan.network as { dhcpInterfaces?: string[] }).dhcpInterfaces ?? [];
   return [
-    { adapter: adapterOfSlot(nicSlot(cluster, "spec.network.interface"), "spec.network.interface", cluster), mac: macAddress(index, 0), kind: { hostOnly } },
+    {
+      adapter: adapterOfSlot(nicSlot(cluster, "spec.network.interface"), "spec.network.interface", cluster),
+      mac: macAddress(index, 0),
+      kind: { hostOnly },
+    },
     ...dhcp.map((name, i): VboxNic => ({
-      adapter: adapterOfSlot(nicSlot(name, `spec.network.dhcpInterfaces[${i}]`), `spec.network.dhcpInterfaces[${i}]`, name),
+      adapter: adapterOfSlot(
+        nicSlot(name, `spec.network.dhcpInterfaces[${i}]`),
+        `spec.network.dhcpInterfaces[${i}]`,
+        name,
+      ),
       mac: macAddress(index, i + 1),
       kind: { nat: true },
     })),
   ];
 }
 
-export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], options: VboxUpOptions): Promise<{ state: UpState; nodes: NodeReport[] }> {
+export async function upVirtualBox(
+  plan: ClusterPlan,
+  seeds: readonly Seed[],
+  options: VboxUpOptions,
+): Promise<{ state: UpState; nodes: NodeReport[] }> {
   const { outDir, log } = options;
   const vboxManage = await vboxManagePath();
   const tools = await hostTools();
@@ -99,12 +126,24 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
   for (const [i] of plan.nodes.entries()) nics(plan, i, "-");
   const previous = await readUpState(outDir);
   if (previous && (previous.provider !== "virtualbox" || previous.cluster !== plan.name)) {
-    throw new ExternalError(`${statePath(outDir)} records a ${previous.provider} lab of cluster ${previous.cluster}`, "run `k8s-ha down` for it first, or use another -o DIR");
+    throw new ExternalError(
+      `${statePath(outDir)} records a ${previous.provider} lab of cluster ${previous.cluster}`,
+      "run `k8s-ha down` for it first, or use another -o DIR",
+    );
   }
   const state: UpState = previous ?? {
-    version: 1, provider: "virtualbox", cluster: plan.name, vip: plan.vip, lbPort: plan.lbPort, image: options.image,
-    labMode: options.labMode, cpus: options.cpus, memoryMiB: options.memoryMiB, hostAddress: hostAddress(plan),
-    prefixLength: plan.network.prefixLength, vms: [],
+    version: 1,
+    provider: "virtualbox",
+    cluster: plan.name,
+    vip: plan.vip,
+    lbPort: plan.lbPort,
+    image: options.image,
+    labMode: options.labMode,
+    cpus: options.cpus,
+    memoryMiB: options.memoryMiB,
+    hostAddress: hostAddress(plan),
+    prefixLength: plan.network.prefixLength,
+    vms: [],
   };
   state.labMode = options.labMode;
   const made = { hostOnly: false, vms: [] as string[] };
@@ -119,11 +158,20 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
       await mkdir(upDir(outDir), { recursive: true });
       const created = await vbox(vboxManage, ["hostonlyif", "create"]);
       const name = /Interface '([^']+)'/.exec(created)?.[1];
-      if (!name) throw new ExternalError(`VBoxManage hostonlyif create did not name the interface it made: ${created.trim()}`);
+      if (!name)
+        throw new ExternalError(`VBoxManage hostonlyif create did not name the interface it made: ${created.trim()}`);
       state.hostOnlyInterface = name;
       made.hostOnly = true;
       await writeUpState(outDir, state);
-      await vbox(vboxManage, ["hostonlyif", "ipconfig", name, "--ip", state.hostAddress!, "--netmask", prefixToNetmask(plan.network.prefixLength)]);
+      await vbox(vboxManage, [
+        "hostonlyif",
+        "ipconfig",
+        name,
+        "--ip",
+        state.hostAddress!,
+        "--netmask",
+        prefixToNetmask(plan.network.prefixLength),
+      ]);
       log(`lab network: host-only interface ${name}, host ${state.hostAddress}/${plan.network.prefixLength}`);
     }
     for (const [index, node] of plan.nodes.entries()) {
@@ -133,7 +181,13 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
       let vm = state.vms.find((v) => v.node === node.name);
       const isUp = running.get(node.name) === true;
       if (vm && isUp && vm.seedSha256 === seedSha) {
-        reports.push({ node: node.name, address: node.address, action: "unchanged", state: "running", ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}) });
+        reports.push({
+          node: node.name,
+          address: node.address,
+          action: "unchanged",
+          state: "running",
+          ...(vm.readySeconds !== undefined ? { readySeconds: vm.readySeconds } : {}),
+        });
         // booted by an earlier `up` that ended before it was ready: wait for it now
         if (vm.readySeconds === undefined) started.set(node.name, vm.startedAt ?? Date.now());
         continue;
@@ -143,20 +197,46 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
         const name = `${plan.name}-${node.name}`;
         await mkdir(paths.dir, { recursive: true });
         made.vms.push(node.name);
-        vm = { node: node.name, address: node.address, mac: macAddress(index, 0), vm: name, dir: paths.dir, disk: join(paths.dir, "vbox"), seed: paths.seed,
-          seedSha256: seedSha, instanceId: seed.instanceId, qmp: "", agent: "", serialLog: paths.serialLog, pidFile: "" };
+        vm = {
+          node: node.name,
+          address: node.address,
+          mac: macAddress(index, 0),
+          vm: name,
+          dir: paths.dir,
+          disk: join(paths.dir, "vbox"),
+          seed: paths.seed,
+          seedSha256: seedSha,
+          instanceId: seed.instanceId,
+          qmp: "",
+          agent: "",
+          serialLog: paths.serialLog,
+          pidFile: "",
+        };
         state.vms.push(vm);
         await writeUpState(outDir, state);
         log(`${node.name}: importing ${options.image} as VM ${name}`);
         await vbox(vboxManage, importArgs(options.image, name, vm.disk));
-        await vbox(vboxManage, modifyVmArgs(name, nics(plan, index, state.hostOnlyInterface!), paths.serialLog, options.cpus, options.memoryMiB));
+        await vbox(
+          vboxManage,
+          modifyVmArgs(
+            name,
+            nics(plan, index, state.hostOnlyInterface!),
+            paths.serialLog,
+            options.cpus,
+            options.memoryMiB,
+          ),
+        );
       } else if (isUp) {
         log(`${node.name}: its seed changed (instance-id ${seed.instanceId}): powering off to swap the ISO`);
         await powerOff(vboxManage, vm.vm!, 120_000);
       }
       await writeFileAtomic(paths.seed, seed.contents);
       const slot = freeStorageSlot(await vmInfo(vboxManage, vm.vm!), paths.seed);
-      if (!slot) throw new ExternalError(`VM ${vm.vm} has no free storage slot for its seed`, "add an optical drive: VBoxManage storagectl <vm> --name IDE --add ide");
+      if (!slot)
+        throw new ExternalError(
+          `VM ${vm.vm} has no free storage slot for its seed`,
+          "add an optical drive: VBoxManage storagectl <vm> --name IDE --add ide",
+        );
       await vbox(vboxManage, storageAttachSeedArgs(vm.vm!, slot, paths.seed));
       vm.seedSha256 = seedSha;
       vm.instanceId = seed.instanceId;
@@ -165,12 +245,24 @@ export async function upVirtualBox(plan: ClusterPlan, seeds: readonly Seed[], op
       vm.startedAt = Date.now();
       started.set(node.name, vm.startedAt);
       await writeUpState(outDir, state);
-      log(`${node.name}: ${action}, seed on ${slot.controller} port ${slot.port} device ${slot.device}, started headless`);
+      log(
+        `${node.name}: ${action}, seed on ${slot.controller} port ${slot.port} device ${slot.device}, started headless`,
+      );
       reports.push({ node: node.name, address: node.address, action, state: "running" });
       action = "unchanged";
     }
     if (started.size > 0) {
-      await waitReady({ tools, plan, state, started, reports, alive: (v) => isRunning(vboxManage, v.vm), timeoutSeconds: options.timeoutSeconds, signal: options.signal, log });
+      await waitReady({
+        tools,
+        plan,
+        state,
+        started,
+        reports,
+        alive: (v) => isRunning(vboxManage, v.vm),
+        timeoutSeconds: options.timeoutSeconds,
+        signal: options.signal,
+        log,
+      });
     }
     await writeUpState(outDir, state);
     return { state, nodes: reports };
@@ -199,7 +291,12 @@ async function removeVm(vboxManage: string, vm: VmState, keepDisk: boolean): Pro
   if (!keepDisk) await rm(vm.dir, { recursive: true, force: true });
 }
 
-export async function downVirtualBox(outDir: string, state: UpState, keepDisks: boolean, log: (line: string) => void): Promise<void> {
+export async function downVirtualBox(
+  outDir: string,
+  state: UpState,
+  keepDisks: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   const vboxManage = await vboxManagePath();
   for (const vm of state.vms) {
     log(`${vm.node}: powering off and ${keepDisks ? "unregistering" : "deleting"} VM ${vm.vm}`);

@@ -17,7 +17,10 @@ export interface HashFileOptions {
 export async function hashFile(path: string, options: HashFileOptions = {}): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(options.signal ? { signal: options.signal } : {}) })) {
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: 1 << 20,
+    ...(options.signal ? { signal: options.signal } : {}),
+  })) {
     if (options.stop?.()) break;
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).byteLength;

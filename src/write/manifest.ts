@@ -21,9 +21,19 @@ export function byteLength(contents: string | Uint8Array): number {
   return typeof contents === "string" ? Buffer.byteLength(contents) : contents.byteLength;
 }
 
-export function buildManifest(generator: string, cluster: string, specSha256: string, artifacts: readonly Artifact[]): Manifest {
+export function buildManifest(
+  generator: string,
+  cluster: string,
+  specSha256: string,
+  artifacts: readonly Artifact[],
+): Manifest {
   const entries = artifacts
-    .map((a) => ({ path: a.path, sha256: sha256(a.contents), size: byteLength(a.contents), mode: `0${a.mode.toString(8)}` }))
+    .map((a) => ({
+      path: a.path,
+      sha256: sha256(a.contents),
+      size: byteLength(a.contents),
+      mode: `0${a.mode.toString(8)}`,
+    }))
     .sort(byPath);
   return { generator, cluster, specSha256, artifacts: entries };
 }

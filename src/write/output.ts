@@ -12,7 +12,11 @@ const STAGING = ".k8s-ha-staging-";
 const RETIRED = ".k8s-ha-old-";
 
 export function assertRelativePath(path: string): void {
-  if (path === "" || path.startsWith("/") || path.split("/").some((part) => part === "" || part === "." || part === "..")) {
+  if (
+    path === "" ||
+    path.startsWith("/") ||
+    path.split("/").some((part) => part === "" || part === "." || part === "..")
+  ) {
     throw new Error(`internal error: artifact path ${JSON.stringify(path)} is not a plain relative path`);
   }
 }
@@ -20,7 +24,8 @@ export function assertRelativePath(path: string): void {
 async function ensureDirectory(dir: string): Promise<void> {
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) throw new UsageError(`output ${dir} exists and is not a directory`, "name a directory with -o");
+    if (!info.isDirectory())
+      throw new UsageError(`output ${dir} exists and is not a directory`, "name a directory with -o");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     await mkdir(dir, { recursive: true });
@@ -30,7 +35,8 @@ async function ensureDirectory(dir: string): Promise<void> {
 /** Removes staging folders left behind by a crashed run. */
 async function removeLeftovers(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
-    if (entry.startsWith(STAGING) || entry.startsWith(RETIRED)) await rm(join(dir, entry), { recursive: true, force: true });
+    if (entry.startsWith(STAGING) || entry.startsWith(RETIRED))
+      await rm(join(dir, entry), { recursive: true, force: true });
   }
 }
 

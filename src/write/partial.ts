@@ -16,7 +16,11 @@ export interface PartialOutput {
 }
 
 /** `expected`: every file this spec describes; `rewrite`: which of them this run writes. */
-export async function partialOutput(dir: string, expected: readonly Artifact[], rewrite: (path: string) => boolean): Promise<PartialOutput> {
+export async function partialOutput(
+  dir: string,
+  expected: readonly Artifact[],
+  rewrite: (path: string) => boolean,
+): Promise<PartialOutput> {
   const result: PartialOutput = { written: [], kept: [], stale: [] };
   for (const artifact of expected) {
     if (rewrite(artifact.path)) {

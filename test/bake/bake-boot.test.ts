@@ -54,7 +54,19 @@ function prerequisites(): boolean {
     process.stderr.write(`\n!!!!! SKIPPING the bake test: no ${OVMF_FIRMWARE} (apt-get install ovmf) !!!!!\n\n`);
     return false;
   }
-  return haveTools("packer", "qemu-system-x86_64", "qemu-img", "debootstrap", "debugfs", "mkfs.vfat", "mcopy", "grub-mkstandalone", "sfdisk", "flock", "setpriv");
+  return haveTools(
+    "packer",
+    "qemu-system-x86_64",
+    "qemu-img",
+    "debootstrap",
+    "debugfs",
+    "mkfs.vfat",
+    "mcopy",
+    "grub-mkstandalone",
+    "sfdisk",
+    "flock",
+    "setpriv",
+  );
 }
 
 const canRun = prerequisites();
@@ -82,78 +94,102 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
   /** The built CLI, stopped with SIGTERM (which it passes on to Packer) if the test ends early. */
   async function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
     const started = Date.now();
-    const run = runDetached(process.execPath, [BIN, ...args], { env, timeoutMs, onStderr: IN_CI ? (c) => process.stderr.write(c) : undefined });
+    const run = runDetached(process.execPath, [BIN, ...args], {
+      env,
+      timeoutMs,
+      onStderr: IN_CI ? (c) => process.stderr.write(c) : undefined,
+    });
     stops.push(run.stop);
     const result = await run.done;
     return { ...result, seconds: Math.round((Date.now() - started) / 1000) };
   }
 
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir("k8s-ha-bake-"));
-    const built = runDetached("bash", [BUILD_SCRIPT], { timeoutMs: STAND_IN_TIMEOUT });
-    stops.push(built.stop);
-    const stand = await built.done;
-    if (stand.code !== 0) throw new Error(`build-test-cloud-image.sh ended with ${stand.signal ?? `exit ${stand.code}`}:\n${stand.stderr.split("\n").slice(-40).join("\n")}`);
-    standIn = stand.stdout.trim().split("\n").pop()!;
-    const source = join(standIn, "disk.qcow2");
+  beforeAll(
+    async () => {
+      ({ dir, cleanup } = await tempDir("k8s-ha-bake-"));
+      const built = runDetached("bash", [BUILD_SCRIPT], { timeoutMs: STAND_IN_TIMEOUT });
+      stops.push(built.stop);
+      const stand = await built.done;
+      if (stand.code !== 0)
+        throw new Error(
+          `build-test-cloud-image.sh ended with ${stand.signal ?? `exit ${stand.code}`}:\n${stand.stderr.split("\n").slice(-40).join("\n")}`,
+        );
+      standIn = stand.stdout.trim().split("\n").pop()!;
+      const source = join(standIn, "disk.qcow2");
 
-    const spec = join(dir, "k8s-ha.yaml");
-    await writeFile(
-      spec,
-      specYaml((s) => {
-        s.metadata.name = "bake";
-        s.spec.network.interface = "eth0";
-        s.spec.installPackages = false; // the baked image has every package: no apt at first boot
-        s.spec.firewall = { enabled: true, allowSsh: true, allow: ["10250/tcp"] };
-        s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop"] }];
-        s.spec.target = { os: "debian-12" };
-        s.spec.image = { builder: "qemu", ...IMAGE, cpus: 2, memoryMiB: 1024, diskMiB: 8192, extraPackages: ["jq"] };
-      }),
-    );
-    out = join(dir, "out");
-    // The stand-in replaces Debian's cloud image through Packer's own variables (PKR_VAR_*), as a
-    // user would point the template at a local copy.
-    const env = {
-      PKR_VAR_iso_url: source,
-      PKR_VAR_iso_checksum: `sha256:${await sha256File(source)}`,
-      PACKER_CACHE_DIR: join(dir, "packer_cache"),
-      CHECKPOINT_DISABLE: "1",
-    };
-    bake = await cli(["build-image", spec, "-o", out], env, BAKE_TIMEOUT);
-    const recordPath = join(out, "images", `${IMAGE.name}-${IMAGE.version}.json`);
-    record = existsSync(recordPath) ? parseImageRecord(readFileSync(recordPath, "utf8")) : undefined;
-    if (record) imageSha256 = await sha256File(join(out, "images", record.file));
-    again = await cli(["build-image", spec, "-o", out], env, minutes(2));
-    process.stderr.write(`bake test: build-image exited ${bake.code} after ${bake.seconds}s; ${record ? `record written` : "NO record"}\n`);
+      const spec = join(dir, "k8s-ha.yaml");
+      await writeFile(
+        spec,
+        specYaml((s) => {
+          s.metadata.name = "bake";
+          s.spec.network.interface = "eth0";
+          s.spec.installPackages = false; // the baked image has every package: no apt at first boot
+          s.spec.firewall = { enabled: true, allowSsh: true, allow: ["10250/tcp"] };
+          s.spec.users = [
+            {
+              name: USER,
+              sshAuthorizedKeys: [
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop",
+              ],
+            },
+          ];
+          s.spec.target = { os: "debian-12" };
+          s.spec.image = { builder: "qemu", ...IMAGE, cpus: 2, memoryMiB: 1024, diskMiB: 8192, extraPackages: ["jq"] };
+        }),
+      );
+      out = join(dir, "out");
+      // The stand-in replaces Debian's cloud image through Packer's own variables (PKR_VAR_*), as a
+      // user would point the template at a local copy.
+      const env = {
+        PKR_VAR_iso_url: source,
+        PKR_VAR_iso_checksum: `sha256:${await sha256File(source)}`,
+        PACKER_CACHE_DIR: join(dir, "packer_cache"),
+        CHECKPOINT_DISABLE: "1",
+      };
+      bake = await cli(["build-image", spec, "-o", out], env, BAKE_TIMEOUT);
+      const recordPath = join(out, "images", `${IMAGE.name}-${IMAGE.version}.json`);
+      record = existsSync(recordPath) ? parseImageRecord(readFileSync(recordPath, "utf8")) : undefined;
+      if (record) imageSha256 = await sha256File(join(out, "images", record.file));
+      again = await cli(["build-image", spec, "-o", out], env, minutes(2));
+      process.stderr.write(
+        `bake test: build-image exited ${bake.code} after ${bake.seconds}s; ${record ? `record written` : "NO record"}\n`,
+      );
 
-    const seeded = await cli(["seed", spec, "-o", out, "--node", NODE, "--json"], {}, minutes(2));
-    if (seeded.code !== 0) throw new Error(`k8s-ha seed failed:\n${seeded.stderr}`);
-    seed = (JSON.parse(seeded.stdout) as { seeds: { instanceId: string; absolutePath: string }[] }).seeds[0]!;
+      const seeded = await cli(["seed", spec, "-o", out, "--node", NODE, "--json"], {}, minutes(2));
+      if (seeded.code !== 0) throw new Error(`k8s-ha seed failed:\n${seeded.stderr}`);
+      seed = (JSON.parse(seeded.stdout) as { seeds: { instanceId: string; absolutePath: string }[] }).seeds[0]!;
 
-    if (!record) return; // the bake's own tests say why
-    const keep = process.env.K8S_HA_TEST_KEEP_LOGS;
-    if (keep) {
-      await mkdir(keep, { recursive: true });
-      await writeFile(join(keep, "bake-build-image.log"), bake.stderr);
-    }
-    const kvm = (await chooseAccelerator("qemu-system-x86_64", process.env)) === "kvm";
-    const timeoutMs = bootTimeoutMs(kvm);
-    booted = await bootForReport(
-      {
-        kernel: join(standIn, "vmlinuz"),
-        initrd: join(standIn, "initrd.img"),
-        disk: { path: join(out, "images", record.file), format: "qcow2" },
-        append: kernelCommandLine("LABEL=k8s-ha-root", { vip: VIP, iface: "eth0", lbPort: LB_PORT, waitS: Math.floor(timeoutMs / 1000) }),
-        cdrom: seed.absolutePath,
-        dir,
-        kvm,
-        timeoutMs,
-        earlyStallMs: earlyStallMs(kvm),
-        onStart: (child: ChildProcess) => (vm = child),
-      },
-      "bake-boot",
-    );
-  }, STAND_IN_TIMEOUT + BAKE_TIMEOUT + minutes(6) + 2 * (earlyStallMs(false) + bootTimeoutMs(false)));
+      if (!record) return; // the bake's own tests say why
+      const keep = process.env.K8S_HA_TEST_KEEP_LOGS;
+      if (keep) {
+        await mkdir(keep, { recursive: true });
+        await writeFile(join(keep, "bake-build-image.log"), bake.stderr);
+      }
+      const kvm = (await chooseAccelerator("qemu-system-x86_64", process.env)) === "kvm";
+      const timeoutMs = bootTimeoutMs(kvm);
+      booted = await bootForReport(
+        {
+          kernel: join(standIn, "vmlinuz"),
+          initrd: join(standIn, "initrd.img"),
+          disk: { path: join(out, "images", record.file), format: "qcow2" },
+          append: kernelCommandLine("LABEL=k8s-ha-root", {
+            vip: VIP,
+            iface: "eth0",
+            lbPort: LB_PORT,
+            waitS: Math.floor(timeoutMs / 1000),
+          }),
+          cdrom: seed.absolutePath,
+          dir,
+          kvm,
+          timeoutMs,
+          earlyStallMs: earlyStallMs(kvm),
+          onStart: (child: ChildProcess) => (vm = child),
+        },
+        "bake-boot",
+      );
+    },
+    STAND_IN_TIMEOUT + BAKE_TIMEOUT + minutes(6) + 2 * (earlyStallMs(false) + bootTimeoutMs(false)),
+  );
 
   afterAll(async () => {
     for (const stop of stops) stop();
@@ -166,7 +202,12 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
   it("build-image bakes the stand-in with Packer's qemu builder and records the qcow2", async () => {
     expect(bake.code, bakeLog()).toBe(0);
     expect(record, bakeLog()).toBeDefined();
-    expect(record).toMatchObject({ ...IMAGE, file: `${IMAGE.name}-${IMAGE.version}.qcow2`, builder: "qemu", os: "debian-12" });
+    expect(record).toMatchObject({
+      ...IMAGE,
+      file: `${IMAGE.name}-${IMAGE.version}.qcow2`,
+      builder: "qemu",
+      os: "debian-12",
+    });
     expect(record!.qemu?.accelerator).toMatch(/^(kvm|tcg)$/);
     const file = join(out, "images", record!.file);
     expect((await stat(file)).size).toBe(record!.size);
@@ -178,7 +219,9 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
 
   it("shows progress: Packer's stages and the provisioning scripts' output, timestamped", () => {
     expect(bake.stderr).toMatch(/accelerator (kvm|tcg)/);
-    expect(bake.stderr).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[\d+:\d\d\] ==> qemu\.golden: Waiting for SSH to become available/);
+    expect(bake.stderr).toMatch(
+      /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[\d+:\d\d\] ==> qemu\.golden: Waiting for SSH to become available/,
+    );
     expect(bake.stderr).toContain("10-wait-cloud-init: first boot finished");
     expect(bake.stderr).toContain("90-generalize: done");
   });
@@ -204,7 +247,9 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
 
   it("skips a second bake of the same template at once (fingerprint)", () => {
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(new RegExp(`${IMAGE.name}-${IMAGE.version} is up to date: .* was baked from this template`));
+    expect(again.stderr).toMatch(
+      new RegExp(`${IMAGE.name}-${IMAGE.version} is up to date: .* was baked from this template`),
+    );
     expect(again.stderr).not.toContain("packer build");
   });
 
@@ -254,7 +299,9 @@ describe.skipIf(!canRun)("a qemu bake of Debian 12, then the first boot of the b
     expect(rules).toContain("ENABLED=yes");
     expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT");
     expect(rules).toContain("-A ufw-user-input -p tcp -m tcp --dport 6443 -j ACCEPT");
-    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`);
+    expect(rules).toContain(
+      `-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`,
+    );
     expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -d 224.0.0.18/32 -j ACCEPT`);
     expect(rules).toContain(`-A ufw-user-input -p tcp -m tcp --dport ${LB_PORT} -j ACCEPT`);
   });

@@ -20,12 +20,16 @@ function copyPackage() {
   cpSync(join(ROOT, "package.json"), join(temp.dir, "pkg/package.json"));
   const cache = join(temp.dir, "cache");
   const run = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(temp.dir, "pkg/dist/index.js"), ...args], { encoding: "utf8", env: { ...process.env, NODE_COMPILE_CACHE: cache } });
+    const result = spawnSync(process.execPath, [join(temp.dir, "pkg/dist/index.js"), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, NODE_COMPILE_CACHE: cache },
+    });
     expect(result.status, result.stderr).toBe(0);
     return result.stdout;
   };
   /** Our cache files (Node 20), by name: <bundle>-<sha256 of its text>. */
-  const ours = () => readdirSync(cache, { recursive: true, encoding: "utf8" }).filter((f) => /\.cjs-[0-9a-f]{32}$/.test(f));
+  const ours = () =>
+    readdirSync(cache, { recursive: true, encoding: "utf8" }).filter((f) => /\.cjs-[0-9a-f]{32}$/.test(f));
   return { dir: temp.dir, cache, run, ours };
 }
 
@@ -34,7 +38,12 @@ describe("V8 code cache of the bin", () => {
     const pkg = copyPackage();
     const first = pkg.run("--help");
     expect(first).toMatch(/Usage: k8s-ha/);
-    expect(pkg.ours().map((f) => f.replace(/^.*\//, "").replace(/-[0-9a-f]+$/, "")).sort()).toEqual(["cli.cjs", "errors.cjs"]);
+    expect(
+      pkg
+        .ours()
+        .map((f) => f.replace(/^.*\//, "").replace(/-[0-9a-f]+$/, ""))
+        .sort(),
+    ).toEqual(["cli.cjs", "errors.cjs"]);
     const written = pkg.ours().map((f) => readFileSync(join(pkg.cache, f)));
     expect(pkg.run("--help")).toBe(first);
     expect(pkg.ours().map((f) => readFileSync(join(pkg.cache, f)))).toEqual(written); // used, not rewritten

@@ -64,18 +64,28 @@ describe("render", () => {
     expect(result.code, result.stderr).toBe(0);
     const files = await tree(out);
     for (const node of ["master01", "master02"]) {
-      for (const f of ["user-data", "meta-data", "network-config", "files/keepalived.conf", "files/check_apiserver.sh", "files/haproxy.cfg"]) {
+      for (const f of [
+        "user-data",
+        "meta-data",
+        "network-config",
+        "files/keepalived.conf",
+        "files/check_apiserver.sh",
+        "files/haproxy.cfg",
+      ]) {
         expect(files).toHaveProperty(`nodes/${node}/${f}`);
       }
       expect((await stat(join(out, `nodes/${node}/files/keepalived.conf`))).mode & 0o777).toBe(0o640);
       expect((await stat(join(out, `nodes/${node}/files/check_apiserver.sh`))).mode & 0o777).toBe(0o755);
       expect((await stat(join(out, `nodes/${node}/files/haproxy.cfg`))).mode & 0o777).toBe(0o644);
     }
-    for (const f of ["plugins.pkr.hcl", "k8s-ha.pkr.hcl", "http/user-data", "scripts/90-generalize.sh"]) expect(files).toHaveProperty(`packer/${f}`);
+    for (const f of ["plugins.pkr.hcl", "k8s-ha.pkr.hcl", "http/user-data", "scripts/90-generalize.sh"])
+      expect(files).toHaveProperty(`packer/${f}`);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
     expect(manifest.generator).toMatch(/^k8s-ha \d+\.\d+\.\d+/);
     expect(manifest.specSha256).toBe(sha256(await readFile(spec)));
-    const listed = Object.fromEntries(manifest.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256]));
+    const listed = Object.fromEntries(
+      manifest.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256]),
+    );
     const { ["manifest.json"]: _, ...written } = files;
     expect(listed).toEqual(written);
   });
@@ -86,7 +96,14 @@ describe("render", () => {
     expect((await runCli(["render", spec, "-o", a])).code).toBe(0);
     await mkdir(dirname(b), { recursive: true });
     await copyFile(spec, join(dir, "copy.yaml"));
-    expect((await runCli(["render", "copy.yaml", "-o", b], { cwd: dir, env: { TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" } })).code).toBe(0);
+    expect(
+      (
+        await runCli(["render", "copy.yaml", "-o", b], {
+          cwd: dir,
+          env: { TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" },
+        })
+      ).code,
+    ).toBe(0);
     expect(await tree(b)).toEqual(await tree(a));
   });
 
@@ -99,7 +116,9 @@ describe("render", () => {
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     expect(await readFile(join(out, "images/golden.ova"), "utf8")).toBe("precious");
     expect(await readFile(join(out, "nodes/old-node/user-data"), "utf8")).toBe("stale");
-    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { artifacts: { path: string }[] };
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as {
+      artifacts: { path: string }[];
+    };
     expect(manifest.artifacts.map((a) => a.path)).not.toContain("nodes/old-node/user-data");
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
   });
@@ -119,10 +138,14 @@ describe("render", () => {
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     const before = await tree(out);
     const unwritable = { path: "nodes/x/user-data", contents: 42 as unknown as string, mode: 0o644 };
-    await expect(writeArtifacts(out, [{ path: "nodes/a/user-data", contents: "new", mode: 0o644 }, unwritable])).rejects.toThrow();
+    await expect(
+      writeArtifacts(out, [{ path: "nodes/a/user-data", contents: "new", mode: 0o644 }, unwritable]),
+    ).rejects.toThrow();
     expect(await tree(out)).toEqual(before);
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
-    await expect(writeArtifacts(out, [{ path: "../escape", contents: "x", mode: 0o644 }])).rejects.toThrow(/not a plain relative path/);
+    await expect(writeArtifacts(out, [{ path: "../escape", contents: "x", mode: 0o644 }])).rejects.toThrow(
+      /not a plain relative path/,
+    );
   });
 });
 
@@ -132,7 +155,9 @@ describe("build-image", () => {
       const out = join(dir, "out");
       const result = await runCli(["build-image", join(EXAMPLES, example), "-o", out]);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/targets (fcos|flatcar): build-image bakes the Ubuntu and Debian golden images only; nothing was written/);
+      expect(result.stderr).toMatch(
+        /targets (fcos|flatcar): build-image bakes the Ubuntu and Debian golden images only; nothing was written/,
+      );
       expect(result.stderr).toMatch(/hint: .*config\.ign/);
       expect(existsSync(out)).toBe(false);
     }
@@ -145,7 +170,9 @@ describe("build-image", () => {
     const out = join(dir, "out");
     const result = await runCli(["build-image", spec, "-o", out], { env: EXAMPLE_ENV });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain("targets debian-12: the VirtualBox build installs Ubuntu from its live-server ISO, and debian-12 has none");
+    expect(result.stderr).toContain(
+      "targets debian-12: the VirtualBox build installs Ubuntu from its live-server ISO, and debian-12 has none",
+    );
     expect(result.stderr).toMatch(/hint: set spec\.image\.builder: qemu/);
     expect(existsSync(out)).toBe(false);
   });
@@ -158,7 +185,9 @@ describe("validate", () => {
     const result = await runCli(["validate", two]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/two-masters\.yaml:\d+:\d+  spec\.vrrp\.authPass  warning: .*plain text/);
-    expect(result.stderr).toMatch(/two-masters\.yaml:\d+:\d+  spec\.target\.os  warning: Ubuntu 20\.04 left standard support/);
+    expect(result.stderr).toMatch(
+      /two-masters\.yaml:\d+:\d+  spec\.target\.os  warning: Ubuntu 20\.04 left standard support/,
+    );
     expect(result.stderr).toMatch(/valid \(0 errors, 2 warnings\)/);
   });
 
@@ -182,7 +211,14 @@ describe("validate", () => {
     await writeFile(bad, (await readFile(two, "utf8")).replace("port: 1644", "port: 6443"));
     const invalid = await runCli(["validate", bad, "--format", "json"]);
     expect(invalid.code).toBe(1);
-    expect(JSON.parse(invalid.stdout)).toMatchObject({ valid: false, findings: [{ severity: "error", path: "spec.loadBalancer.port" }, { severity: "warning" }, { severity: "warning", path: "spec.target.os" }] });
+    expect(JSON.parse(invalid.stdout)).toMatchObject({
+      valid: false,
+      findings: [
+        { severity: "error", path: "spec.loadBalancer.port" },
+        { severity: "warning" },
+        { severity: "warning", path: "spec.target.os" },
+      ],
+    });
   });
 
   it("--format github prints workflow annotations", async () => {
@@ -190,11 +226,15 @@ describe("validate", () => {
     await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
     const result = await runCli(["validate", bad, "--format", "github"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^::error file=.*bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::192\.168\.57\.11 is outside 192\.168\.56\.0\/24/m);
+    expect(result.stdout).toMatch(
+      /^::error file=.*bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::192\.168\.57\.11 is outside 192\.168\.56\.0\/24/m,
+    );
   });
 
   it("--tools required exits 3 and names what to install when a tool is missing", async () => {
-    const result = await runCli(["validate", two, "--tools", "required"], { env: { PATH: join(dir, "no-tools-here") } });
+    const result = await runCli(["validate", two, "--tools", "required"], {
+      env: { PATH: join(dir, "no-tools-here") },
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/--tools required: .*shellcheck.*not found/);
     expect(result.stderr).toMatch(/apt-get install shellcheck/);
@@ -204,7 +244,9 @@ describe("validate", () => {
     const unicast = join(EXAMPLES, "three-node-unicast.yaml");
     const without = await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "" } });
     expect(without.code).toBe(0);
-    expect(without.stderr).toMatch(/spec\.vrrp\.authPassEnv  warning: environment variable K8S_HA_VRRP_PASS is not set: validated with a placeholder/);
+    expect(without.stderr).toMatch(
+      /spec\.vrrp\.authPassEnv  warning: environment variable K8S_HA_VRRP_PASS is not set: validated with a placeholder/,
+    );
     expect((await runCli(["validate", unicast], { env: { K8S_HA_VRRP_PASS: "123456789" } })).code).toBe(1);
     expect((await runCli(["validate", unicast], { env: EXAMPLE_ENV })).code).toBe(0);
   });
@@ -218,8 +260,11 @@ describe("schema", () => {
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.required).toEqual(["apiVersion", "kind", "metadata", "spec"]);
     expect(schema.properties.spec.required).toEqual(["vip", "network", "nodes"]);
-    expect(schema.properties.spec.properties.loadBalancer.properties.balance.enum).toEqual(["roundrobin", "leastconn", "source"]);
+    expect(schema.properties.spec.properties.loadBalancer.properties.balance.enum).toEqual([
+      "roundrobin",
+      "leastconn",
+      "source",
+    ]);
     expect(schema.properties.spec.additionalProperties).toBe(false);
   });
 });
-

@@ -19,7 +19,10 @@ afterAll(async () => {
 
 describe("stdout is data, stderr is for people", () => {
   it("validate --json is validate --format json", async () => {
-    const [alias, format] = await Promise.all([runCli(["validate", two, "--json"]), runCli(["validate", two, "--format", "json"])]);
+    const [alias, format] = await Promise.all([
+      runCli(["validate", two, "--json"]),
+      runCli(["validate", two, "--format", "json"]),
+    ]);
     expect(alias.code).toBe(0);
     expect(alias.stdout).toBe(format.stdout);
     expect(JSON.parse(alias.stdout)).toMatchObject({ valid: true });
@@ -55,7 +58,9 @@ describe("a spec from standard input (-)", () => {
     expect((await runCli(["render", "-", "-o", out], { input: text })).code).toBe(0);
     expect((await runCli(["render", two, "-o", fromFile])).code).toBe(0);
     expect(await tree(out)).toEqual(await tree(fromFile));
-    const broken = await runCli(["render", "-", "-o", join(work.dir, "broken")], { input: text.replace("port: 1644", "port: 6443") });
+    const broken = await runCli(["render", "-", "-o", join(work.dir, "broken")], {
+      input: text.replace("port: 1644", "port: 6443"),
+    });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^<stdin>:\d+:\d+  spec\.loadBalancer\.port/m);
   });
@@ -68,7 +73,11 @@ describe("validate without the production secrets", () => {
     const validated = await runCli(["validate", spec, "--json"]);
     expect(validated.code, validated.stdout).toBe(0);
     expect(JSON.parse(validated.stdout).findings).toContainEqual(
-      expect.objectContaining({ severity: "warning", path: "spec.vrrp.authPassEnv", message: expect.stringMatching(/K8S_HA_TEST_NEVER_SET is not set: validated with a placeholder/) }),
+      expect.objectContaining({
+        severity: "warning",
+        path: "spec.vrrp.authPassEnv",
+        message: expect.stringMatching(/K8S_HA_TEST_NEVER_SET is not set: validated with a placeholder/),
+      }),
     );
     const out = join(work.dir, "env-pass-out");
     const rendered = await runCli(["render", spec, "-o", out]);
@@ -86,7 +95,9 @@ describe("--format github", () => {
     await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
     const result = await runCli(["validate", bad, "--format", "github"], { env: { GITHUB_WORKSPACE: repo } });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^::error file=clusters\/bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::/m);
+    expect(result.stdout).toMatch(
+      /^::error file=clusters\/bad\.yaml,line=\d+,col=\d+,title=spec\.nodes\[1\]\.address::/m,
+    );
   });
 
   it("else relative to the git top level of the working folder", async () => {
@@ -95,7 +106,10 @@ describe("--format github", () => {
     execFileSync("git", ["init", "-q", repo]);
     const bad = join(repo, "specs", "bad.yaml");
     await writeFile(bad, (await readFile(two, "utf8")).replace("address: 192.168.56.11", "address: 192.168.57.11"));
-    const result = await runCli(["validate", "bad.yaml", "--format", "github"], { cwd: join(repo, "specs"), env: { GITHUB_WORKSPACE: "" } });
+    const result = await runCli(["validate", "bad.yaml", "--format", "github"], {
+      cwd: join(repo, "specs"),
+      env: { GITHUB_WORKSPACE: "" },
+    });
     expect(result.stdout).toMatch(/^::error file=specs\/bad\.yaml,line=/m);
   });
 });
@@ -131,7 +145,10 @@ describe.skipIf(!canMount())("the machine's failures: one line naming the path a
       for (const command of ["render", "seed"]) {
         const out = join(mnt, "out");
         const result = await runCli([command, two, "-o", out]);
-        expectMachineFailure(result, new RegExp(`^k8s-ha: cannot write ${out}/\\S+: no space left on the device \\(ENOSPC\\)$`, "m"));
+        expectMachineFailure(
+          result,
+          new RegExp(`^k8s-ha: cannot write ${out}/\\S+: no space left on the device \\(ENOSPC\\)$`, "m"),
+        );
         expect(await readdir(out)).toEqual([]);
       }
     });
@@ -142,9 +159,15 @@ describe.skipIf(!canMount())("the machine's failures: one line naming the path a
       const created = await runCli(["render", two, "-o", join(mnt, "out")]);
       expectMachineFailure(created, new RegExp(`^k8s-ha: cannot create folder ${mnt}/out: .*read-only`, "m"));
       const into = await runCli(["render", two, "-o", mnt]);
-      expectMachineFailure(into, new RegExp(`^k8s-ha: cannot create folder ${mnt}: the file system is read-only \\(EROFS\\)$`, "m"));
+      expectMachineFailure(
+        into,
+        new RegExp(`^k8s-ha: cannot create folder ${mnt}: the file system is read-only \\(EROFS\\)$`, "m"),
+      );
       const init = await runCli(["init", join(mnt, "k8s-ha.yaml")]);
-      expectMachineFailure(init, new RegExp(`^k8s-ha: cannot open ${mnt}/k8s-ha.yaml: the file system is read-only \\(EROFS\\)$`, "m"));
+      expectMachineFailure(
+        init,
+        new RegExp(`^k8s-ha: cannot open ${mnt}/k8s-ha.yaml: the file system is read-only \\(EROFS\\)$`, "m"),
+      );
       expect(await readdir(mnt)).toEqual([]);
     });
   });
@@ -153,6 +176,9 @@ describe.skipIf(!canMount())("the machine's failures: one line naming the path a
     const file = join(work.dir, "a-file");
     await writeFile(file, "x");
     const result = await runCli(["render", two, "-o", join(file, "out")]);
-    expectMachineFailure(result, new RegExp(`^k8s-ha: cannot use ${file}/out: a part of the path is a file, not a folder \\(ENOTDIR\\)$`, "m"));
+    expectMachineFailure(
+      result,
+      new RegExp(`^k8s-ha: cannot use ${file}/out: a part of the path is a file, not a folder \\(ENOTDIR\\)$`, "m"),
+    );
   });
 });

@@ -17,7 +17,10 @@ export interface CliResult {
 }
 
 /** `input`: what the CLI reads on stdin (a spec given as `-`); none: stdin is closed. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -41,7 +44,9 @@ export function tempDir(prefix = "k8s-ha-test-"): { dir: string; cleanup: () => 
 }
 
 /** Parses `file:line:col  path  message` lines of the CLI's text findings. */
-export function parseFindings(stderr: string): { file: string; line: number; col: number; path: string; message: string }[] {
+export function parseFindings(
+  stderr: string,
+): { file: string; line: number; col: number; path: string; message: string }[] {
   const found = [];
   for (const text of stderr.split("\n")) {
     const m = /^(\S+?):(\d+):(\d+)  (\S+)  (.*)$/.exec(text);

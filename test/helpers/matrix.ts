@@ -25,7 +25,8 @@ export async function loadMatrix(): Promise<MatrixBinary[] | undefined> {
   } catch {
     // reported below
   }
-  const has = (tool: "haproxy" | "keepalived", release: string) => binaries.some((b) => b.tool === tool && sameRelease(b.version, release));
+  const has = (tool: "haproxy" | "keepalived", release: string) =>
+    binaries.some((b) => b.tool === tool && sameRelease(b.version, release));
   // the tests' claims need the oldest target's releases and a haproxy that refuses what 3.3 no longer accepts
   const newest = binaries.some((b) => b.tool === "haproxy" && atLeast(b.version, "3.3"));
   if (has("haproxy", oldest.haproxy) && has("keepalived", oldest.keepalived) && newest) return binaries;

@@ -39,6 +39,12 @@ export async function exampleArtifacts(example: string) {
   if (!checked.spec) throw new Error(`${example} is invalid`);
   const plan = planCluster(checked.spec, EXAMPLE_ENV);
   const assets = { packer: await loadPackerAssets() };
-  return clusterArtifacts({ file: example, spec: checked.spec, plan, sha256: checked.sha256, findings: checked.findings, assets });
+  return clusterArtifacts({
+    file: example,
+    spec: checked.spec,
+    plan,
+    sha256: checked.sha256,
+    findings: checked.findings,
+    assets,
+  });
 }
-

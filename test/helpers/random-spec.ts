@@ -39,7 +39,10 @@ export function randomSpec(seed: number): Record<string, any> {
   const [vipOffset, gatewayOffset, ...nodeOffsets] = [...offsets];
   const names = new Set<string>();
   while (names.size < nodeCount) names.add(label(int(1, 12)));
-  const nodes: Record<string, any>[] = [...names].map((name, i) => ({ name, address: numberToIPv4(base + nodeOffsets[i]!) }));
+  const nodes: Record<string, any>[] = [...names].map((name, i) => ({
+    name,
+    address: numberToIPv4(base + nodeOffsets[i]!),
+  }));
   if (chance(0.4)) {
     const priorities = new Set<number>();
     while (priorities.size < nodeCount) priorities.add(int(1, 254));
@@ -49,7 +52,11 @@ export function randomSpec(seed: number): Record<string, any> {
   const priorities = resolvePriorities(nodes);
   const spread = Math.max(...priorities) - Math.min(...priorities);
   const weight =
-    chance(0.5) || spread >= 253 ? "auto" : !preempt || nodeCount < 2 ? 0 : -int(spread + 1, Math.min(253, spread + 40));
+    chance(0.5) || spread >= 253
+      ? "auto"
+      : !preempt || nodeCount < 2
+        ? 0
+        : -int(spread + 1, Math.min(253, spread + 40));
   const apiserverPort = int(1, 65535);
   let lbPort = int(1, 65535);
   while (lbPort === apiserverPort) lbPort = int(1, 65535);
@@ -68,7 +75,9 @@ export function randomSpec(seed: number): Record<string, any> {
         interface: iface,
         prefixLength,
         ...(chance(0.7) ? { gateway: numberToIPv4(base + gatewayOffset!) } : {}),
-        ...(chance(0.6) ? { nameservers: Array.from({ length: int(1, 3) }, () => numberToIPv4(int(0x01000000, 0xdfffffff))) } : {}),
+        ...(chance(0.6)
+          ? { nameservers: Array.from({ length: int(1, 3) }, () => numberToIPv4(int(0x01000000, 0xdfffffff))) }
+          : {}),
       },
       apiserver: { port: apiserverPort },
       loadBalancer: { port: lbPort, balance: pick(["roundrobin", "leastconn", "source"]) },
@@ -76,7 +85,9 @@ export function randomSpec(seed: number): Record<string, any> {
       vrrp: {
         virtualRouterId: int(1, 255),
         // sub-second adverts are VRRP v3, which has no authentication
-        ...(subSecond ? { advertInterval: pick([0.5, 0.25, 0.1]) } : { advertInterval: int(1, 5), ...(chance(0.6) ? { authPass } : {}) }),
+        ...(subSecond
+          ? { advertInterval: pick([0.5, 0.25, 0.1]) }
+          : { advertInterval: int(1, 5), ...(chance(0.6) ? { authPass } : {}) }),
         unicast: nodeCount >= 2 && chance(0.4),
         preempt,
       },
@@ -91,9 +102,21 @@ export function randomSpec(seed: number): Record<string, any> {
       },
       installPackages: chance(0.5),
       users: chance(0.5)
-        ? [{ name: pick(["ubuntu", "ops", "k8s_admin", "deploy-bot"]), sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 tester@ci"], sudo: chance(0.8) }]
+        ? [
+            {
+              name: pick(["ubuntu", "ops", "k8s_admin", "deploy-bot"]),
+              sshAuthorizedKeys: [
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 tester@ci",
+              ],
+              sudo: chance(0.8),
+            },
+          ]
         : [],
-      image: { name: "k8s-ha-ubuntu-20.04", version: `${int(0, 3)}.${int(0, 20)}.${int(0, 50)}`, extraPackages: chance(0.3) ? ["jq", "chrony"] : [] },
+      image: {
+        name: "k8s-ha-ubuntu-20.04",
+        version: `${int(0, 3)}.${int(0, 20)}.${int(0, 50)}`,
+        extraPackages: chance(0.3) ? ["jq", "chrony"] : [],
+      },
     },
   };
 }

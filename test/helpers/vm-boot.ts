@@ -25,7 +25,8 @@ export interface BootResult {
  * catches a hang. On a machine shared with other VM boots one took 36 minutes (load 15–25): raise
  * it there.
  */
-export const bootTimeoutMs = (kvm: boolean) => Number(process.env.K8S_HA_TEST_BOOT_TIMEOUT ?? (kvm ? 180 : 1200)) * 1000;
+export const bootTimeoutMs = (kvm: boolean) =>
+  Number(process.env.K8S_HA_TEST_BOOT_TIMEOUT ?? (kvm ? 180 : 1200)) * 1000;
 /**
  * Under TCG a guest has, rarely, reset or hung before its kernel got to systemd: nothing to do
  * with the seed. Such a boot is stopped after this long (or when it ends) and tried once more.
@@ -95,7 +96,8 @@ export const consoleText = (dir: string): string => {
 /** qemu's arguments for the NICs, each a virtio NIC on its own netdev. */
 function nicArgs(nics: readonly Nic[], netns: string | undefined): string[] {
   return nics.flatMap((nic, i) => {
-    if (nic === "user" && netns === undefined) throw new Error("a user-mode NIC needs a network namespace without uplink (netns)");
+    if (nic === "user" && netns === undefined)
+      throw new Error("a user-mode NIC needs a network namespace without uplink (netns)");
     const netdev = nic === "user" ? `user,id=n${i}` : `hubport,id=n${i},hubid=${i}`;
     return ["-netdev", netdev, "-device", `virtio-net-pci,netdev=n${i}`];
   });
@@ -106,26 +108,45 @@ export function bootVm(options: BootOptions): Promise<BootResult> {
   const { dir, kvm } = options;
   const args = [
     // qemu dies with this test's process, whatever ends it
-    "--pdeathsig", "SIGKILL", "--",
+    "--pdeathsig",
+    "SIGKILL",
+    "--",
     "qemu-system-x86_64",
-    "-name", "k8s-ha-boot-test",
-    "-machine", `pc,accel=${kvm ? "kvm" : "tcg"}`,
-    "-cpu", kvm ? "host" : "max",
-    "-smp", "2",
-    "-m", "1024",
-    "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-    "-kernel", options.kernel,
-    "-initrd", options.initrd,
-    "-append", options.append,
-    "-drive", `file=${options.disk.path},format=${options.disk.format},if=virtio${options.disk.persistent ? "" : ",snapshot=on"}`,
+    "-name",
+    "k8s-ha-boot-test",
+    "-machine",
+    `pc,accel=${kvm ? "kvm" : "tcg"}`,
+    "-cpu",
+    kvm ? "host" : "max",
+    "-smp",
+    "2",
+    "-m",
+    "1024",
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-kernel",
+    options.kernel,
+    "-initrd",
+    options.initrd,
+    "-append",
+    options.append,
+    "-drive",
+    `file=${options.disk.path},format=${options.disk.format},if=virtio${options.disk.persistent ? "" : ",snapshot=on"}`,
     // the seed, where VirtualBox users attach it too: an optical drive
-    "-cdrom", options.cdrom,
+    "-cdrom",
+    options.cdrom,
     ...nicArgs(options.nics ?? ["isolated"], options.netns),
-    "-serial", `file:${join(dir, "console.log")}`,
-    "-serial", `file:${join(dir, "report.log")}`,
+    "-serial",
+    `file:${join(dir, "console.log")}`,
+    "-serial",
+    `file:${join(dir, "report.log")}`,
   ];
   // `ip netns exec` execs setpriv, which execs qemu: one process, this test's child
-  const [program, argv] = options.netns === undefined ? ["setpriv", args] : ["ip", ["netns", "exec", options.netns, "setpriv", ...args]];
+  const [program, argv] =
+    options.netns === undefined ? ["setpriv", args] : ["ip", ["netns", "exec", options.netns, "setpriv", ...args]];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(program, argv, { stdio: ["ignore", "ignore", "pipe"] });
@@ -190,11 +211,14 @@ export async function bootForReport(options: BootOptions, label: string): Promis
   const report = existsSync(reportFile) ? parseReport(readFileSync(reportFile, "utf8")) : undefined;
   const text = consoleText(dir);
   const consoleTail = text ? text.split("\n").slice(-60).join("\n") : "(no console output)";
-  process.stderr.write(`${label}: ${options.kvm ? "KVM" : "TCG"}, VM ran ${boot.seconds}s, ${report ? "report read" : "NO report"}\n`);
+  process.stderr.write(
+    `${label}: ${options.kvm ? "KVM" : "TCG"}, VM ran ${boot.seconds}s, ${report ? "report read" : "NO report"}\n`,
+  );
   const keep = process.env.K8S_HA_TEST_KEEP_LOGS;
   if (keep) {
     await mkdir(keep, { recursive: true });
-    for (const name of ["console.log", "console-first-try.log", "report.log"]) if (existsSync(join(dir, name))) await copyFile(join(dir, name), join(keep, `${label}-${name}`));
+    for (const name of ["console.log", "console-first-try.log", "report.log"])
+      if (existsSync(join(dir, name))) await copyFile(join(dir, name), join(keep, `${label}-${name}`));
   }
   return { boot, report, consoleTail, timeoutMs: options.timeoutMs };
 }
@@ -230,7 +254,10 @@ export function runDetached(
   program: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs: number; onStderr?: (chunk: string) => void },
-): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; stop: () => void } {
+): {
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  stop: () => void;
+} {
   const child = spawn("setpriv", ["--pdeathsig", "SIGTERM", "--", program, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -244,20 +271,22 @@ export function runDetached(
       // already gone
     }
   };
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      stderr += c;
-      options.onStderr?.(c);
-    });
-    const timer = setTimeout(stop, options.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+      child.stderr.setEncoding("utf8").on("data", (c: string) => {
+        stderr += c;
+        options.onStderr?.(c);
+      });
+      const timer = setTimeout(stop, options.timeoutMs);
+      child.on("error", reject);
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    },
+  );
   return { done, stop };
 }

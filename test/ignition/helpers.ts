@@ -15,9 +15,17 @@ import { EXAMPLE_ENV } from "../helpers/plan.js";
 export type Os = (typeof TARGET_OSES)[number];
 export type Services = (typeof SERVICE_MODES)[number];
 
-export const TARGETS: Array<{ os: Os; services: Services }> = TARGET_OSES.flatMap((os) => SERVICE_MODES.map((services) => ({ os, services })));
+export const TARGETS: Array<{ os: Os; services: Services }> = TARGET_OSES.flatMap((os) =>
+  SERVICE_MODES.map((services) => ({ os, services })),
+);
 
-export const EXAMPLE_FILES = ["two-masters.yaml", "three-node-unicast.yaml", "fcos.yaml", "flatcar-static-pods.yaml", "ubuntu-static-pods.yaml"];
+export const EXAMPLE_FILES = [
+  "two-masters.yaml",
+  "three-node-unicast.yaml",
+  "fcos.yaml",
+  "flatcar-static-pods.yaml",
+  "ubuntu-static-pods.yaml",
+];
 
 /** The example's spec object with `target` set; Ignition OSes get no firewall, installPackages or ubuntu-only values. */
 export function retarget(example: string, os: Os, services: Services): Record<string, any> {

@@ -8,11 +8,25 @@ import { compile, fromDataUrl, retarget, text } from "./helpers.js";
 type Ign = {
   ignition: { version: string };
   passwd?: { users: { name: string; sshAuthorizedKeys?: string[]; groups?: string[] }[] };
-  storage: { files: { path: string; mode: number; user: { name: string }; group: { name: string }; overwrite: boolean; contents: { source: string } }[] };
+  storage: {
+    files: {
+      path: string;
+      mode: number;
+      user: { name: string };
+      group: { name: string };
+      overwrite: boolean;
+      contents: { source: string };
+    }[];
+  };
   systemd?: { units: { name: string; enabled: boolean; contents: string }[] };
 };
 
-function ignitionOf(example: string, os: "fcos" | "flatcar", services: "systemd" | "static-pods" = "systemd", node = 0) {
+function ignitionOf(
+  example: string,
+  os: "fcos" | "flatcar",
+  services: "systemd" | "static-pods" = "systemd",
+  node = 0,
+) {
   const { plan, artifacts } = compile(retarget(example, os, services));
   const name = plan.nodes[node]!.name;
   const raw = text(artifacts, `nodes/${name}/config.ign`);
@@ -32,7 +46,9 @@ describe("config.ign", () => {
     expect(raw).toBe(`${JSON.stringify(JSON.parse(raw), null, 2)}\n`);
     expect(Object.keys(ign)).toEqual(["ignition", "passwd", "storage", "systemd"]);
     expect(Object.keys(ign.storage.files[0]!)).toEqual(["path", "mode", "user", "group", "overwrite", "contents"]);
-    const paths = artifacts.filter((a) => a.path.startsWith(`nodes/${name}/`)).map((a) => a.path.slice(`nodes/${name}/`.length));
+    const paths = artifacts
+      .filter((a) => a.path.startsWith(`nodes/${name}/`))
+      .map((a) => a.path.slice(`nodes/${name}/`.length));
     expect(paths).toEqual(["config.ign", "files/keepalived.conf", "files/check_apiserver.sh", "files/haproxy.cfg"]);
   });
 
@@ -73,7 +89,9 @@ describe("config.ign", () => {
     expect(f.mode).toBe(0o600);
     const keyfile = fromDataUrl(f.contents.source);
     expect(keyfile).toContain("[connection]\nid=enp0s8\ntype=ethernet\ninterface-name=enp0s8\n");
-    expect(keyfile).toContain(`[ipv4]\nmethod=manual\naddress1=${plan.nodes[1]!.address}/24,192.168.56.1\ndns=192.168.56.1;1.1.1.1;\n`);
+    expect(keyfile).toContain(
+      `[ipv4]\nmethod=manual\naddress1=${plan.nodes[1]!.address}/24,192.168.56.1\ndns=192.168.56.1;1.1.1.1;\n`,
+    );
     expect(ign.storage.files.some((x) => x.path.startsWith("/etc/systemd/network/"))).toBe(false);
   });
 
@@ -81,14 +99,22 @@ describe("config.ign", () => {
     const { ign } = ignitionOf("two-masters.yaml", "flatcar");
     // the example's cluster NIC is the host-only enp0s8, without a gateway (the NAT NIC has the default route)
     const f = fileAt(ign, "/etc/systemd/network/10-enp0s8.network");
-    expect(fromDataUrl(f.contents.source)).toMatch(/\[Match\]\nName=enp0s8\n\n\[Network\]\nDHCP=no\nAddress=192\.168\.56\.10\/24\n$/);
+    expect(fromDataUrl(f.contents.source)).toMatch(
+      /\[Match\]\nName=enp0s8\n\n\[Network\]\nDHCP=no\nAddress=192\.168\.56\.10\/24\n$/,
+    );
     expect(ign.storage.files.some((x) => x.path.includes("NetworkManager"))).toBe(false);
   });
 
   it("runs keepalived and haproxy as podman containers on Fedora CoreOS and docker ones on Flatcar", () => {
-    for (const [os, engine] of [["fcos", "/usr/bin/podman"], ["flatcar", "/usr/bin/docker"]] as const) {
+    for (const [os, engine] of [
+      ["fcos", "/usr/bin/podman"],
+      ["flatcar", "/usr/bin/docker"],
+    ] as const) {
       const { ign } = ignitionOf("two-masters.yaml", os);
-      expect(ign.systemd!.units.map((u) => [u.name, u.enabled])).toEqual([["keepalived.service", true], ["haproxy.service", true]]);
+      expect(ign.systemd!.units.map((u) => [u.name, u.enabled])).toEqual([
+        ["keepalived.service", true],
+        ["haproxy.service", true],
+      ]);
       const [keepalived, haproxy] = ign.systemd!.units.map((u) => u.contents);
       for (const unit of [keepalived!, haproxy!]) {
         expect(unit).toContain(`ExecStart=${engine} run --name `);
@@ -97,7 +123,12 @@ describe("config.ign", () => {
         expect(unit).toContain("Restart=on-failure\n");
         expect(unit).toContain("[Install]\nWantedBy=multi-user.target\n");
         // systemd expands % and $ in Exec lines: none may appear
-        expect(unit.split("\n").filter((l) => l.startsWith("Exec")).join("\n")).not.toMatch(/[%$]/);
+        expect(
+          unit
+            .split("\n")
+            .filter((l) => l.startsWith("Exec"))
+            .join("\n"),
+        ).not.toMatch(/[%$]/);
       }
       expect(keepalived).toContain("--cap-drop ALL --cap-add NET_ADMIN --cap-add NET_BROADCAST --cap-add NET_RAW \\\n");
       expect(haproxy).toContain("--cap-drop ALL \\\n");
@@ -105,7 +136,9 @@ describe("config.ign", () => {
       expect(haproxy).toContain(`    ${IMAGES.haproxy.ref} \\\n`);
       const z = os === "fcos" ? ":ro,z" : ":ro";
       expect(keepalived).toContain(`--volume /etc/keepalived/keepalived.conf:/etc/keepalived/keepalived.conf${z} \\\n`);
-      expect(keepalived).toContain(`--volume /etc/keepalived/check_apiserver.sh:/etc/keepalived/check_apiserver.sh${z} \\\n`);
+      expect(keepalived).toContain(
+        `--volume /etc/keepalived/check_apiserver.sh:/etc/keepalived/check_apiserver.sh${z} \\\n`,
+      );
       expect(haproxy).toContain(`--volume /etc/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg${z} \\\n`);
       expect(keepalived).toContain("--use-file=/etc/keepalived/keepalived.conf\n");
       expect(haproxy).toContain("-W -db -f /usr/local/etc/haproxy/haproxy.cfg\n");
@@ -114,7 +147,8 @@ describe("config.ign", () => {
   });
 
   it("pins every image by version, fully qualified", () => {
-    for (const image of Object.values(IMAGES)) expect(image.ref).toMatch(/^docker\.io\/[a-z0-9]+\/[a-z0-9-]+:\d+\.\d+\.\d+(-[a-z0-9]+)?$/);
+    for (const image of Object.values(IMAGES))
+      expect(image.ref).toMatch(/^docker\.io\/[a-z0-9]+\/[a-z0-9-]+:\d+\.\d+\.\d+(-[a-z0-9]+)?$/);
   });
 
   it("gives the same bytes every time", () => {

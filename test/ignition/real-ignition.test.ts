@@ -25,7 +25,8 @@ describe.skipIf(!haveTools("ignition-validate"))("ignition-validate", () => {
         const { verdicts, missing } = await runFileChecks(plan, artifacts, IGNITION);
         expect(missing).toEqual([]);
         expect(verdicts).toHaveLength(plan.nodes.length);
-        for (const v of verdicts) expect(v, `${example} ${v.node}: ${v.output}`).toMatchObject({ ok: true, output: "" });
+        for (const v of verdicts)
+          expect(v, `${example} ${v.node}: ${v.output}`).toMatchObject({ ok: true, output: "" });
         count += verdicts.length;
       }
       expect(count).toBeGreaterThanOrEqual(EXAMPLE_FILES.length * 2);
@@ -33,16 +34,21 @@ describe.skipIf(!haveTools("ignition-validate"))("ignition-validate", () => {
   }
 
   for (const example of ["fcos.yaml", "flatcar-static-pods.yaml"]) {
-    it.skipIf(!haveTools("haproxy", "keepalived", "shellcheck", "packer"))(`validate --tools required passes for examples/${example}`, async () => {
-      const result = await runCli(["validate", join(EXAMPLES, example), "--tools", "required", "--format", "json"], { env: EXAMPLE_ENV });
-      expect(result.code, result.stdout + result.stderr).toBe(0);
-      const doc = JSON.parse(result.stdout);
-      expect(doc.tools.missing).toEqual([]);
-      const nodes = examplePlan(example).nodes.length;
-      expect(doc.tools.verdicts.filter((v: { tool: string }) => v.tool === "ignition-validate")).toHaveLength(nodes);
-      expect(doc.tools.verdicts.some((v: { tool: string }) => v.tool === "cloud-init")).toBe(false);
-      for (const v of doc.tools.verdicts) expect(v, JSON.stringify(v)).toMatchObject({ ok: true, output: "" });
-    });
+    it.skipIf(!haveTools("haproxy", "keepalived", "shellcheck", "packer"))(
+      `validate --tools required passes for examples/${example}`,
+      async () => {
+        const result = await runCli(["validate", join(EXAMPLES, example), "--tools", "required", "--format", "json"], {
+          env: EXAMPLE_ENV,
+        });
+        expect(result.code, result.stdout + result.stderr).toBe(0);
+        const doc = JSON.parse(result.stdout);
+        expect(doc.tools.missing).toEqual([]);
+        const nodes = examplePlan(example).nodes.length;
+        expect(doc.tools.verdicts.filter((v: { tool: string }) => v.tool === "ignition-validate")).toHaveLength(nodes);
+        expect(doc.tools.verdicts.some((v: { tool: string }) => v.tool === "cloud-init")).toBe(false);
+        for (const v of doc.tools.verdicts) expect(v, JSON.stringify(v)).toMatchObject({ ok: true, output: "" });
+      },
+    );
   }
 
   it("accepts the configs of 60 random specs on every Ignition target", async () => {
@@ -54,7 +60,8 @@ describe.skipIf(!haveTools("ignition-validate"))("ignition-validate", () => {
       spec.spec.firewall = { enabled: false };
       delete spec.spec.installPackages;
       // an unprivileged haproxy cannot bind below 1024 (a finding of its own, tested elsewhere)
-      if (spec.spec.loadBalancer.port < 1024) spec.spec.loadBalancer.port += spec.spec.apiserver.port === spec.spec.loadBalancer.port + 1024 ? 1025 : 1024;
+      if (spec.spec.loadBalancer.port < 1024)
+        spec.spec.loadBalancer.port += spec.spec.apiserver.port === spec.spec.loadBalancer.port + 1024 ? 1025 : 1024;
       const { plan, artifacts } = compile(spec);
       const { verdicts } = await runFileChecks(plan, artifacts, IGNITION);
       for (const v of verdicts) expect(v.ok, `random spec ${seed} (${os}), node ${v.node}: ${v.output}`).toBe(true);
@@ -66,10 +73,18 @@ describe.skipIf(!haveTools("ignition-validate"))("ignition-validate", () => {
   // Each breakage is something ignition-validate must catch: an error (exit 1), or only a warning
   // (exit 0), which the adapter counts as a failure all the same.
   const breakages: Array<[string, (ign: any) => void, RegExp]> = [
-    ["a spec version Debian's 2.14 cannot read", (ign) => (ign.ignition.version = "3.4.0"), /unsupported config version/],
+    [
+      "a spec version Debian's 2.14 cannot read",
+      (ign) => (ign.ignition.version = "3.4.0"),
+      /unsupported config version/,
+    ],
     ["a mode written as an octal string", (ign) => (ign.storage.files[2].mode = "0640"), /mode|cannot unmarshal/i],
     ["a relative path", (ign) => (ign.storage.files[0].path = "etc/hostname"), /path not absolute/],
-    ["an enabled unit without [Install] (only a warning)", (ign) => (ign.systemd.units[0].contents = ign.systemd.units[0].contents.replace(/\[Install\][^]*$/, "")), /no install section/],
+    [
+      "an enabled unit without [Install] (only a warning)",
+      (ign) => (ign.systemd.units[0].contents = ign.systemd.units[0].contents.replace(/\[Install\][^]*$/, "")),
+      /no install section/,
+    ],
   ];
   for (const [what, mutate, complaint] of breakages) {
     it(`rejects ${what}`, async () => {

@@ -29,7 +29,9 @@ function expectRunnablePod(manifest: string, name: "keepalived" | "haproxy", lbP
   expect(Array.isArray(c.args) && c.args.every((a: unknown) => typeof a === "string")).toBe(true);
   expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
   expect(c.securityContext.capabilities.drop).toEqual(["ALL"]);
-  expect(c.securityContext.capabilities.add ?? []).toEqual(name === "keepalived" ? ["NET_ADMIN", "NET_BROADCAST", "NET_RAW"] : []);
+  expect(c.securityContext.capabilities.add ?? []).toEqual(
+    name === "keepalived" ? ["NET_ADMIN", "NET_BROADCAST", "NET_RAW"] : [],
+  );
   // every mount names a volume that exists, read-only, from an absolute host path that must exist
   const volumes = new Map(pod.spec.volumes.map((v: any) => [v.name, v]));
   expect(volumes.size).toBe(pod.spec.volumes.length);
@@ -45,7 +47,10 @@ function expectRunnablePod(manifest: string, name: "keepalived" | "haproxy", lbP
   }
   expect(c.volumeMounts).toHaveLength(pod.spec.volumes.length);
   if (name === "haproxy") {
-    expect(c.livenessProbe).toEqual({ httpGet: { host: "127.0.0.1", path: "/healthz", port: lbPort, scheme: "HTTPS" }, failureThreshold: 8 });
+    expect(c.livenessProbe).toEqual({
+      httpGet: { host: "127.0.0.1", path: "/healthz", port: lbPort, scheme: "HTTPS" },
+      failureThreshold: 8,
+    });
     expect(c.args).toContain(c.volumeMounts[0].mountPath);
   } else {
     const paths = c.volumeMounts.map((m: any) => m.mountPath);
@@ -68,9 +73,15 @@ describe.each(["ubuntu-20.04", "fcos", "flatcar"] as Os[])("static pods on %s", 
         if (os === "ubuntu-20.04") {
           const cloud = parse(text(artifacts, `${dir}/user-data`), { version: "1.1" });
           const written = Object.fromEntries(cloud.write_files.map((f: any) => [f.path, f]));
-          expect(written[MANIFESTS.keepalived]).toMatchObject({ content: keepalived, permissions: "0600", owner: "root:root" });
+          expect(written[MANIFESTS.keepalived]).toMatchObject({
+            content: keepalived,
+            permissions: "0600",
+            owner: "root:root",
+          });
           expect(written[MANIFESTS.haproxy]).toMatchObject({ content: haproxy, permissions: "0600" });
-          expect(written["/etc/keepalived/keepalived.conf"].content).toBe(text(artifacts, `${dir}/files/keepalived.conf`));
+          expect(written["/etc/keepalived/keepalived.conf"].content).toBe(
+            text(artifacts, `${dir}/files/keepalived.conf`),
+          );
           // the images bring keepalived and haproxy: no packages, and no services to enable
           for (const p of cloud.packages ?? []) expect(["ufw"]).toContain(p);
           expect(JSON.stringify(cloud.runcmd ?? [])).not.toMatch(/systemctl|keepalived|haproxy/);

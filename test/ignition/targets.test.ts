@@ -13,13 +13,23 @@ import { baseSpec } from "../helpers/specs.js";
 import { compile, EXAMPLE_FILES, retarget, TARGETS } from "./helpers.js";
 
 describe("the default target", () => {
-  it.each(["two-masters.yaml", "three-node-unicast.yaml"])("renders examples/%s byte for byte as before, written or not", (example) => {
-    const written = retarget(example, "ubuntu-20.04", "systemd");
-    const omitted = structuredClone(written);
-    delete omitted.spec.target;
-    expect(compile(written).artifacts).toEqual(compile(omitted).artifacts);
-    expect(compile(omitted).plan.target).toEqual({ os: "ubuntu-20.04", services: "systemd", provisioning: "cloud-init", runner: "packages", network: "netplan", releases: { haproxy: "2.0", keepalived: "2.0.19" } });
-  });
+  it.each(["two-masters.yaml", "three-node-unicast.yaml"])(
+    "renders examples/%s byte for byte as before, written or not",
+    (example) => {
+      const written = retarget(example, "ubuntu-20.04", "systemd");
+      const omitted = structuredClone(written);
+      delete omitted.spec.target;
+      expect(compile(written).artifacts).toEqual(compile(omitted).artifacts);
+      expect(compile(omitted).plan.target).toEqual({
+        os: "ubuntu-20.04",
+        services: "systemd",
+        provisioning: "cloud-init",
+        runner: "packages",
+        network: "netplan",
+        releases: { haproxy: "2.0", keepalived: "2.0.19" },
+      });
+    },
+  );
 });
 
 describe("each target renders its own files", () => {
@@ -27,10 +37,19 @@ describe("each target renders its own files", () => {
     it(`${os}, ${services}`, () => {
       for (const example of EXAMPLE_FILES) {
         const { plan, artifacts } = compile(retarget(example, os, services));
-        const names = artifacts.filter((a) => a.path.startsWith(`nodes/${plan.nodes[0]!.name}/`)).map((a) => a.path.split("/").slice(2).join("/"));
+        const names = artifacts
+          .filter((a) => a.path.startsWith(`nodes/${plan.nodes[0]!.name}/`))
+          .map((a) => a.path.split("/").slice(2).join("/"));
         const provisioning = !isIgnitionOs(os) ? ["user-data", "meta-data", "network-config"] : ["config.ign"];
-        const pods = services === "static-pods" ? ["files/manifests/keepalived.yaml", "files/manifests/haproxy.yaml"] : [];
-        expect(names).toEqual([...provisioning, "files/keepalived.conf", "files/check_apiserver.sh", "files/haproxy.cfg", ...pods]);
+        const pods =
+          services === "static-pods" ? ["files/manifests/keepalived.yaml", "files/manifests/haproxy.yaml"] : [];
+        expect(names).toEqual([
+          ...provisioning,
+          "files/keepalived.conf",
+          "files/check_apiserver.sh",
+          "files/haproxy.cfg",
+          ...pods,
+        ]);
         expect(plan.installPackages).toBe(!isIgnitionOs(os) ? plan.installPackages : false);
       }
     });
@@ -41,12 +60,21 @@ describe("target findings", () => {
   const check = (mutate: (s: Record<string, any>) => void) => {
     const spec = baseSpec();
     mutate(spec);
-    return checkSpecText("spec.yaml", stringify(spec), {}).findings.filter((f) => f.path[0] !== "spec" || (f.path[1] !== "vrrp" && f.path[1] !== "image" && f.path.join(".") !== "spec.target.os")); // those: test/spec/check.test.ts
+    return checkSpecText("spec.yaml", stringify(spec), {}).findings.filter(
+      (f) =>
+        f.path[0] !== "spec" ||
+        (f.path[1] !== "vrrp" && f.path[1] !== "image" && f.path.join(".") !== "spec.target.os"),
+    ); // those: test/spec/check.test.ts
   };
   const ignitionBase = (os: string) => (s: Record<string, any>) => {
     s.spec.target = { os };
     s.spec.firewall = { enabled: false };
-    s.spec.users = [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 t@ci"] }];
+    s.spec.users = [
+      {
+        name: "core",
+        sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 t@ci"],
+      },
+    ];
   };
 
   it("accepts every OS with either service mode when nothing asks for the impossible", () => {
@@ -62,16 +90,40 @@ describe("target findings", () => {
   it.each(["fcos", "flatcar"])("%s: no packages, no ufw, core keeps sudo, someone can log in", (os) => {
     const name = os === "fcos" ? "Fedora CoreOS" : "Flatcar Container Linux";
     const at = (f: { path: readonly (string | number)[] }) => f.path.join(".");
-    expect(check((s) => (ignitionBase(os)(s), (s.spec.installPackages = true))).map((f) => [at(f), f.severity, f.message, f.hint])).toEqual([
-      ["spec.installPackages", "error", expect.stringContaining(`${name} has no apt`), expect.stringMatching(/containers .* static pods/)],
+    expect(
+      check((s) => (ignitionBase(os)(s), (s.spec.installPackages = true))).map((f) => [
+        at(f),
+        f.severity,
+        f.message,
+        f.hint,
+      ]),
+    ).toEqual([
+      [
+        "spec.installPackages",
+        "error",
+        expect.stringContaining(`${name} has no apt`),
+        expect.stringMatching(/containers .* static pods/),
+      ],
     ]);
     expect(check((s) => (ignitionBase(os)(s), (s.spec.installPackages = false)))).toEqual([]);
     expect(check((s) => (ignitionBase(os)(s), (s.spec.firewall = {})))).toMatchObject([
-      { path: ["spec", "firewall", "enabled"], severity: "error", message: expect.stringContaining(`${name} has no ufw`), hint: expect.stringContaining("enabled: false") },
+      {
+        path: ["spec", "firewall", "enabled"],
+        severity: "error",
+        message: expect.stringContaining(`${name} has no ufw`),
+        hint: expect.stringContaining("enabled: false"),
+      },
     ]);
-    expect(check((s) => (ignitionBase(os)(s), (s.spec.users[0].sudo = false)))).toMatchObject([{ path: ["spec", "users", 0, "sudo"], severity: "error" }]);
+    expect(check((s) => (ignitionBase(os)(s), (s.spec.users[0].sudo = false)))).toMatchObject([
+      { path: ["spec", "users", 0, "sudo"], severity: "error" },
+    ]);
     expect(check((s) => (ignitionBase(os)(s), (s.spec.users = [])))).toMatchObject([
-      { path: ["spec", "users"], severity: "warning", message: expect.stringContaining("nobody can log in"), hint: expect.stringContaining("name: core") },
+      {
+        path: ["spec", "users"],
+        severity: "warning",
+        message: expect.stringContaining("nobody can log in"),
+        hint: expect.stringContaining("name: core"),
+      },
     ]);
   });
 
@@ -83,7 +135,10 @@ describe("target findings", () => {
         s.spec.loadBalancer.port = 443;
       });
       const containers = isIgnitionOs(os) || services === "static-pods";
-      expect(findings.map((f) => f.path.join(".")), `${os} ${services}`).toEqual(containers ? ["spec.loadBalancer.port"] : []);
+      expect(
+        findings.map((f) => f.path.join(".")),
+        `${os} ${services}`,
+      ).toEqual(containers ? ["spec.loadBalancer.port"] : []);
     }
   });
 });
@@ -119,7 +174,11 @@ describe("validate --tools on each target", () => {
         ["fcos.yaml", "cloud-init", "ignition-validate"],
       ] as const) {
         const plan = examplePlan(example);
-        const run = await runFileChecks(plan, renderNodes(plan), FILE_CHECKS.filter((c) => c.program === absent || c.program === present));
+        const run = await runFileChecks(
+          plan,
+          renderNodes(plan),
+          FILE_CHECKS.filter((c) => c.program === absent || c.program === present),
+        );
         expect(run.missing.concat(Object.keys(run.found))).toEqual([present]);
         expect(run.verdicts).toEqual([]);
       }

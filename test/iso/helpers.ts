@@ -70,7 +70,8 @@ export function diffTree(tree: Map<string, Buffer>, files: readonly IsoFile[]): 
   for (const [name, data] of want) {
     const got = tree.get(name);
     if (!got) problems.push(`missing ${name}`);
-    else if (Buffer.compare(got, Buffer.from(data)) !== 0) problems.push(`${name}: ${got.length} bytes differ from ${data.length}`);
+    else if (Buffer.compare(got, Buffer.from(data)) !== 0)
+      problems.push(`${name}: ${got.length} bytes differ from ${data.length}`);
   }
   for (const name of tree.keys()) if (!want.has(name)) problems.push(`unexpected ${name}`);
   return problems.join("; ");

@@ -38,7 +38,12 @@ describe("Level 1 identifiers", () => {
   });
 
   it("numbers collisions in sorted order, keeping 8 characters", () => {
-    expect(idsOf(["user-data", "user_data", "user.data", "USER-DATA"])).toEqual(["USER_DAT.;1", "USER_DA1.;1", "USER.DAT;1", "USER_DA2.;1"]);
+    expect(idsOf(["user-data", "user_data", "user.data", "USER-DATA"])).toEqual([
+      "USER_DAT.;1",
+      "USER_DA1.;1",
+      "USER.DAT;1",
+      "USER_DA2.;1",
+    ]);
     const many = Array.from({ length: 12 }, (_, i) => `same-name-${String(i).padStart(2, "0")}`);
     const ids = idsOf(many);
     expect(new Set(ids).size).toBe(12);
@@ -57,6 +62,11 @@ describe("ECMA-119 §9.3 record order", () => {
   });
 
   it("orders Joliet names by UCS-2 code units", () => {
-    expect(["user_data", "user-data", "meta-data", "Z"].sort(compareIdentifiers)).toEqual(["Z", "meta-data", "user-data", "user_data"]);
+    expect(["user_data", "user-data", "meta-data", "Z"].sort(compareIdentifiers)).toEqual([
+      "Z",
+      "meta-data",
+      "user-data",
+      "user_data",
+    ]);
   });
 });

@@ -24,7 +24,17 @@ const FILES: IsoFile[] = [
   { name: "files/keepalived.conf", source: text("global_defs {}\n"), mode: 0o640 },
   { name: "files/näme-wïth-ünïcödé-thät-ïs-löng-énöügh-tö-nééd-ä-cöntïnüätïön", source: text("ce\n") },
 ];
-const ROOT_NAMES = ["block-2047", "block-2048", "block-2049", "empty", "files", "meta-data", "network-config", "user-data", "user_data"];
+const ROOT_NAMES = [
+  "block-2047",
+  "block-2048",
+  "block-2049",
+  "empty",
+  "files",
+  "meta-data",
+  "network-config",
+  "user-data",
+  "user_data",
+];
 
 const has = {
   isoinfo: haveTools("isoinfo"),
@@ -66,7 +76,11 @@ describe("isoinfo (genisoimage)", () => {
     const [root, files] = out.split("Directory listing of /files/");
     // Listed in record order, which sorts the Level 1 ids: USER_DA1 (user_data) comes first.
     expect(listedNames(root ?? "").sort()).toEqual(ROOT_NAMES);
-    expect(listedNames(files ?? "").sort()).toEqual(FILES.filter((f) => f.name.startsWith("files/")).map((f) => f.name.slice(6)).sort());
+    expect(listedNames(files ?? "").sort()).toEqual(
+      FILES.filter((f) => f.name.startsWith("files/"))
+        .map((f) => f.name.slice(6))
+        .sort(),
+    );
     expect(out).toMatch(/^-rwxr-xr-x\s+1\s+0\s+0\s+\d+ .*check_apiserver\.sh\s*$/m);
     expect(out).toMatch(/^-rw-r-----\s+1\s+0\s+0\s+\d+ .*keepalived\.conf\s*$/m);
     expect(out).toMatch(/^-rw-r--r--\s+1\s+0\s+0\s+\d+ .* user-data\s*$/m);
@@ -82,7 +96,15 @@ describe("isoinfo (genisoimage)", () => {
     const out = ok("isoinfo", ["-l", "-i", iso]).toString();
     const [root] = out.split("Directory listing of /FILES/");
     expect(listedNames(root ?? "")).toEqual([
-      "BLOCK_20.;1", "BLOCK_21.;1", "BLOCK_22.;1", "EMPTY.;1", "FILES", "META_DAT.;1", "NETWORK_.;1", "USER_DA1.;1", "USER_DAT.;1",
+      "BLOCK_20.;1",
+      "BLOCK_21.;1",
+      "BLOCK_22.;1",
+      "EMPTY.;1",
+      "FILES",
+      "META_DAT.;1",
+      "NETWORK_.;1",
+      "USER_DA1.;1",
+      "USER_DAT.;1",
     ]);
   });
 
@@ -92,7 +114,9 @@ describe("isoinfo (genisoimage)", () => {
       expect(Buffer.compare(ok("isoinfo", ["-R", "-x", `/${file.name}`, "-i", iso]), want), `-R ${file.name}`).toBe(0);
       // isoinfo turns Joliet names into Latin-1 and cannot match a UTF-8 path; 7z covers those.
       if (/^[\x20-\x7e]*$/.test(file.name)) {
-        expect(Buffer.compare(ok("isoinfo", ["-J", "-x", `/${file.name}`, "-i", iso]), want), `-J ${file.name}`).toBe(0);
+        expect(Buffer.compare(ok("isoinfo", ["-J", "-x", `/${file.name}`, "-i", iso]), want), `-J ${file.name}`).toBe(
+          0,
+        );
       }
     }
   });
@@ -123,13 +147,19 @@ describe("xorriso (libisofs)", () => {
 
 describe("bsdtar (libarchive)", () => {
   it.skipIf(!has.bsdtar)("-tf lists the real names", () => {
-    const names = ok("bsdtar", ["-tf", iso]).toString().split("\n").filter((n) => n !== "" && n !== ".");
+    const names = ok("bsdtar", ["-tf", iso])
+      .toString()
+      .split("\n")
+      .filter((n) => n !== "" && n !== ".");
     expect(names.sort()).toEqual([...FILES.map((f) => f.name), "files"].sort());
   });
 
   it.skipIf(!has.bsdtar)("-xOf extracts each file; -xf the whole tree", () => {
     for (const file of FILES) {
-      expect(Buffer.compare(ok("bsdtar", ["-xOf", iso, file.name]), Buffer.from(file.source as Uint8Array)), file.name).toBe(0);
+      expect(
+        Buffer.compare(ok("bsdtar", ["-xOf", iso, file.name]), Buffer.from(file.source as Uint8Array)),
+        file.name,
+      ).toBe(0);
     }
     const out = join(dir.dir, "bsdtar-out");
     ok("mkdir", [out]);
@@ -147,10 +177,16 @@ describe("bsdtar (libarchive)", () => {
 describe("7z (p7zip, reads Joliet like Windows)", () => {
   it.skipIf(!has.sevenZip)("l lists the real names; x -so extracts each file", () => {
     const out = ok("7z", ["l", "-ba", iso]).toString();
-    const names = out.split("\n").map((l) => l.slice(53).trim()).filter(Boolean);
+    const names = out
+      .split("\n")
+      .map((l) => l.slice(53).trim())
+      .filter(Boolean);
     expect(names.sort()).toEqual([...FILES.map((f) => f.name), "files"].sort());
     for (const file of FILES) {
-      expect(Buffer.compare(ok("7z", ["x", "-so", iso, file.name]), Buffer.from(file.source as Uint8Array)), file.name).toBe(0);
+      expect(
+        Buffer.compare(ok("7z", ["x", "-so", iso, file.name]), Buffer.from(file.source as Uint8Array)),
+        file.name,
+      ).toBe(0);
     }
   });
 });

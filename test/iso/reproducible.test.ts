@@ -60,7 +60,9 @@ describe("reproducible output", () => {
 
   it("keeps a known digest (update only after checking every reader)", () => {
     // A change here means the bytes of every seed change: intended format changes only.
-    expect(sha256(isoToBuffer(FILES, OPTIONS))).toBe("61b8d407c5c54b080a85dc24af85f0e390e76479656d1c497cf06b3b4c0ad089");
+    expect(sha256(isoToBuffer(FILES, OPTIONS))).toBe(
+      "61b8d407c5c54b080a85dc24af85f0e390e76479656d1c497cf06b3b4c0ad089",
+    );
   });
 
   it.skipIf(!haveTools("blkid"))("blkid's UUID is the volume modification date", async () => {

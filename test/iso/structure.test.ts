@@ -48,7 +48,12 @@ describe("volume descriptors", () => {
     for (const s of [16, 17, 18]) expect(iso.toString("ascii", s * S + 1, s * S + 6)).toBe("CD001");
     expect(iso.toString("ascii", 16 * S + 40, 16 * S + 72).trimEnd()).toBe("cidata");
     expect(iso.toString("ascii", 17 * S + 88, 17 * S + 91)).toBe("%/E");
-    expect(iso.subarray(17 * S + 40, 17 * S + 52).swap16().toString("utf16le")).toBe("cidata");
+    expect(
+      iso
+        .subarray(17 * S + 40, 17 * S + 52)
+        .swap16()
+        .toString("utf16le"),
+    ).toBe("cidata");
     expect(u32(16 * S + 80) * S).toBe(iso.length);
   });
 });

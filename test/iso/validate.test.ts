@@ -24,20 +24,34 @@ const BAD: { what: string; files: IsoFile[]; options?: Partial<IsoOptions>; mess
   { what: "colon", files: [file("a:b")], message: /cannot be stored in Joliet/ },
   { what: "outside the BMP", files: [file("seed-😀")], message: /Basic Multilingual Plane/ },
   { what: "65-character name", files: [file("n".repeat(65))], message: /longer than 64 characters/ },
-  { what: "path over 255 bytes", files: [file(`${"d".repeat(60)}/`.repeat(4) + "f".repeat(16))], message: /longer than 255 bytes/ },
+  {
+    what: "path over 255 bytes",
+    files: [file(`${"d".repeat(60)}/`.repeat(4) + "f".repeat(16))],
+    message: /longer than 255 bytes/,
+  },
   { what: "9 levels", files: [file("1/2/3/4/5/6/7/8/f")], message: /deeper than 7 directories/ },
   { what: "duplicate", files: [file("user-data"), file("user-data")], message: /given twice/ },
   { what: "file and directory", files: [file("files"), file("files/x")], message: /both a file and a directory/ },
   { what: "case-only difference", files: [file("User-Data"), file("user-data")], message: /differ only in case/ },
   { what: "mode with type bits", files: [file("x", { mode: 0o100644 })], message: /mode must be permission bits/ },
   { what: "fractional mode", files: [file("x", { mode: 1.5 })], message: /mode must be permission bits/ },
-  { what: "negative size", files: [{ name: "x", source: { path: "/nonexistent", size: -1 } }], message: /non-negative integer/ },
+  {
+    what: "negative size",
+    files: [{ name: "x", source: { path: "/nonexistent", size: -1 } }],
+    message: /non-negative integer/,
+  },
   {
     what: "file over 4 GiB - 1",
     files: [{ name: "huge.img", source: { path: "/nonexistent", size: 2 ** 32 } }],
-    message: /"huge\.img": 4294967296 bytes is larger than 4294967295 bytes \(4 GiB - 1\).*multi-extent files are not supported/,
+    message:
+      /"huge\.img": 4294967296 bytes is larger than 4294967295 bytes \(4 GiB - 1\).*multi-extent files are not supported/,
   },
-  { what: "uppercase volume id too long", files: [file("x")], options: { volumeId: "A".repeat(17) }, message: /1 to 16 characters/ },
+  {
+    what: "uppercase volume id too long",
+    files: [file("x")],
+    options: { volumeId: "A".repeat(17) },
+    message: /1 to 16 characters/,
+  },
   { what: "empty volume id", files: [file("x")], options: { volumeId: "" }, message: /volume id ""/ },
   { what: "volume id with a space", files: [file("x")], options: { volumeId: "ci data" }, message: /volume id/ },
   { what: "invalid date", files: [file("x")], options: { date: new Date(NaN) }, message: /not a valid Date/ },
@@ -66,7 +80,9 @@ describe("invalid input", () => {
 
   it("accepts 64-character names, 7 directory levels and a 4 GiB - 1 declared size", () => {
     expect(() => isoToBuffer([file("n".repeat(64)), file("1/2/3/4/5/6/7/f")], OPTIONS)).not.toThrow();
-    expect(() => isoToBuffer([{ name: "big", source: { path: "/x", size: 2 ** 32 - 1 } }], OPTIONS)).toThrow(/needs in-memory sources/);
+    expect(() => isoToBuffer([{ name: "big", source: { path: "/x", size: 2 ** 32 - 1 } }], OPTIONS)).toThrow(
+      /needs in-memory sources/,
+    );
   });
 });
 
@@ -84,7 +100,9 @@ describe("atomic writes", () => {
 
   it("leaves nothing when a source is missing", async () => {
     const out = join(dir.dir, "missing.iso");
-    await expect(writeIso(out, [{ name: "x", source: { path: join(dir.dir, "nope"), size: 1 } }], OPTIONS)).rejects.toThrow(/ENOENT/);
+    await expect(
+      writeIso(out, [{ name: "x", source: { path: join(dir.dir, "nope"), size: 1 } }], OPTIONS),
+    ).rejects.toThrow(/ENOENT/);
     expect(readdirSync(dir.dir).filter((n) => n.includes("missing"))).toEqual([]);
   });
 });

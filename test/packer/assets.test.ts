@@ -41,7 +41,9 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
   });
 
   it("lists every script in the folder, and the folder has every listed file", () => {
-    expect(scripts.map((s) => `scripts/${s}`).sort()).toEqual(PACKER_ASSET_FILES.filter((f) => f.startsWith("scripts/")));
+    expect(scripts.map((s) => `scripts/${s}`).sort()).toEqual(
+      PACKER_ASSET_FILES.filter((f) => f.startsWith("scripts/")),
+    );
     for (const file of PACKER_ASSET_FILES) expect(assets[file].length, file).toBeGreaterThan(0);
   });
 
@@ -54,13 +56,17 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
   });
 
   it.skipIf(!haveTools("shellcheck"))("scripts are shellcheck-clean", () => {
-    const result = spawnSync("shellcheck", ["--shell=sh", ...scripts.map((s) => join(scriptsDir, s))], { encoding: "utf8" });
+    const result = spawnSync("shellcheck", ["--shell=sh", ...scripts.map((s) => join(scriptsDir, s))], {
+      encoding: "utf8",
+    });
     expect(result.stdout + result.stderr).toBe("");
     expect(result.status).toBe(0);
   });
 
   it.skipIf(!haveTools("cloud-init"))("the autoinstall seed is valid cloud-config", () => {
-    const result = spawnSync("cloud-init", ["schema", "-c", join(packerAssetsDir(), "http", "user-data")], { encoding: "utf8" });
+    const result = spawnSync("cloud-init", ["schema", "-c", join(packerAssetsDir(), "http", "user-data")], {
+      encoding: "utf8",
+    });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
   });
@@ -89,7 +95,9 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
 
     // The hash in the seed is the template's password, so the two cannot drift apart.
     const [, , salt] = auto.identity.password.split("$");
-    const crypt = execFileSync("openssl", ["passwd", "-6", "-salt", String(salt), String(password)], { encoding: "utf8" });
+    const crypt = execFileSync("openssl", ["passwd", "-6", "-salt", String(salt), String(password)], {
+      encoding: "utf8",
+    });
     expect(crypt.trim()).toBe(auto.identity.password);
 
     const sudoers = /\/target(\/etc\/sudoers\.d\/[\w-]+)/.exec(auto["late-commands"].join("\n"))?.[1];
@@ -123,7 +131,10 @@ describe("packer/ assets", { timeout: 30_000 }, () => {
 describe("20-install-packages.sh", () => {
   // Runs the real script with apt-get, systemctl and dpkg-query replaced by recorders.
   // `updateFailures`: how many `apt-get update` calls fail first, as while apt-daily holds the lists lock.
-  function runInstall(extraPackages: string, updateFailures = 0): { status: number | null; calls: string[]; stderr: string } {
+  function runInstall(
+    extraPackages: string,
+    updateFailures = 0,
+  ): { status: number | null; calls: string[]; stderr: string } {
     const dir = tempDir("install");
     try {
       const log = join(dir.dir, "calls.log");
@@ -161,7 +172,14 @@ describe("20-install-packages.sh", () => {
     const { status, calls, stderr } = runInstall("", 2);
     expect(status).toBe(0);
     const update = "apt-get -q -y -o DPkg::Lock::Timeout=600 update";
-    expect(calls.slice(0, 6)).toEqual([update, "sleep 10", update, "sleep 10", update, expect.stringMatching(/ install /)]);
+    expect(calls.slice(0, 6)).toEqual([
+      update,
+      "sleep 10",
+      update,
+      "sleep 10",
+      update,
+      expect.stringMatching(/ install /),
+    ]);
     expect(stderr).toContain("apt-get update failed (the lists lock held by apt-daily?); again in 10s");
   });
 
@@ -187,19 +205,35 @@ describe("95-check-image.sh", () => {
   it("fails the build (exit 1) and names each failed check; a release mismatch fails too", () => {
     const dir = tempDir("check-image");
     try {
-      writeFileSync(join(dir.dir, "dpkg-query"), '#!/bin/sh\ncase "$*" in *Status*) echo "install ok installed 1:2.2.7-1+b2";; *) echo "1:2.2.7-1+b2";; esac\n');
-      writeFileSync(join(dir.dir, "systemctl"), '#!/bin/sh\ncase "$1" in is-enabled) echo enabled;; is-active) echo active;; esac\n');
+      writeFileSync(
+        join(dir.dir, "dpkg-query"),
+        '#!/bin/sh\ncase "$*" in *Status*) echo "install ok installed 1:2.2.7-1+b2";; *) echo "1:2.2.7-1+b2";; esac\n',
+      );
+      writeFileSync(
+        join(dir.dir, "systemctl"),
+        '#!/bin/sh\ncase "$1" in is-enabled) echo enabled;; is-active) echo active;; esac\n',
+      );
       for (const tool of ["dpkg-query", "systemctl"]) chmodSync(join(dir.dir, tool), 0o755);
       const result = spawnSync("sh", [join(scriptsDir, "95-check-image.sh")], {
-        env: { PATH: `${dir.dir}:/usr/bin:/bin`, EXPECT_KEEPALIVED: "2.2.7", EXPECT_HAPROXY: "2.6", EXTRA_PACKAGES: "jq" },
+        env: {
+          PATH: `${dir.dir}:/usr/bin:/bin`,
+          EXPECT_KEEPALIVED: "2.2.7",
+          EXPECT_HAPROXY: "2.6",
+          EXTRA_PACKAGES: "jq",
+        },
         encoding: "utf8",
       });
       expect(result.status).toBe(1);
       expect(result.stdout).toContain("image-check: package jq 1:2.2.7-1+b2\n");
       expect(result.stdout).toContain("image-check: ok keepalived 1:2.2.7-1+b2 is release 2.2.7\n");
-      expect(result.stdout).toContain("image-check: FAIL haproxy release: installed '1:2.2.7-1+b2', k8s-ha renders its config for 2.6\n");
-      expect(result.stdout).toContain("image-check: FAIL keepalived.service: is enabled and active; the seed enables it\n");
-      if (readFileSync("/etc/machine-id", "utf8").trim() !== "") expect(result.stdout).toMatch(/^image-check: FAIL machine-id: [0-9a-f]{32}$/m);
+      expect(result.stdout).toContain(
+        "image-check: FAIL haproxy release: installed '1:2.2.7-1+b2', k8s-ha renders its config for 2.6\n",
+      );
+      expect(result.stdout).toContain(
+        "image-check: FAIL keepalived.service: is enabled and active; the seed enables it\n",
+      );
+      if (readFileSync("/etc/machine-id", "utf8").trim() !== "")
+        expect(result.stdout).toMatch(/^image-check: FAIL machine-id: [0-9a-f]{32}$/m);
       expect(result.stderr).toMatch(/^image-check: failed \d+ of \d+ checks$/m);
       expect(result.stdout).not.toContain("image-check: passed");
     } finally {

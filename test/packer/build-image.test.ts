@@ -115,7 +115,12 @@ describe.skipIf(!have)("buildImage with the real Packer", { timeout: 60_000 }, (
   });
 
   it("lists in the record the packages the provisioning reported (30-kubernetes.sh's k8s-ha-package lines)", async () => {
-    const template = withOut(["echo k8s-ha-package kubeadm 1.31.4-1.1", "echo k8s-ha-package containerd 1.6.20~ds1-1+b1", "echo not k8s-ha-package-like", ...writesOva("ova")]);
+    const template = withOut([
+      "echo k8s-ha-package kubeadm 1.31.4-1.1",
+      "echo k8s-ha-package containerd 1.6.20~ds1-1+b1",
+      "echo not k8s-ha-package-like",
+      ...writesOva("ova"),
+    ]);
     const record = await buildImage(options({ template }));
     expect(record?.packages).toEqual({ kubeadm: "1.31.4-1.1", containerd: "1.6.20~ds1-1+b1" });
   });
@@ -138,7 +143,11 @@ build {
   });
 
   it.each([
-    ["a failing step", withOut(["echo about to fail", "echo 'it broke: disk, full' >&2", "exit 7"]), /packer build failed[\s\S]*it broke: disk, full[\s\S]*exit status: 7/],
+    [
+      "a failing step",
+      withOut(["echo about to fail", "echo 'it broke: disk, full' >&2", "exit 7"]),
+      /packer build failed[\s\S]*it broke: disk, full[\s\S]*exit status: 7/,
+    ],
     [
       "a template Packer rejects",
       testTemplate(
@@ -146,14 +155,21 @@ build {
       ),
       /packer validate failed[\s\S]*no_such_option/,
     ],
-    ["a build without an OVA", withOut(['mkdir -p "$OUT"', 'echo nothing > "$OUT/test.txt"'], "test.txt"), /no \.ova artifact/],
-  ])("%s: ExternalError (exit 3) with Packer's words, and nothing left in images/", async (_name, template, message) => {
-    const error = await buildImage(options({ template })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ExternalError);
-    expect((error as ExternalError).code).toBe(3);
-    expect((error as ExternalError).message).toMatch(message);
-    expect(imagesLeft()).toEqual([]);
-  });
+    [
+      "a build without an OVA",
+      withOut(['mkdir -p "$OUT"', 'echo nothing > "$OUT/test.txt"'], "test.txt"),
+      /no \.ova artifact/,
+    ],
+  ])(
+    "%s: ExternalError (exit 3) with Packer's words, and nothing left in images/",
+    async (_name, template, message) => {
+      const error = await buildImage(options({ template })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ExternalError);
+      expect((error as ExternalError).code).toBe(3);
+      expect((error as ExternalError).message).toMatch(message);
+      expect(imagesLeft()).toEqual([]);
+    },
+  );
 
   // With `trap '' INT` the step's shell ignores Ctrl-C, so only Packer can react: it prints that
   // it cancels, stops without waiting for the shell, and we end what it left in its group.
@@ -212,13 +228,17 @@ build {
     expect(rebuilt?.sha256).toBe(sha256("v2"));
 
     rmSync(join(imagesDir(), `${STEM}.ova`));
-    const error = await buildImage(options({ template: changed, packer: join(work.dir, "no-such-packer") })).catch((e: unknown) => e);
+    const error = await buildImage(options({ template: changed, packer: join(work.dir, "no-such-packer") })).catch(
+      (e: unknown) => e,
+    );
     expect((error as ExternalError).message).toContain("Packer not found");
   });
 
   it("--dry-run runs the preflight, prints commands to paste and writes nothing", async () => {
     const template = withOut(writesOva("x"));
-    const result = await buildImage(options({ template, dryRun: true, renderCommand: ["k8s-ha", "render", "k8s-ha.yaml", "-o", "out"] }));
+    const result = await buildImage(
+      options({ template, dryRun: true, renderCommand: ["k8s-ha", "render", "k8s-ha.yaml", "-o", "out"] }),
+    );
     expect(result).toBeUndefined();
     const out = join(work.dir, "out");
     const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
@@ -234,7 +254,9 @@ build {
 
 describe("buildImage preflight", { timeout: 30_000 }, () => {
   it("--dry-run without Packer fails its preflight like a bake: ExternalError (exit 3), no commands", async () => {
-    const error = await buildImage(options({ dryRun: true, packer: join(work.dir, "packer") })).catch((e: unknown) => e);
+    const error = await buildImage(options({ dryRun: true, packer: join(work.dir, "packer") })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ExternalError);
     expect((error as ExternalError).message).toMatch(/^Packer not found/);
     expect(stdout.text).toBe("");
@@ -246,7 +268,9 @@ describe("buildImage preflight", { timeout: 30_000 }, () => {
     expect(error).toBeInstanceOf(ExternalError);
     expect((error as ExternalError).code).toBe(3);
     expect((error as ExternalError).message).toMatch(/^Packer not found/);
-    expect((error as ExternalError).hint).toMatch(/install Packer >= 1\.7 from https:\/\/developer\.hashicorp\.com\/packer\/install/);
+    expect((error as ExternalError).hint).toMatch(
+      /install Packer >= 1\.7 from https:\/\/developer\.hashicorp\.com\/packer\/install/,
+    );
     expect(existsSync(join(work.dir, "out"))).toBe(false);
   });
 
@@ -283,7 +307,11 @@ describe.skipIf(!have)("buildImage with a stand-in VBoxManage", { timeout: 60_00
       '<Envelope><vbox:Machine><StorageControllers><StorageController name="SATA" type="AHCI" PortCount="1"/>' +
       '<StorageController name="IDE" type="PIIX4" PortCount="2"/></StorageControllers></vbox:Machine>' +
       "<!-- nat_localhost_reachable=${var.nat_localhost_reachable} --></Envelope>";
-    const template = withOut([`mkdir -p "$OUT"`, `printf '%s' '${ovf}' > "$OUT/test.ovf"`, `tar -cf "$OUT/test.ova" -C "$OUT" test.ovf`]);
+    const template = withOut([
+      `mkdir -p "$OUT"`,
+      `printf '%s' '${ovf}' > "$OUT/test.ovf"`,
+      `tar -cf "$OUT/test.ova" -C "$OUT" test.ovf`,
+    ]);
     const [main] = template.artifacts;
     const contents = `variable "nat_localhost_reachable" {\n  type    = bool\n  default = false\n}\n${String(main?.contents)}`;
     return { ...template, artifacts: [{ ...main!, contents }] };
@@ -292,16 +320,22 @@ describe.skipIf(!have)("buildImage with a stand-in VBoxManage", { timeout: 60_00
 
   it("VirtualBox 7: build-image sets nat_localhost_reachable (packer #12118); the OVA's IDE controller is recorded", async () => {
     const packer = await standIn("7.0.14r161095");
-    const record = await buildImage(options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }));
+    const record = await buildImage(
+      options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }),
+    );
     expect(record).toMatchObject({ virtualBoxVersion: "7.0.14r161095", storageController: "IDE" });
     expect(ovfIn(join(imagesDir(), `${STEM}.ova`))).toContain("nat_localhost_reachable=true");
-    expect(stderr.text).toContain("VirtualBox 7: the build VM's NAT may reach Packer's HTTP server (--nat-localhostreachable1 on)");
+    expect(stderr.text).toContain(
+      "VirtualBox 7: the build VM's NAT may reach Packer's HTTP server (--nat-localhostreachable1 on)",
+    );
     expect(readFileSync(join(work.dir, "bin", "calls"), "utf8")).toBe("--version\n");
   });
 
   it("VirtualBox 6.1: the flag stays off (VirtualBox 6 rejects it)", async () => {
     const packer = await standIn("6.1.50r161033");
-    const record = await buildImage(options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }));
+    const record = await buildImage(
+      options({ template: ovaTemplate(), packer, requireVirtualBox: true, env: packerTestEnv(work.dir) }),
+    );
     expect(record?.virtualBoxVersion).toBe("6.1.50r161033");
     expect(ovfIn(join(imagesDir(), `${STEM}.ova`))).toContain("nat_localhost_reachable=false");
     expect(stderr.text).not.toContain("nat-localhostreachable");

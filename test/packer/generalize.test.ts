@@ -37,10 +37,18 @@ let shutdownScript = "";
 
 function buildRootfs(): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("bash", [BUILD_SCRIPT], { timeout: BUILD_TIMEOUT_MS, killSignal: "SIGTERM", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`build-boot-rootfs.sh failed: ${error.message}\n${stderr.split("\n").slice(-20).join("\n")}`));
-      else resolve(stdout.trim().split("\n").pop()!);
-    });
+    execFile(
+      "bash",
+      [BUILD_SCRIPT],
+      { timeout: BUILD_TIMEOUT_MS, killSignal: "SIGTERM", maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(`build-boot-rootfs.sh failed: ${error.message}\n${stderr.split("\n").slice(-20).join("\n")}`),
+          );
+        else resolve(stdout.trim().split("\n").pop()!);
+      },
+    );
   });
 }
 
@@ -71,7 +79,12 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     if (dump.status !== 0) throw new Error(`debugfs rdump failed: ${dump.stderr}`);
 
     // The scripts exactly as build-image writes them to out/packer/ (and Packer uploads them).
-    const rendered = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets: await loadPackerAssets() });
+    const rendered = renderPacker({
+      clusterName: "lab",
+      image: DEFAULT_IMAGE,
+      os: "ubuntu-20.04",
+      assets: await loadPackerAssets(),
+    });
     const script = (name: string) => String(rendered.find((a) => a.path === `packer/scripts/${name}`)?.contents);
     put("tmp/90-generalize.sh", script("90-generalize.sh"), 0o755);
     shutdownScript = script("99-shutdown.sh");
@@ -95,7 +108,12 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     put("var/lib/cloud/seed/nocloud-net/user-data", "#cloud-config\n");
     mkdirSync(at("run/sshd"), { recursive: true }); // systemd makes it on a running system
     // The few device nodes the tools open (the image's /dev is empty until devtmpfs is mounted).
-    for (const [name, minor] of [["null", 3], ["zero", 5], ["random", 8], ["urandom", 9]] as const) {
+    for (const [name, minor] of [
+      ["null", 3],
+      ["zero", 5],
+      ["random", 8],
+      ["urandom", 9],
+    ] as const) {
       const made = spawnSync("mknod", ["-m", "666", at(`dev/${name}`), "c", "1", String(minor)], { encoding: "utf8" });
       if (made.status !== 0) throw new Error(`mknod /dev/${name}: ${made.stderr}`);
     }
@@ -118,7 +136,9 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     const run = generalize();
     rmSync(at("etc/cloud/cloud.cfg.d/99_zz-local.cfg"));
     expect(run.status, run.out).toBe(1);
-    expect(run.out).toContain("99_zz-local.cfg sorts after 99_k8s-ha-datasource.cfg and would override its datasource_list");
+    expect(run.out).toContain(
+      "99_zz-local.cfg sorts after 99_k8s-ha-datasource.cfg and would override its datasource_list",
+    );
   });
 
   it("90-generalize fails the bake when cloud.cfg.d has a top-level network: key", () => {
@@ -143,14 +163,25 @@ describe.skipIf(!ready)("generalisation scripts in a chroot of the Debian 12 sta
     expect(run.out, run.out).toContain("90-generalize: done");
     expect(run.status).toBe(0);
     const cfgs = readdirSync(at("etc/cloud/cloud.cfg.d")).sort();
-    for (const gone of ["99-installer.cfg", "subiquity-disable-cloudinit-networking.cfg", "curtin-preserve-sources.cfg", "90-k8s-ha-datasource.cfg"]) {
+    for (const gone of [
+      "99-installer.cfg",
+      "subiquity-disable-cloudinit-networking.cfg",
+      "curtin-preserve-sources.cfg",
+      "90-k8s-ha-datasource.cfg",
+    ]) {
       expect(cfgs).not.toContain(gone);
     }
     expect(existsSync(at("etc/cloud/ds-identify.cfg"))).toBe(false);
     expect(cfgs.filter((f) => f.endsWith(".cfg")).at(-1)).toBe("99_k8s-ha-datasource.cfg");
-    expect(readFileSync(at("etc/cloud/cloud.cfg.d/99_k8s-ha-datasource.cfg"), "utf8")).toContain("datasource_list: [ NoCloud, None ]");
+    expect(readFileSync(at("etc/cloud/cloud.cfg.d/99_k8s-ha-datasource.cfg"), "utf8")).toContain(
+      "datasource_list: [ NoCloud, None ]",
+    );
     // cloud-init itself, reading the merged config as a clone's first boot will.
-    const merged = inChroot("python3", "-c", "from cloudinit import util; print(util.read_conf_with_confd('/etc/cloud/cloud.cfg')['datasource_list'])");
+    const merged = inChroot(
+      "python3",
+      "-c",
+      "from cloudinit import util; print(util.read_conf_with_confd('/etc/cloud/cloud.cfg')['datasource_list'])",
+    );
     expect(merged.out.trim()).toBe("['NoCloud', 'None']");
     expect(existsSync(at("var/lib/cloud/seed/nocloud-net"))).toBe(false);
     expect(readdirSync(at("etc/netplan")).filter((f) => f.endsWith(".yaml"))).toEqual([]);

@@ -5,7 +5,17 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { attr, blank, block, comment, escapeHclString, expr, hclString, renderHcl, template } from "../../src/packer/hcl.js";
+import {
+  attr,
+  blank,
+  block,
+  comment,
+  escapeHclString,
+  expr,
+  hclString,
+  renderHcl,
+  template,
+} from "../../src/packer/hcl.js";
 import { haveTools } from "../helpers/tools.js";
 import { packerTestEnv, tempDir } from "./helpers.js";
 
@@ -45,14 +55,18 @@ describe("renderHcl", () => {
     const text = renderHcl([
       comment("header"),
       blank,
-      block("source", ["null", "x"], [
-        attr("a", 1),
-        attr("longer_name", true),
-        attr("list", ["x", "y"]),
-        attr("long_list", ["a".repeat(30), "b".repeat(30), "c".repeat(30), "d"]),
-        attr("after", expr("var.x")),
-        attr("path", template([expr("path.root"), "/http"])),
-      ]),
+      block(
+        "source",
+        ["null", "x"],
+        [
+          attr("a", 1),
+          attr("longer_name", true),
+          attr("list", ["x", "y"]),
+          attr("long_list", ["a".repeat(30), "b".repeat(30), "c".repeat(30), "d"]),
+          attr("after", expr("var.x")),
+          attr("path", template([expr("path.root"), "/http"])),
+        ],
+      ),
     ]);
     expect(text).toBe(
       [

@@ -29,15 +29,31 @@ const canRun = prerequisites();
 function runScript(root: string, env: Record<string, string>) {
   copyFileSync(SCRIPT, join(root, "tmp/30-kubernetes.sh"));
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return spawnSync("env", ["-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", ...vars, "chroot", root, "/bin/sh", "/tmp/30-kubernetes.sh"], {
-    encoding: "utf8",
-    timeout: 600_000,
-    killSignal: "SIGKILL",
-  });
+  return spawnSync(
+    "env",
+    [
+      "-i",
+      "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+      "LC_ALL=C",
+      ...vars,
+      "chroot",
+      root,
+      "/bin/sh",
+      "/tmp/30-kubernetes.sh",
+    ],
+    {
+      encoding: "utf8",
+      timeout: 600_000,
+      killSignal: "SIGKILL",
+    },
+  );
 }
 
 function inRoot(root: string, ...command: string[]): string {
-  return execFileSync("chroot", [root, ...command], { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" } });
+  return execFileSync("chroot", [root, ...command], {
+    encoding: "utf8",
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
+  });
 }
 
 describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot", () => {
@@ -52,13 +68,24 @@ describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot"
   };
 
   beforeAll(async () => {
-    cache = execFileSync("bash", [BUILDER], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 1_800_000 }).trim().split("\n").pop()!;
+    cache = execFileSync("bash", [BUILDER], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      timeout: 1_800_000,
+    })
+      .trim()
+      .split("\n")
+      .pop()!;
     tmp = await tempDir("k8s-ha-kube-chroot-");
     root = join(tmp.dir, "root");
     mkdirSync(root);
     execFileSync("tar", ["-C", root, "--numeric-owner", "-xf", join(cache, "rootfs.tar")]);
     // the newer release beside the wanted one proves the pin; the extra revision, that the newest revision of it wins
-    execFileSync("bash", [REPO_FIXTURE, join(root, REPO_IN_ROOT), join(cache, "debs"), "1.31.4-1.0", "1.31.4-1.1", "1.31.5-1.1"], { stdio: ["ignore", "inherit", "inherit"] });
+    execFileSync(
+      "bash",
+      [REPO_FIXTURE, join(root, REPO_IN_ROOT), join(cache, "debs"), "1.31.4-1.0", "1.31.4-1.1", "1.31.5-1.1"],
+      { stdio: ["ignore", "inherit", "inherit"] },
+    );
     // as in an Ubuntu install: a swap file in fstab; and no service may start inside the chroot
     writeFileSync(join(root, "etc/fstab"), "/dev/vda / ext4 errors=remount-ro 0 1\n/swap.img\tnone\tswap\tsw\t0\t0\n");
     writeFileSync(join(root, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
@@ -76,7 +103,16 @@ describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot"
   });
 
   it("installs exactly the requested release of kubeadm, kubelet and kubectl, and Debian's containerd", () => {
-    const installed = inRoot(root, "dpkg-query", "--show", "--showformat=${Package} ${Version} ${db:Status-Status}\\n", "kubeadm", "kubelet", "kubectl", "containerd");
+    const installed = inRoot(
+      root,
+      "dpkg-query",
+      "--show",
+      "--showformat=${Package} ${Version} ${db:Status-Status}\\n",
+      "kubeadm",
+      "kubelet",
+      "kubectl",
+      "containerd",
+    );
     expect(installed).toMatch(/^kubeadm 1\.31\.4-1\.1 installed$/m);
     expect(installed).toMatch(/^kubelet 1\.31\.4-1\.1 installed$/m);
     expect(installed).toMatch(/^kubectl 1\.31\.4-1\.1 installed$/m);
@@ -87,14 +123,21 @@ describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot"
   });
 
   it("holds all four packages", () => {
-    expect(inRoot(root, "apt-mark", "showhold").trim().split("\n").sort()).toEqual(["containerd", "kubeadm", "kubectl", "kubelet"]);
+    expect(inRoot(root, "apt-mark", "showhold").trim().split("\n").sort()).toEqual([
+      "containerd",
+      "kubeadm",
+      "kubectl",
+      "kubelet",
+    ]);
   });
 
   it("uses the repository through a signed-by keyring, not the global trust store", () => {
     expect(readFileSync(join(root, "etc/apt/sources.list.d/kubernetes.list"), "utf8")).toBe(
       `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.asc] file://${REPO_IN_ROOT}/ /\n`,
     );
-    expect(readFileSync(join(root, "etc/apt/keyrings/kubernetes-apt-keyring.asc"), "utf8")).toBe(readFileSync(join(root, REPO_IN_ROOT, "Release.key"), "utf8"));
+    expect(readFileSync(join(root, "etc/apt/keyrings/kubernetes-apt-keyring.asc"), "utf8")).toBe(
+      readFileSync(join(root, REPO_IN_ROOT, "Release.key"), "utf8"),
+    );
     expect(existsSync(join(root, "etc/apt/trusted.gpg.d/kubernetes-apt-keyring.asc"))).toBe(false);
   });
 
@@ -105,7 +148,9 @@ describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot"
   });
 
   it("loads overlay and br_netfilter at boot and sets the sysctls kubeadm checks", () => {
-    const modules = readFileSync(join(root, "etc/modules-load.d/k8s-ha-kubernetes.conf"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+    const modules = readFileSync(join(root, "etc/modules-load.d/k8s-ha-kubernetes.conf"), "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     expect(modules).toEqual(["overlay", "br_netfilter"]);
     const sysctl = readFileSync(join(root, "etc/sysctl.d/99-k8s-ha-kubernetes.conf"), "utf8");
     expect(sysctl).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
@@ -135,6 +180,8 @@ describe.skipIf(!canRun)("packer/scripts/30-kubernetes.sh in a Debian 12 chroot"
     const bad = runScript(root, { ...params, K8S_HA_KUBERNETES_REPO: "file:///srv/k8s-repo/ trusted=yes" });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/not a plain URL/);
-    expect(runScript(root, { ...params, K8S_HA_KUBERNETES_VERSION: "1.31.4;reboot" }).stderr).toMatch(/more than digits and dots/);
+    expect(runScript(root, { ...params, K8S_HA_KUBERNETES_VERSION: "1.31.4;reboot" }).stderr).toMatch(
+      /more than digits and dots/,
+    );
   });
 });

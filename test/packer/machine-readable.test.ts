@@ -13,7 +13,12 @@ describe("parseMachineReadableLine", () => {
   it.each([
     [
       "1795654684,,ui,say,==> null.x: Running local shell script: /tmp/packer-shell1153569004",
-      { timestamp: 1795654684, target: "", type: "ui", data: ["say", "==> null.x: Running local shell script: /tmp/packer-shell1153569004"] },
+      {
+        timestamp: 1795654684,
+        target: "",
+        type: "ui",
+        data: ["say", "==> null.x: Running local shell script: /tmp/packer-shell1153569004"],
+      },
     ],
     [
       "1795654684,,ui,message,    null.x: hello%!(PACKER_COMMA) world",
@@ -21,14 +26,22 @@ describe("parseMachineReadableLine", () => {
     ],
     [
       "1795654684,,ui,say,\\n==> Builds finished. The artifacts of successful builds are:",
-      { timestamp: 1795654684, target: "", type: "ui", data: ["say", "\n==> Builds finished. The artifacts of successful builds are:"] },
+      {
+        timestamp: 1795654684,
+        target: "",
+        type: "ui",
+        data: ["say", "\n==> Builds finished. The artifacts of successful builds are:"],
+      },
     ],
     [
       "1795654684,null.x,artifact,1,file,0,/tmp/pk/o1/x.ova",
       { timestamp: 1795654684, target: "null.x", type: "artifact", data: ["1", "file", "0", "/tmp/pk/o1/x.ova"] },
     ],
     ["1795654690,,error-count,1", { timestamp: 1795654690, target: "", type: "error-count", data: ["1"] }],
-    ["1795654690,null.x,artifact-count,2\r", { timestamp: 1795654690, target: "null.x", type: "artifact-count", data: ["2"] }],
+    [
+      "1795654690,null.x,artifact-count,2\r",
+      { timestamp: 1795654690, target: "null.x", type: "artifact-count", data: ["2"] },
+    ],
   ])("%s", (line, expected) => {
     expect(parseMachineReadableLine(line)).toEqual(expected);
   });
@@ -89,7 +102,14 @@ describe("ArtifactCollector", () => {
     const collector = new ArtifactCollector();
     for (const line of lines) collector.add(parseMachineReadableLine(line)!);
     expect(collector.artifacts).toEqual([
-      { target: "null.x", index: 0, builderId: "fnoeding.null", id: "Null", description: "Did not export anything. This is the null builder", files: [] },
+      {
+        target: "null.x",
+        index: 0,
+        builderId: "fnoeding.null",
+        id: "Null",
+        description: "Did not export anything. This is the null builder",
+        files: [],
+      },
       {
         target: "null.x",
         index: 1,

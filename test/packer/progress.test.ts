@@ -24,10 +24,16 @@ describe("formatting", () => {
   });
 
   it("recognises Packer's stage lines only", () => {
-    expect(stageOf({ level: "say", text: "==> virtualbox-iso.ubuntu: Waiting for SSH to become available...", timestamp: 1 })).toBe(
-      "virtualbox-iso.ubuntu: Waiting for SSH to become available...",
-    );
-    expect(stageOf({ level: "message", text: "    virtualbox-iso.ubuntu: Reading package lists...", timestamp: 1 })).toBeUndefined();
+    expect(
+      stageOf({
+        level: "say",
+        text: "==> virtualbox-iso.ubuntu: Waiting for SSH to become available...",
+        timestamp: 1,
+      }),
+    ).toBe("virtualbox-iso.ubuntu: Waiting for SSH to become available...");
+    expect(
+      stageOf({ level: "message", text: "    virtualbox-iso.ubuntu: Reading package lists...", timestamp: 1 }),
+    ).toBeUndefined();
     expect(stageOf({ level: "say", text: "Build 'x' finished after 1 second.", timestamp: 1 })).toBeUndefined();
   });
 });
@@ -40,7 +46,11 @@ describe("plain output (not a terminal)", () => {
     progress.info("Packer 1.6.6 (/usr/bin/packer)");
     now += 75_000;
     progress.packer({ level: "say", text: "==> null.x: Running local shell script", timestamp: (T0 + 75_000) / 1000 });
-    progress.packer({ level: "message", text: "    null.x: \u001b[1;32mcolour\u001b[0m\nsecond line", timestamp: (T0 + 75_000) / 1000 });
+    progress.packer({
+      level: "message",
+      text: "    null.x: \u001b[1;32mcolour\u001b[0m\nsecond line",
+      timestamp: (T0 + 75_000) / 1000,
+    });
     progress.stage("ignored without a terminal");
     progress.close();
     expect(stream.text).toBe(
@@ -62,7 +72,11 @@ describe("live output (terminal)", () => {
     const stream = new Capture();
     stream.isTTY = true;
     const progress = createProgress({ stream, now: () => now, refreshMs: 1000 });
-    progress.packer({ level: "say", text: "==> virtualbox-iso.ubuntu: Waiting for SSH to become available...", timestamp: T0 / 1000 });
+    progress.packer({
+      level: "say",
+      text: "==> virtualbox-iso.ubuntu: Waiting for SSH to become available...",
+      timestamp: T0 / 1000,
+    });
     now += 61_000;
     vi.advanceTimersByTime(1000);
     progress.packer({ level: "message", text: "    virtualbox-iso.ubuntu: apt output", timestamp: now / 1000 });

@@ -12,7 +12,13 @@ import { haveTools } from "../helpers/tools.js";
 
 describe("qemu builder", () => {
   it("passes the accelerator to validate and build as a template variable", () => {
-    const commands = packerCommands({ templateDir: "/o/packer", mainFile: "/o/packer/k8s-ha.pkr.hcl", plugins: false, outputDirectory: "/o/x", vars: { accelerator: "tcg" } });
+    const commands = packerCommands({
+      templateDir: "/o/packer",
+      mainFile: "/o/packer/k8s-ha.pkr.hcl",
+      plugins: false,
+      outputDirectory: "/o/x",
+      vars: { accelerator: "tcg" },
+    });
     for (const args of [commands.validate, commands.build]) {
       expect(args.join(" ")).toContain("-var output_directory=/o/x -var accelerator=tcg /o/packer/k8s-ha.pkr.hcl");
     }
@@ -33,7 +39,9 @@ describe("qemu builder", () => {
     const checks = new ImageCheckCollector();
     const say = (text: string) => checks.add({ level: "message", text, timestamp: 0 });
     say("    qemu.golden: image-check: package keepalived 1:2.2.7-1+b2");
-    say("    qemu.golden: image-check: ok keepalived 1:2.2.7-1+b2 is release 2.2.7\n    qemu.golden: image-check: ok machine-id empty");
+    say(
+      "    qemu.golden: image-check: ok keepalived 1:2.2.7-1+b2 is release 2.2.7\n    qemu.golden: image-check: ok machine-id empty",
+    );
     say("    qemu.golden: apt noise that is not a check");
     expect(checks.result()).toBeUndefined(); // the script has not said it finished
     say("    qemu.golden: image-check: passed 2 checks");
@@ -55,7 +63,10 @@ describe("validate --tools on a qemu spec", { timeout: 120_000 }, () => {
   it.skipIf(!haveTools("packer"))("runs packer validate on the qemu template of each OS, offline", async () => {
     for (const os of ["ubuntu-22.04", "ubuntu-24.04", "debian-12"]) {
       const spec = join(dir.dir, `${os}.yaml`);
-      await writeFile(spec, specYaml((s) => ((s.spec.target = { os }), (s.spec.image = { builder: "qemu" }))));
+      await writeFile(
+        spec,
+        specYaml((s) => ((s.spec.target = { os }), (s.spec.image = { builder: "qemu" }))),
+      );
       const result = await runCli(["validate", spec, "--tools", "auto"], { env: { CHECKPOINT_DISABLE: "1" } });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stderr).toMatch(/^ok\s+cluster\s+packer validate packer\/k8s-ha\.pkr\.hcl$/m);

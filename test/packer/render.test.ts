@@ -24,12 +24,17 @@ beforeAll(async () => {
   assets = await loadPackerAssets();
 });
 
-const render = (image: ImageSpec, clusterName = "lab", os: TargetOs = "ubuntu-20.04") => renderPacker({ clusterName, image, os, assets });
+const render = (image: ImageSpec, clusterName = "lab", os: TargetOs = "ubuntu-20.04") =>
+  renderPacker({ clusterName, image, os, assets });
 /** The OSes with a cloud image: what the qemu builder bakes. */
 const CLOUD_OSES = TARGET_OSES.filter((os) => OS_FACTS[os].cloudImage);
 /** Every builder × OS that build-image bakes (the VirtualBox build installs Ubuntu only). */
 const BUILDS: Array<[string, ImageSpec, TargetOs]> = [
-  ...TARGET_OSES.filter((os) => os.startsWith("ubuntu-")).map((os): [string, ImageSpec, TargetOs] => [`virtualbox × ${os}`, DEFAULT_IMAGE, os]),
+  ...TARGET_OSES.filter((os) => os.startsWith("ubuntu-")).map((os): [string, ImageSpec, TargetOs] => [
+    `virtualbox × ${os}`,
+    DEFAULT_IMAGE,
+    os,
+  ]),
   ...CLOUD_OSES.map((os): [string, ImageSpec, TargetOs] => [`qemu × ${os}`, QEMU_IMAGE, os]),
 ];
 const UBUNTU_RELEASES = Object.keys(INSTALLER_ISOS) as TargetOs[];
@@ -52,7 +57,10 @@ describe("renderPacker", () => {
     expect(artifacts.map((a) => [a.path, a.mode.toString(8)])).toEqual([
       [PACKER_PLUGINS_FILE, "644"],
       [PACKER_MAIN_FILE, "644"],
-      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("qemu-http/") && f !== KUBERNETES_SCRIPT).map((f) => [`packer/${f}`, f.endsWith(".sh") ? "755" : "644"]),
+      ...PACKER_ASSET_FILES.filter((f) => !f.startsWith("qemu-http/") && f !== KUBERNETES_SCRIPT).map((f) => [
+        `packer/${f}`,
+        f.endsWith(".sh") ? "755" : "644",
+      ]),
     ]);
     // the qemu build serves its own cloud-init user instead of the autoinstall seed
     expect(render(QEMU_IMAGE, "lab", "debian-12").map((a) => a.path)).toEqual([
@@ -77,7 +85,9 @@ describe("renderPacker", () => {
 
   it("keeps required_plugins alone in plugins.pkr.hcl, and the main template free of what 1.6.6 rejects", () => {
     const artifacts = render(DEFAULT_IMAGE);
-    const plugins = text(artifacts, PACKER_PLUGINS_FILE).replace(/^#.*\n/gm, "").trim();
+    const plugins = text(artifacts, PACKER_PLUGINS_FILE)
+      .replace(/^#.*\n/gm, "")
+      .trim();
     expect(plugins).toBe(
       [
         "packer {",
@@ -98,7 +108,8 @@ describe("renderPacker", () => {
 
   it("takes CPU, memory, disk, name, version and packages from spec.image", () => {
     const main = text(render(CUSTOM_IMAGE), PACKER_MAIN_FILE);
-    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
+    const defaultOf = (name: string) =>
+      new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
     expect(defaultOf("vm_name")).toBe('"lab-golden.v2"');
     expect(defaultOf("image_version")).toBe('"1.2.3-rc.1"');
     expect(defaultOf("cpus")).toBe("4");
@@ -120,33 +131,49 @@ describe("renderPacker", () => {
     const artifacts = render(image);
     const main = text(artifacts, PACKER_MAIN_FILE);
     const referenced = [...main.matchAll(/\$\{path\.root\}\/(scripts\/[^"]+)"/g)].map((m) => `packer/${m[1]}`);
-    expect(referenced.sort()).toEqual(artifacts.filter((a) => a.path.startsWith("packer/scripts/")).map((a) => a.path).sort());
+    expect(referenced.sort()).toEqual(
+      artifacts
+        .filter((a) => a.path.startsWith("packer/scripts/"))
+        .map((a) => a.path)
+        .sort(),
+    );
     expect(main).toMatch(new RegExp(`http_directory\\s+= "\\$\\{path\\.root\\}/${http}"`));
-    expect(artifacts.filter((a) => a.path.includes("http/")).map((a) => a.path)).toEqual([`packer/${http}/meta-data`, `packer/${http}/user-data`]);
+    expect(artifacts.filter((a) => a.path.includes("http/")).map((a) => a.path)).toEqual([
+      `packer/${http}/meta-data`,
+      `packer/${http}/user-data`,
+    ]);
   });
 
-  it.each(CLOUD_OSES)("qemu × %s: starts from the OS's pinned cloud image and checks its keepalived and haproxy", (os) => {
-    const artifacts = render(QEMU_IMAGE, "lab", os);
-    const main = text(artifacts, PACKER_MAIN_FILE);
-    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
-    const cloudImage = OS_FACTS[os].cloudImage!;
-    expect(defaultOf("iso_url")).toBe(`"${cloudImage.url}"`);
-    expect(defaultOf("iso_checksum")).toBe(`"${cloudImage.checksum}"`);
-    expect(cloudImage.checksum).toMatch(/^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/);
-    expect(cloudImage.url).not.toMatch(/\/(current|latest|release)\//); // a dated build, not a moving link
-    expect(main).toContain('source "qemu" "golden" {');
-    expect(main).toMatch(/disk_image\s+= true/);
-    expect(main).toMatch(/format\s+= "qcow2"/);
-    expect(main).toContain('"type=1,serial=ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"');
-    // the build's listeners stay on loopback: the SSH forward, the HTTP server, VNC
-    expect(main).toContain('"user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"');
-    expect(main).toMatch(/http_bind_address\s+= "127\.0\.0\.1"/);
-    expect(main).toMatch(/vnc_bind_address\s+= "127\.0\.0\.1"/);
-    expect(main).toMatch(new RegExp(`"EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived.replace(/\./g, "\\.")}",\\s+"EXPECT_HAPROXY=${OS_FACTS[os].haproxy.replace(/\./g, "\\.")}"`));
-    expect(main).toContain('sources = ["source.qemu.golden"]');
-    expect(main).not.toContain("boot_command");
-    expect(text(artifacts, PACKER_PLUGINS_FILE)).toContain('source  = "github.com/hashicorp/qemu"');
-  });
+  it.each(CLOUD_OSES)(
+    "qemu × %s: starts from the OS's pinned cloud image and checks its keepalived and haproxy",
+    (os) => {
+      const artifacts = render(QEMU_IMAGE, "lab", os);
+      const main = text(artifacts, PACKER_MAIN_FILE);
+      const defaultOf = (name: string) =>
+        new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
+      const cloudImage = OS_FACTS[os].cloudImage!;
+      expect(defaultOf("iso_url")).toBe(`"${cloudImage.url}"`);
+      expect(defaultOf("iso_checksum")).toBe(`"${cloudImage.checksum}"`);
+      expect(cloudImage.checksum).toMatch(/^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/);
+      expect(cloudImage.url).not.toMatch(/\/(current|latest|release)\//); // a dated build, not a moving link
+      expect(main).toContain('source "qemu" "golden" {');
+      expect(main).toMatch(/disk_image\s+= true/);
+      expect(main).toMatch(/format\s+= "qcow2"/);
+      expect(main).toContain('"type=1,serial=ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"');
+      // the build's listeners stay on loopback: the SSH forward, the HTTP server, VNC
+      expect(main).toContain('"user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"');
+      expect(main).toMatch(/http_bind_address\s+= "127\.0\.0\.1"/);
+      expect(main).toMatch(/vnc_bind_address\s+= "127\.0\.0\.1"/);
+      expect(main).toMatch(
+        new RegExp(
+          `"EXPECT_KEEPALIVED=${OS_FACTS[os].keepalived.replace(/\./g, "\\.")}",\\s+"EXPECT_HAPROXY=${OS_FACTS[os].haproxy.replace(/\./g, "\\.")}"`,
+        ),
+      );
+      expect(main).toContain('sources = ["source.qemu.golden"]');
+      expect(main).not.toContain("boot_command");
+      expect(text(artifacts, PACKER_PLUGINS_FILE)).toContain('source  = "github.com/hashicorp/qemu"');
+    },
+  );
 
   it("escapes values instead of pasting them (a spec that slipped past the schema)", () => {
     const evil = { ...DEFAULT_IMAGE, name: 'x" }\nvariable "y" { default = "${file("/etc/passwd")}' };
@@ -157,7 +184,8 @@ describe("renderPacker", () => {
   it.each(UBUNTU_RELEASES)("%s: pinned ISO, the boot loader's keys, a first key at about 5 s", (os) => {
     const main = text(render(DEFAULT_IMAGE, "lab", os), PACKER_MAIN_FILE);
     const iso = INSTALLER_ISOS[os]!;
-    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
+    const defaultOf = (name: string) =>
+      new RegExp(`variable "${name}" \\{\\n[^}]*?default\\s+= ([^\\n]+)`).exec(main)?.[1];
     expect(defaultOf("iso_url")).toBe(`"${iso.url}"`);
     expect(iso.url).toContain(`ubuntu-${os.slice("ubuntu-".length)}.`);
     expect(iso.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -214,26 +242,36 @@ describe("renderPacker", () => {
 describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
   const have = haveTools("packer");
 
-  it.skipIf(!have).each([
-    ["default image", DEFAULT_IMAGE, "ubuntu-20.04"],
-    ["custom image (extraPackages, other sizes)", CUSTOM_IMAGE, "ubuntu-20.04"],
-    ["custom image, qemu", { ...CUSTOM_IMAGE, builder: "qemu" }, "ubuntu-24.04"],
-    ...BUILDS,
-  ] as Array<[string, ImageSpec, TargetOs]>)("%s: packer validate <main file> passes offline, packer fmt has nothing to change", (_name, image, os) => {
-    const dir = tempDir("packer-validate");
-    try {
-      writeOut(dir.dir, render(image, "lab", os));
-      const env = packerTestEnv(dir.dir);
-      const main = join(dir.dir, PACKER_MAIN_FILE);
-      // From another folder: the template must find http/ and scripts/ through path.root.
-      const validate = spawnSync("packer", ["validate", main], { cwd: dir.dir, env, encoding: "utf8", timeout: 60_000 });
-      expect(validate.stdout + validate.stderr).toBe("");
-      expect(validate.status).toBe(0);
-      execFileSync("packer", ["fmt", "-check", join(dir.dir, "packer")], { env, timeout: 60_000 });
-    } finally {
-      dir.cleanup();
-    }
-  });
+  it
+    .skipIf(!have)
+    .each([
+      ["default image", DEFAULT_IMAGE, "ubuntu-20.04"],
+      ["custom image (extraPackages, other sizes)", CUSTOM_IMAGE, "ubuntu-20.04"],
+      ["custom image, qemu", { ...CUSTOM_IMAGE, builder: "qemu" }, "ubuntu-24.04"],
+      ...BUILDS,
+    ] as Array<[string, ImageSpec, TargetOs]>)(
+    "%s: packer validate <main file> passes offline, packer fmt has nothing to change",
+    (_name, image, os) => {
+      const dir = tempDir("packer-validate");
+      try {
+        writeOut(dir.dir, render(image, "lab", os));
+        const env = packerTestEnv(dir.dir);
+        const main = join(dir.dir, PACKER_MAIN_FILE);
+        // From another folder: the template must find http/ and scripts/ through path.root.
+        const validate = spawnSync("packer", ["validate", main], {
+          cwd: dir.dir,
+          env,
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        expect(validate.stdout + validate.stderr).toBe("");
+        expect(validate.status).toBe(0);
+        execFileSync("packer", ["fmt", "-check", join(dir.dir, "packer")], { env, timeout: 60_000 });
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
 
   it.skipIf(!have)("rejects an overridden checksum that would need the network", () => {
     const dir = tempDir("packer-validate");
@@ -241,7 +279,12 @@ describe("Packer 1.6.6 on the rendered folder", { timeout: 60_000 }, () => {
       writeOut(dir.dir, render(DEFAULT_IMAGE));
       const result = spawnSync(
         "packer",
-        ["validate", "-var", "iso_checksum=file:https://releases.ubuntu.com/20.04.6/SHA256SUMS", join(dir.dir, PACKER_MAIN_FILE)],
+        [
+          "validate",
+          "-var",
+          "iso_checksum=file:https://releases.ubuntu.com/20.04.6/SHA256SUMS",
+          join(dir.dir, PACKER_MAIN_FILE),
+        ],
         { cwd: dir.dir, env: packerTestEnv(dir.dir), encoding: "utf8", timeout: 60_000 },
       );
       expect(result.status).toBe(1);

@@ -29,7 +29,9 @@ afterEach(async () => {
 });
 
 /** A loopback web server answering each request with `reply`; returns its base URL and what it saw. */
-async function serve(reply: (request: IncomingMessage) => number | "never"): Promise<{ url: string; seen: Array<{ method: string; range?: string }> }> {
+async function serve(
+  reply: (request: IncomingMessage) => number | "never",
+): Promise<{ url: string; seen: Array<{ method: string; range?: string }> }> {
   const seen: Array<{ method: string; range?: string }> = [];
   server = createServer((request, response) => {
     seen.push({ method: request.method!, ...(request.headers.range ? { range: request.headers.range } : {}) });
@@ -56,9 +58,21 @@ async function refused(promise: Promise<unknown>): Promise<ExternalError> {
 
 describe("the source image of a bake", () => {
   it("is the template's ISO (VirtualBox) or cloud image (qemu), unless PKR_VAR_iso_url says otherwise", () => {
-    expect(sourceImage("virtualbox", "ubuntu-22.04", {})).toEqual({ what: "installer ISO", url: INSTALLER_ISOS["ubuntu-22.04"]!.url, from: "template" });
-    expect(sourceImage("qemu", "debian-12", {})).toEqual({ what: "cloud image", url: OS_FACTS["debian-12"].cloudImage!.url, from: "template" });
-    expect(sourceImage("qemu", "debian-12", { PKR_VAR_iso_url: "/srv/debian.qcow2" })).toEqual({ what: "cloud image", url: "/srv/debian.qcow2", from: "PKR_VAR_iso_url" });
+    expect(sourceImage("virtualbox", "ubuntu-22.04", {})).toEqual({
+      what: "installer ISO",
+      url: INSTALLER_ISOS["ubuntu-22.04"]!.url,
+      from: "template",
+    });
+    expect(sourceImage("qemu", "debian-12", {})).toEqual({
+      what: "cloud image",
+      url: OS_FACTS["debian-12"].cloudImage!.url,
+      from: "template",
+    });
+    expect(sourceImage("qemu", "debian-12", { PKR_VAR_iso_url: "/srv/debian.qcow2" })).toEqual({
+      what: "cloud image",
+      url: "/srv/debian.qcow2",
+      from: "PKR_VAR_iso_url",
+    });
   });
 
   it("a local path or file: URL must name a file", async () => {
@@ -67,7 +81,9 @@ describe("the source image of a bake", () => {
     expect(await checkReachable(image(iso))).toBe(true);
     expect(await checkReachable(image(pathToFileURL(iso).href))).toBe(true);
     const missing = await refused(checkReachable(image(pathToFileURL(join(work.dir, "gone.iso")).href)));
-    expect(missing.message).toBe(`the installer ISO ${pathToFileURL(join(work.dir, "gone.iso")).href} (PKR_VAR_iso_url): ${join(work.dir, "gone.iso")} does not exist`);
+    expect(missing.message).toBe(
+      `the installer ISO ${pathToFileURL(join(work.dir, "gone.iso")).href} (PKR_VAR_iso_url): ${join(work.dir, "gone.iso")} does not exist`,
+    );
     mkdirSync(join(work.dir, "folder"));
     expect((await refused(checkReachable(image(join(work.dir, "folder"))))).message).toMatch(/folder is not a file$/);
   });
@@ -77,7 +93,9 @@ describe("the source image of a bake", () => {
     expect(await checkReachable(image(`${url}/ubuntu.iso`))).toBe(true);
     expect(seen).toEqual([{ method: "HEAD" }]);
     const gone = await refused(checkReachable(image(`${url}/gone.iso`)));
-    expect(gone.message).toBe(`the installer ISO ${url}/gone.iso (PKR_VAR_iso_url) is not reachable: the server answered HTTP 404`);
+    expect(gone.message).toBe(
+      `the installer ISO ${url}/gone.iso (PKR_VAR_iso_url) is not reachable: the server answered HTTP 404`,
+    );
   });
 
   it("a server that refuses HEAD (405) is asked for one byte instead", async () => {
@@ -88,14 +106,20 @@ describe("the source image of a bake", () => {
 
   it("a server that never answers, or a closed port: exit 3 within the timeout, with the reason", async () => {
     const { url } = await serve(() => "never");
-    expect((await refused(checkReachable(image(`${url}/ubuntu.iso`), 300))).message).toMatch(/is not reachable: no answer within 0\.3 s$/);
+    expect((await refused(checkReachable(image(`${url}/ubuntu.iso`), 300))).message).toMatch(
+      /is not reachable: no answer within 0\.3 s$/,
+    );
     const closed = url;
     for (const socket of held) socket.destroy();
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
-    expect((await refused(checkReachable(image(`${closed}/ubuntu.iso`)))).message).toMatch(/is not reachable: ECONNREFUSED$/);
+    expect((await refused(checkReachable(image(`${closed}/ubuntu.iso`)))).message).toMatch(
+      /is not reachable: ECONNREFUSED$/,
+    );
     // a port fetch will not use (9, discard) is named as such, not as a dead server
-    expect((await refused(checkReachable(image("http://127.0.0.1:9/ubuntu.iso")))).message).toMatch(/its port is one Node's fetch refuses/);
+    expect((await refused(checkReachable(image("http://127.0.0.1:9/ubuntu.iso")))).message).toMatch(
+      /its port is one Node's fetch refuses/,
+    );
   });
 
   it("a scheme only Packer's getter knows (s3::, git::) is left to Packer", async () => {
@@ -126,17 +150,20 @@ describe("build-image --dry-run", { timeout: 30_000 }, () => {
     return { result, stdout: stdout.text, stderr: stderr.text };
   };
 
-  it.skipIf(!have)("checks the golden-image template's ISO: reachable → commands; 404 → exit 3 and no commands", async () => {
-    const { url } = await serve((request) => (request.url === "/focal.iso" ? 200 : 404));
-    const ok = await dryRun({ PKR_VAR_iso_url: `${url}/focal.iso` });
-    expect(ok.result).toBeUndefined();
-    expect(ok.stderr).toContain(`dry run: the installer ISO ${url}/focal.iso is reachable`);
-    expect(ok.stdout).toMatch(/^\S*packer build -machine-readable /m);
-    expect(ok.stdout).not.toMatch(/\.partial-/); // no throw-away folder in commands meant to be pasted
+  it.skipIf(!have)(
+    "checks the golden-image template's ISO: reachable → commands; 404 → exit 3 and no commands",
+    async () => {
+      const { url } = await serve((request) => (request.url === "/focal.iso" ? 200 : 404));
+      const ok = await dryRun({ PKR_VAR_iso_url: `${url}/focal.iso` });
+      expect(ok.result).toBeUndefined();
+      expect(ok.stderr).toContain(`dry run: the installer ISO ${url}/focal.iso is reachable`);
+      expect(ok.stdout).toMatch(/^\S*packer build -machine-readable /m);
+      expect(ok.stdout).not.toMatch(/\.partial-/); // no throw-away folder in commands meant to be pasted
 
-    const missing = await dryRun({ PKR_VAR_iso_url: `${url}/old.iso` });
-    expect(missing.result).toBeInstanceOf(ExternalError);
-    expect((missing.result as ExternalError).message).toContain("HTTP 404");
-    expect(missing.stdout).toBe("");
-  });
+      const missing = await dryRun({ PKR_VAR_iso_url: `${url}/old.iso` });
+      expect(missing.result).toBeInstanceOf(ExternalError);
+      expect((missing.result as ExternalError).message).toContain("HTTP 404");
+      expect(missing.stdout).toBe("");
+    },
+  );
 });

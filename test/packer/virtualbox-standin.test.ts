@@ -59,7 +59,9 @@ async function bakeUntilBootCommand(version: string): Promise<{ calls: string[];
     { mode: 0o755 },
   );
   const packer = String(await import("../../src/tools/run.js").then((m) => m.which("packer")));
-  writeFileSync(join(bin, "packer-in-netns"), `#!/bin/sh\nexec ip netns exec '${NETNS}' '${packer}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, "packer-in-netns"), `#!/bin/sh\nexec ip netns exec '${NETNS}' '${packer}' "$@"\n`, {
+    mode: 0o755,
+  });
   vi.stubEnv("PATH", `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`);
 
   // The shipped template, with one change: a small local file instead of the Ubuntu ISO.
@@ -67,7 +69,12 @@ async function bakeUntilBootCommand(version: string): Promise<{ calls: string[];
   writeFileSync(iso, Buffer.alloc(1 << 20));
   const sha = sha256(readFileSync(iso));
   const upstream = INSTALLER_ISOS["ubuntu-20.04"]!;
-  const artifacts = renderPacker({ clusterName: "lab", image: DEFAULT_IMAGE, os: "ubuntu-20.04", assets: await loadPackerAssets() }).map((a) =>
+  const artifacts = renderPacker({
+    clusterName: "lab",
+    image: DEFAULT_IMAGE,
+    os: "ubuntu-20.04",
+    assets: await loadPackerAssets(),
+  }).map((a) =>
     a.path === PACKER_MAIN_FILE
       ? { ...a, contents: String(a.contents).replace(upstream.url, iso).replace(upstream.checksum, `sha256:${sha}`) }
       : a,
@@ -100,28 +107,42 @@ async function bakeUntilBootCommand(version: string): Promise<{ calls: string[];
   return { calls: readFileSync(calls, "utf8").trim().split("\n"), stderr: stderr.text };
 }
 
-describe.skipIf(!ready)("the VirtualBox template under Packer 1.6.6, with a stand-in VBoxManage", { timeout: 120_000 }, () => {
-  it("VirtualBox 7: the NAT flag after our vboxmanage lines, before the VM starts; the seed's slot stays free", async () => {
-    const { calls, stderr } = await bakeUntilBootCommand("7.0.14r161095");
-    const index = (line: string) => calls.indexOf(line);
-    const nat = index(`modifyvm ${VM} --nat-localhostreachable1 on`);
-    expect(nat, calls.join("\n")).toBeGreaterThan(index(`modifyvm ${VM} --vram 16`));
-    expect(nat).toBeLessThan(index(`startvm ${VM} --type headless`));
-    expect(stderr).toContain("--nat-localhostreachable1 on");
-    // Packer 1.6.6 names the controller "IDE Controller" and puts the installer ISO at port 0,
-    // device 1: port 0, device 0 (where `seed` attaches) is free, and the disk is on SATA.
-    expect(calls).toContain(`storagectl ${VM} --name IDE Controller --add ide`);
-    expect(calls.some((c) => c.startsWith(`storageattach ${VM} --storagectl IDE Controller --port 0 --device 1 --type dvddrive`))).toBe(true);
-    expect(calls.some((c) => /--storagectl IDE Controller --port 0 --device 0 /.test(c))).toBe(false);
-    expect(calls.some((c) => c.startsWith(`storageattach ${VM} --storagectl SATA Controller --port 0 --device 0 --type hdd`))).toBe(true);
-    // The keys were typed after the VM started; Ctrl-C then made Packer power the VM off and delete it.
-    expect(index(`controlvm ${VM} keyboardputscancode 1c 9c`)).toBeGreaterThan(index(`startvm ${VM} --type headless`));
-    expect(calls).toContain(`unregistervm ${VM} --delete`);
-  });
+describe.skipIf(!ready)(
+  "the VirtualBox template under Packer 1.6.6, with a stand-in VBoxManage",
+  { timeout: 120_000 },
+  () => {
+    it("VirtualBox 7: the NAT flag after our vboxmanage lines, before the VM starts; the seed's slot stays free", async () => {
+      const { calls, stderr } = await bakeUntilBootCommand("7.0.14r161095");
+      const index = (line: string) => calls.indexOf(line);
+      const nat = index(`modifyvm ${VM} --nat-localhostreachable1 on`);
+      expect(nat, calls.join("\n")).toBeGreaterThan(index(`modifyvm ${VM} --vram 16`));
+      expect(nat).toBeLessThan(index(`startvm ${VM} --type headless`));
+      expect(stderr).toContain("--nat-localhostreachable1 on");
+      // Packer 1.6.6 names the controller "IDE Controller" and puts the installer ISO at port 0,
+      // device 1: port 0, device 0 (where `seed` attaches) is free, and the disk is on SATA.
+      expect(calls).toContain(`storagectl ${VM} --name IDE Controller --add ide`);
+      expect(
+        calls.some((c) =>
+          c.startsWith(`storageattach ${VM} --storagectl IDE Controller --port 0 --device 1 --type dvddrive`),
+        ),
+      ).toBe(true);
+      expect(calls.some((c) => /--storagectl IDE Controller --port 0 --device 0 /.test(c))).toBe(false);
+      expect(
+        calls.some((c) =>
+          c.startsWith(`storageattach ${VM} --storagectl SATA Controller --port 0 --device 0 --type hdd`),
+        ),
+      ).toBe(true);
+      // The keys were typed after the VM started; Ctrl-C then made Packer power the VM off and delete it.
+      expect(index(`controlvm ${VM} keyboardputscancode 1c 9c`)).toBeGreaterThan(
+        index(`startvm ${VM} --type headless`),
+      );
+      expect(calls).toContain(`unregistervm ${VM} --delete`);
+    });
 
-  it("VirtualBox 6.1: no NAT flag (VirtualBox 6 rejects it)", async () => {
-    const { calls } = await bakeUntilBootCommand("6.1.50r161033");
-    expect(calls).toContain(`startvm ${VM} --type headless`);
-    expect(calls.filter((c) => c.includes("nat-localhostreachable"))).toEqual([]);
-  });
-});
+    it("VirtualBox 6.1: no NAT flag (VirtualBox 6 rejects it)", async () => {
+      const { calls } = await bakeUntilBootCommand("6.1.50r161033");
+      expect(calls).toContain(`startvm ${VM} --type headless`);
+      expect(calls.filter((c) => c.includes("nat-localhostreachable"))).toEqual([]);
+    });
+  },
+);

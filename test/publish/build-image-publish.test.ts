@@ -10,7 +10,16 @@ import { loadPackerAssets } from "../../src/packer/assets.js";
 import { templateFingerprint } from "../../src/packer/fingerprint.js";
 import { renderPacker } from "../../src/packer/render.js";
 import { runCli } from "../helpers/cli.js";
-import { catalogueKeyOf, IMAGE_NAME, listedKeyOf, s3Env, sha256, useStoreAndTempDir, writeImage, writeSpec } from "./helpers.js";
+import {
+  catalogueKeyOf,
+  IMAGE_NAME,
+  listedKeyOf,
+  s3Env,
+  sha256,
+  useStoreAndTempDir,
+  writeImage,
+  writeSpec,
+} from "./helpers.js";
 
 const MiB = 1024 * 1024;
 
@@ -29,10 +38,19 @@ async function bucket(): Promise<string> {
 /** The fingerprint build-image computes for this spec's template: a record with it is up to date. */
 async function fingerprintOf(spec: string): Promise<string> {
   const compiled = await compileSpec(spec);
-  return templateFingerprint(renderPacker({ clusterName: compiled.plan.name, image: compiled.plan.image, os: compiled.plan.target.os, assets: await loadPackerAssets() }));
+  return templateFingerprint(
+    renderPacker({
+      clusterName: compiled.plan.name,
+      image: compiled.plan.image,
+      os: compiled.plan.target.os,
+      assets: await loadPackerAssets(),
+    }),
+  );
 }
 
-async function catalogue(name: string): Promise<{ versions: { version: string; files: { role: string; sha256: string }[] }[] } | undefined> {
+async function catalogue(
+  name: string,
+): Promise<{ versions: { version: string; files: { role: string; sha256: string }[] }[] } | undefined> {
   const bytes = await lab.store.get(name, catalogueKeyOf());
   return bytes ? JSON.parse(bytes.toString("utf8")) : undefined;
 }
@@ -49,8 +67,16 @@ describe("build-image --publish", () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`${IMAGE_NAME}-0.1.0 is up to date`);
     expect(first.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 2\.0 MiB in .* checked by HEAD/);
-    expect(JSON.parse(first.stdout)).toMatchObject({ name: IMAGE_NAME, version: "0.1.0", bucket: name, unchanged: false, versions: ["0.1.0"] });
-    expect(sha256((await lab.store.get(name, await listedKeyOf(lab.store, name, "0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!)).toBe(record.sha256);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      name: IMAGE_NAME,
+      version: "0.1.0",
+      bucket: name,
+      unchanged: false,
+      versions: ["0.1.0"],
+    });
+    expect(
+      sha256((await lab.store.get(name, await listedKeyOf(lab.store, name, "0.1.0", `${IMAGE_NAME}-0.1.0.ova`)))!),
+    ).toBe(record.sha256);
     expect((await catalogue(name))?.versions.map((v) => v.version)).toEqual(["0.1.0"]);
 
     // a CI retry: the same image is listed already; the preflight lets it through, nothing is sent
@@ -72,7 +98,9 @@ describe("build-image --publish", () => {
     const out = join(lab.dir, "out");
     const refused = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in s3:\/\/built-\d+\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json .*nothing was baked/);
+    expect(refused.stderr).toMatch(
+      /k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in s3:\/\/built-\d+\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json .*nothing was baked/,
+    );
     expect(refused.stderr).toMatch(/hint: bump spec\.image\.version .* --force/);
     expect(existsSync(join(out, "packer"))).toBe(false);
     expect(await catalogue(name)).toEqual(before);
@@ -96,17 +124,28 @@ describe("build-image --publish", () => {
     // and the installer ISO it checks is a local copy (tests reach no address but loopback)
     const iso = join(lab.dir, "installer.iso");
     writeFileSync(iso, "not really an ISO");
-    const dry = await runCli(["build-image", spec, "-o", out, "--publish", "--dry-run"], { env: s3Env(lab.dir, { PATH: `${bin}:/usr/bin:/bin`, PKR_VAR_iso_url: iso }) });
+    const dry = await runCli(["build-image", spec, "-o", out, "--publish", "--dry-run"], {
+      env: s3Env(lab.dir, { PATH: `${bin}:/usr/bin:/bin`, PKR_VAR_iso_url: iso }),
+    });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^\S*packer build /m);
-    expect(dry.stderr).toContain(`would then publish ${IMAGE_NAME} 0.1.0 and list it in s3://${name}/k8s-ha/${IMAGE_NAME}/index.json`);
-    expect(lab.store.requests.some((r) => r.method === "GET" && r.url.startsWith(`/${name}/k8s-ha/${IMAGE_NAME}/index.json`))).toBe(true);
+    expect(dry.stderr).toContain(
+      `would then publish ${IMAGE_NAME} 0.1.0 and list it in s3://${name}/k8s-ha/${IMAGE_NAME}/index.json`,
+    );
+    expect(
+      lab.store.requests.some(
+        (r) => r.method === "GET" && r.url.startsWith(`/${name}/k8s-ha/${IMAGE_NAME}/index.json`),
+      ),
+    ).toBe(true);
     expect(lab.store.requests.filter((r) => r.method === "PUT").length).toBe(puts);
     expect(existsSync(out)).toBe(false);
   });
 
   it("a missing bucket or refused credentials stop it before the bake (exit 3)", async () => {
-    const spec = await writeSpec(join(lab.dir, "spec.yaml"), { endpoint: lab.store.endpoint, bucket: "no-such-bucket" });
+    const spec = await writeSpec(join(lab.dir, "spec.yaml"), {
+      endpoint: lab.store.endpoint,
+      bucket: "no-such-bucket",
+    });
     const out = join(lab.dir, "out");
     const missing = await cli(["build-image", spec, "-o", out, "--publish"]);
     expect(missing.code).toBe(3);
@@ -117,7 +156,11 @@ describe("build-image --publish", () => {
     const name = await bucket();
     const spec2 = await writeSpec(join(lab.dir, "spec2.yaml"), { endpoint: lab.store.endpoint, bucket: name });
     const denied = await runCli(["build-image", spec2, "-o", out, "--publish"], {
-      env: s3Env(lab.dir, { PATH: "/nonexistent", AWS_ACCESS_KEY_ID: "WRONG-KEY-ID", AWS_SECRET_ACCESS_KEY: "wrong-secret-value" }),
+      env: s3Env(lab.dir, {
+        PATH: "/nonexistent",
+        AWS_ACCESS_KEY_ID: "WRONG-KEY-ID",
+        AWS_SECRET_ACCESS_KEY: "wrong-secret-value",
+      }),
     });
     expect(denied.code).toBe(3);
     expect(denied.stderr).not.toContain("wrong-secret-value");

@@ -61,13 +61,20 @@ describe("versions", () => {
     for (const v of ["0.2.0", "0.10.0", "0.1.0"]) catalogue = withVersion(catalogue, entry(v));
     expect(catalogue.versions.map((v) => v.version)).toEqual(["0.10.0", "0.2.0", "0.1.0"]);
     catalogue = withVersion(catalogue, { ...entry("0.2.0"), publishedAt: "later" });
-    expect(catalogue.versions.map((v) => v.publishedAt)).toEqual(["2026-01-03T00:00:00Z", "later", "2026-01-03T00:00:00Z"]);
+    expect(catalogue.versions.map((v) => v.publishedAt)).toEqual([
+      "2026-01-03T00:00:00Z",
+      "later",
+      "2026-01-03T00:00:00Z",
+    ]);
   });
 });
 
 describe("parseCatalogue", () => {
   it("round-trips, and keeps fields a newer k8s-ha added", () => {
-    const catalogue = { ...withVersion(emptyCatalogue(NAME), { ...entry("0.1.0"), signedBy: "team-a" }), mirror: "x" } as Catalogue;
+    const catalogue = {
+      ...withVersion(emptyCatalogue(NAME), { ...entry("0.1.0"), signedBy: "team-a" }),
+      mirror: "x",
+    } as Catalogue;
     const parsed = parseCatalogue(serializeCatalogue(catalogue), NAME);
     expect(parsed).toEqual(catalogue);
   });
@@ -90,9 +97,12 @@ describe("parseImageRef", () => {
     ["x@1.2.3-rc.1", { name: "x", version: "1.2.3-rc.1" }],
   ])("%s", (text, ref) => expect(parseImageRef(text)).toEqual(ref));
 
-  it.each([["k8s-ha-ubuntu-20.04"], ["@0.1.0"], ["name@"], ["Name@0.1.0"], ["name@v1"], ["a/b@0.1.0"]])("refuses %s", (text) => {
-    expect(parseImageRef(text)).toHaveProperty("error");
-  });
+  it.each([["k8s-ha-ubuntu-20.04"], ["@0.1.0"], ["name@"], ["Name@0.1.0"], ["name@v1"], ["a/b@0.1.0"]])(
+    "refuses %s",
+    (text) => {
+      expect(parseImageRef(text)).toHaveProperty("error");
+    },
+  );
 });
 
 /** An S3 that honours If-Match / If-None-Match on PUT (as AWS does since 2024), ignores them (s3rver), or answers 501. */
@@ -119,7 +129,8 @@ class FakeStore {
   async send(command: unknown): Promise<unknown> {
     if (command instanceof GetObjectCommand) {
       expect(command.input.Key).toBe(KEY);
-      if (this.body === undefined) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
+      if (this.body === undefined)
+        throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
       const body = this.body;
       return { Body: { transformToString: async () => body }, ETag: `"${this.etag}"`, ContentLength: body.length };
     }
@@ -128,13 +139,21 @@ class FakeStore {
       this.puts.push({ IfMatch: input.IfMatch, IfNoneMatch: input.IfNoneMatch });
       const conditional = input.IfMatch !== undefined || input.IfNoneMatch !== undefined;
       if (this.mode === "501" && conditional) {
-        throw Object.assign(new Error("not implemented"), { name: "NotImplemented", $metadata: { httpStatusCode: 501 } });
+        throw Object.assign(new Error("not implemented"), {
+          name: "NotImplemented",
+          $metadata: { httpStatusCode: 501 },
+        });
       }
       this.racer?.();
       const failed =
         this.mode === "conditional" &&
-        ((input.IfNoneMatch === "*" && this.body !== undefined) || (input.IfMatch !== undefined && input.IfMatch !== `"${this.etag}"`));
-      if (failed) throw Object.assign(new Error("precondition"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
+        ((input.IfNoneMatch === "*" && this.body !== undefined) ||
+          (input.IfMatch !== undefined && input.IfMatch !== `"${this.etag}"`));
+      if (failed)
+        throw Object.assign(new Error("precondition"), {
+          name: "PreconditionFailed",
+          $metadata: { httpStatusCode: 412 },
+        });
       this.body = String(input.Body);
       this.etag++;
       expect(input.CacheControl).toBe("no-cache");
@@ -146,7 +165,11 @@ class FakeStore {
 
 const OTHER = `${"9".repeat(12)}-${"8".repeat(16)}`;
 
-const commit = (store: FakeStore, version: string, options: { conditional?: boolean; replacing?: string; warnings?: string[] } = {}) =>
+const commit = (
+  store: FakeStore,
+  version: string,
+  options: { conditional?: boolean; replacing?: string; warnings?: string[] } = {},
+) =>
   commitVersion({
     client: store as never,
     s3: S3,
@@ -200,7 +223,9 @@ describe("commitVersion on a store that honours conditional writes", () => {
     expect(await commit(store, "0.1.0", { replacing: OTHER })).toMatchObject({ won: true });
     expect(versions(store)).toEqual(["0.1.0 0"]);
     store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
-    expect(await commit(store, "0.1.0", { replacing: `${"7".repeat(12)}-${"7".repeat(16)}` })).toMatchObject({ won: false });
+    expect(await commit(store, "0.1.0", { replacing: `${"7".repeat(12)}-${"7".repeat(16)}` })).toMatchObject({
+      won: false,
+    });
   });
 
   it("gives up after 5 lost races with a clear error", async () => {
@@ -218,7 +243,9 @@ describe("commitVersion on a store that honours conditional writes", () => {
   it("refuses to overwrite an index.json that is not a catalogue", async () => {
     const store = new FakeStore();
     store.body = '{"hello": "world"}';
-    await expect(commit(store, "0.1.0")).rejects.toThrow(/s3:\/\/golden\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json is not a k8s-ha image catalogue.*nothing was changed/);
+    await expect(commit(store, "0.1.0")).rejects.toThrow(
+      /s3:\/\/golden\/k8s-ha\/k8s-ha-ubuntu-20\.04\/index\.json is not a k8s-ha image catalogue.*nothing was changed/,
+    );
     expect(store.puts).toEqual([]);
   });
 });
@@ -242,7 +269,11 @@ describe("commitVersion on a store without conditional writes: write, wait, read
       store.settle = undefined;
       store.write(withVersion(emptyCatalogue(NAME), entry("0.1.0", OTHER)));
     };
-    expect(await commit(store, "0.1.0", { conditional: false })).toMatchObject({ won: false, certain: false, holder: { revision: OTHER } });
+    expect(await commit(store, "0.1.0", { conditional: false })).toMatchObject({
+      won: false,
+      certain: false,
+      holder: { revision: OTHER },
+    });
     expect(store.puts).toEqual([{ IfMatch: undefined, IfNoneMatch: undefined }]);
   });
 

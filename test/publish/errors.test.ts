@@ -3,27 +3,60 @@ import { describe, expect, it } from "vitest";
 import { EXIT, UsageError } from "../../src/errors.js";
 import { errorCode, IntegrityError, s3Failure, scrubSecrets } from "../../src/publish/errors.js";
 
-const S3 = { bucket: "golden", prefix: "k8s-ha/", region: "us-east-1", endpoint: "http://127.0.0.1:9000", forcePathStyle: true };
+const S3 = {
+  bucket: "golden",
+  prefix: "k8s-ha/",
+  region: "us-east-1",
+  endpoint: "http://127.0.0.1:9000",
+  forcePathStyle: true,
+};
 const AWS = { bucket: "golden", prefix: "", region: "eu-west-1", forcePathStyle: false };
 
-const sdkError = (name: string, status: number, message = "x") => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const sdkError = (name: string, status: number, message = "x") =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const socketError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9000`), { code });
 
 describe("s3Failure", () => {
   it.each([
-    [sdkError("InvalidAccessKeyId", 403), /http:\/\/127\.0\.0\.1:9000 does not know this access key \(InvalidAccessKeyId\)/, /standard AWS chain/],
+    [
+      sdkError("InvalidAccessKeyId", 403),
+      /http:\/\/127\.0\.0\.1:9000 does not know this access key \(InvalidAccessKeyId\)/,
+      /standard AWS chain/,
+    ],
     [sdkError("SignatureDoesNotMatch", 403), /the secret key does not match the access key/, /standard AWS chain/],
     [sdkError("ExpiredToken", 400), /session credentials have expired/, /aws sso login/],
-    [Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }), /no AWS credentials found/, /AWS_PROFILE/],
-    [sdkError("NoSuchBucket", 404), /bucket "golden" does not exist at http:\/\/127\.0\.0\.1:9000 \(NoSuchBucket\)/, /--endpoint-url http:\/\/127\.0\.0\.1:9000/],
+    [
+      Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }),
+      /no AWS credentials found/,
+      /AWS_PROFILE/,
+    ],
+    [
+      sdkError("NoSuchBucket", 404),
+      /bucket "golden" does not exist at http:\/\/127\.0\.0\.1:9000 \(NoSuchBucket\)/,
+      /--endpoint-url http:\/\/127\.0\.0\.1:9000/,
+    ],
     [sdkError("AccessDenied", 403), /access denied \(AccessDenied\)/, /s3:PutObject.*s3:AbortMultipartUpload/],
     [sdkError("Unknown", 403), /access denied/, /s3:ListBucket/],
     [socketError("ECONNREFUSED"), /cannot reach http:\/\/127\.0\.0\.1:9000 \(ECONNREFUSED\)/, /is the store running/],
     [socketError("ECONNRESET"), /cannot reach .* \(ECONNRESET\)/, /endpoint/],
-    [Object.assign(new AggregateError([socketError("ECONNREFUSED"), socketError("ECONNREFUSED")], ""), { code: "ECONNREFUSED" }), /\(ECONNREFUSED\)/, /store/],
+    [
+      Object.assign(new AggregateError([socketError("ECONNREFUSED"), socketError("ECONNREFUSED")], ""), {
+        code: "ECONNREFUSED",
+      }),
+      /\(ECONNREFUSED\)/,
+      /store/,
+    ],
     [sdkError("TimeoutError", 0), /stopped answering \(TimeoutError\)/, /run the command again/],
-    [new IntegrityError("sha256 mismatch: expected a, got b", "rebuild it"), /sha256 mismatch: expected a, got b/, /rebuild it/],
-    [sdkError("SlowDown", 503, "Please reduce your request rate."), /reading x: SlowDown: Please reduce your request rate\. \(HTTP 503\)/, undefined],
+    [
+      new IntegrityError("sha256 mismatch: expected a, got b", "rebuild it"),
+      /sha256 mismatch: expected a, got b/,
+      /rebuild it/,
+    ],
+    [
+      sdkError("SlowDown", 503, "Please reduce your request rate."),
+      /reading x: SlowDown: Please reduce your request rate\. \(HTTP 503\)/,
+      undefined,
+    ],
   ])("%s", (error, message, hint) => {
     const failure = s3Failure(error, "reading x", S3);
     expect(failure.code).toBe(EXIT.external);
@@ -40,7 +73,11 @@ describe("s3Failure", () => {
   });
 
   it("local file errors keep Node's message, which names the file", () => {
-    const error = Object.assign(new Error("EACCES: permission denied, open '/out/images/x.ova'"), { code: "EACCES", syscall: "open", errno: -13 });
+    const error = Object.assign(new Error("EACCES: permission denied, open '/out/images/x.ova'"), {
+      code: "EACCES",
+      syscall: "open",
+      errno: -13,
+    });
     expect(s3Failure(error, "uploading /out/images/x.ova to s3://b/k", S3).message).toBe(
       "uploading /out/images/x.ova to s3://b/k: EACCES: permission denied, open '/out/images/x.ova'",
     );

@@ -8,7 +8,13 @@
 //     packaged for npm or Debian 12; this is our stand-in for such a store, not a third-party one.
 // Everything else is passed through byte for byte (s3rver does not check SigV4 signatures, so
 // the Host header may change).
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Socket } from "node:net";
 
 export interface Front {
@@ -18,7 +24,10 @@ export interface Front {
   stop(): Promise<void>;
 }
 
-export async function startFront(upstream: string, options: { conditional: boolean; barrier?: number }): Promise<Front> {
+export async function startFront(
+  upstream: string,
+  options: { conditional: boolean; barrier?: number },
+): Promise<Front> {
   const target = new URL(upstream);
   const locks = new Map<string, Promise<void>>();
   let waiting: (() => void)[] = [];
@@ -28,11 +37,15 @@ export async function startFront(upstream: string, options: { conditional: boole
   const forward = (req: IncomingMessage, res: ServerResponse, method = req.method, body = true) =>
     new Promise<void>((resolve) => {
       const headers = { ...req.headers, host: target.host };
-      if (!body) for (const name of ["content-length", "content-type", "content-md5", "transfer-encoding"]) delete headers[name];
-      const out = httpRequest({ host: target.hostname, port: target.port, method, path: req.url, headers }, (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res).on("finish", resolve);
-      });
+      if (!body)
+        for (const name of ["content-length", "content-type", "content-md5", "transfer-encoding"]) delete headers[name];
+      const out = httpRequest(
+        { host: target.hostname, port: target.port, method, path: req.url, headers },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res).on("finish", resolve);
+        },
+      );
       out.on("error", () => {
         res.destroy();
         resolve();
@@ -45,11 +58,22 @@ export async function startFront(upstream: string, options: { conditional: boole
   const currentEtag = (req: IncomingMessage) =>
     new Promise<string | undefined>((resolve, reject) => {
       const headers = { ...req.headers, host: target.host };
-      for (const name of ["content-length", "content-type", "content-md5", "transfer-encoding", "if-match", "if-none-match"]) delete headers[name];
-      const head = httpRequest({ host: target.hostname, port: target.port, method: "HEAD", path: req.url, headers }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200 ? String(res.headers.etag) : undefined);
-      });
+      for (const name of [
+        "content-length",
+        "content-type",
+        "content-md5",
+        "transfer-encoding",
+        "if-match",
+        "if-none-match",
+      ])
+        delete headers[name];
+      const head = httpRequest(
+        { host: target.hostname, port: target.port, method: "HEAD", path: req.url, headers },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200 ? String(res.headers.etag) : undefined);
+        },
+      );
       head.on("error", reject);
       head.end();
     });
@@ -59,7 +83,10 @@ export async function startFront(upstream: string, options: { conditional: boole
     const previous = locks.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
-    locks.set(key, previous.then(() => mine));
+    locks.set(
+      key,
+      previous.then(() => mine),
+    );
     await previous;
     try {
       const etag = await currentEtag(req);
@@ -92,7 +119,10 @@ export async function startFront(upstream: string, options: { conditional: boole
       waiting = [];
       return;
     }
-    const conditional = req.method === "PUT" && !/[?&]uploadId=/.test(req.url ?? "") && (req.headers["if-none-match"] || req.headers["if-match"]);
+    const conditional =
+      req.method === "PUT" &&
+      !/[?&]uploadId=/.test(req.url ?? "") &&
+      (req.headers["if-none-match"] || req.headers["if-match"]);
     if (options.conditional && conditional) void conditionalPut(req, res);
     else void forward(req, res);
   });

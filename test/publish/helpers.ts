@@ -62,7 +62,11 @@ export async function startStore(dir: string, buckets: string[] = ["golden"]): P
   const listeners: ((request: IncomingMessage) => void)[] = [];
   http.prependListener("request", (request: IncomingMessage) => {
     const payloadHash = request.headers["x-amz-content-sha256"];
-    requests.push({ method: request.method ?? "", url: request.url ?? "", ...(typeof payloadHash === "string" ? { payloadHash } : {}) });
+    requests.push({
+      method: request.method ?? "",
+      url: request.url ?? "",
+      ...(typeof payloadHash === "string" ? { payloadHash } : {}),
+    });
     for (const listener of listeners) listener(request);
   });
   const endpoint = `http://127.0.0.1:${address.port}`;
@@ -126,7 +130,13 @@ export async function writeSpec(
   spec.spec.image = { name: IMAGE_NAME, version: options.version ?? "0.1.0" };
   if (options.publish !== false) {
     spec.spec.publish = {
-      s3: { bucket: options.bucket ?? "golden", prefix: PREFIX, region: "us-east-1", endpoint: options.endpoint, forcePathStyle: true },
+      s3: {
+        bucket: options.bucket ?? "golden",
+        prefix: PREFIX,
+        region: "us-east-1",
+        endpoint: options.endpoint,
+        forcePathStyle: true,
+      },
     };
   }
   await writeFile(path, stringify(spec));
@@ -134,7 +144,12 @@ export async function writeSpec(
 }
 
 /** A stand-in for what build-image leaves: DIR/images/<name>-<version>.ova (random) and .json. */
-export async function writeImage(outDir: string, version: string, sizeBytes: number, templateFingerprint = "1".repeat(64)): Promise<ImageRecord> {
+export async function writeImage(
+  outDir: string,
+  version: string,
+  sizeBytes: number,
+  templateFingerprint = "1".repeat(64),
+): Promise<ImageRecord> {
   const image = { name: IMAGE_NAME, version };
   const recordPath = imageRecordPath(outDir, image);
   await mkdir(join(outDir, "images"), { recursive: true });
@@ -199,8 +214,15 @@ export function s3Env(dir: string, extra: Record<string, string> = {}): NodeJS.P
 }
 
 /** The built CLI as a child we can signal (runCli waits for the end). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));

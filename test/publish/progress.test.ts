@@ -37,7 +37,14 @@ describe("plain output (not a terminal)", () => {
   it("prints a line every interval with bytes, rate and ETA, then the summary", () => {
     let now = T0;
     const stream = new Capture();
-    const progress = createTransferProgress({ stream, verb: "uploading", label: "x.ova", total: 100 * MiB, tty: false, now: () => now });
+    const progress = createTransferProgress({
+      stream,
+      verb: "uploading",
+      label: "x.ova",
+      total: 100 * MiB,
+      tty: false,
+      now: () => now,
+    });
     now += 1000;
     progress.update(10 * MiB); // before the interval: nothing yet
     expect(stream.text).toBe("");
@@ -64,7 +71,13 @@ describe("plain output (not a terminal)", () => {
   it("keeps printing while nothing moves, so a stall shows", () => {
     vi.useFakeTimers({ now: T0 });
     const stream = new Capture();
-    const progress = createTransferProgress({ stream, verb: "downloading", label: "x.ova", total: 10 * MiB, tty: false });
+    const progress = createTransferProgress({
+      stream,
+      verb: "downloading",
+      label: "x.ova",
+      total: 10 * MiB,
+      tty: false,
+    });
     progress.update(MiB);
     vi.advanceTimersByTime(12_000);
     progress.close();
@@ -77,7 +90,14 @@ describe("live output (terminal)", () => {
   it("redraws one line in place and clears it before the summary", () => {
     let now = T0;
     const stream = new Capture();
-    const progress = createTransferProgress({ stream, verb: "uploading", label: "x.ova", total: 4 * MiB, tty: true, now: () => now });
+    const progress = createTransferProgress({
+      stream,
+      verb: "uploading",
+      label: "x.ova",
+      total: 4 * MiB,
+      tty: true,
+      now: () => now,
+    });
     now += 1000;
     progress.update(MiB);
     now += 50;
@@ -96,7 +116,14 @@ describe("live output (terminal)", () => {
   it("fits an 80-column terminal, dropping the bar before the numbers", () => {
     for (const columns of [80, 60, 30]) {
       const stream = Object.assign(new Capture(), { columns });
-      const progress = createTransferProgress({ stream, verb: "downloading", label: "k8s-ha-ubuntu-20.04-0.1.0.ova", total: 2 * 1024 * MiB, tty: true, now: () => T0 });
+      const progress = createTransferProgress({
+        stream,
+        verb: "downloading",
+        label: "k8s-ha-ubuntu-20.04-0.1.0.ova",
+        total: 2 * 1024 * MiB,
+        tty: true,
+        now: () => T0,
+      });
       progress.close();
       const line = stream.text.split("\r\u001b[2K").filter(Boolean)[0]!;
       expect(line.length, line).toBeLessThan(columns);

@@ -52,7 +52,8 @@ async function setup(options: { version?: string; size?: number; bucket?: string
 
 const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: s3Env(lab.dir, extra) });
 /** sha256 of a file or of bytes: comparing MiB-sized buffers with toEqual takes vitest seconds. */
-const digest = async (what: string | Buffer | undefined) => (what === undefined ? undefined : sha256(typeof what === "string" ? await readFile(what) : what));
+const digest = async (what: string | Buffer | undefined) =>
+  what === undefined ? undefined : sha256(typeof what === "string" ? await readFile(what) : what);
 
 async function catalogue(bucket: string, target = lab.store): Promise<any> {
   const bytes = await target.get(bucket, catalogueKeyOf());
@@ -74,23 +75,51 @@ describe("publish, list, pull", () => {
     expect(published.stderr).toMatch(/uploaded k8s-ha-ubuntu-20\.04-0\.1\.0\.ova: 3\.0 MiB in .* checked by HEAD/);
 
     // the layout of issue 5, and the sha256 as object metadata
-    const head = await lab.store.client().send(new HeadObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")) }));
+    const head = await lab.store
+      .client()
+      .send(
+        new HeadObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")) }),
+      );
     expect(head.ContentLength).toBe(record.size);
     expect(head.Metadata?.sha256).toBe(record.sha256);
-    expect(await digest(await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", "lab-seeds.tar.gz")))).toBe(sha256(seeds));
+    expect(
+      await digest(await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", "lab-seeds.tar.gz"))),
+    ).toBe(sha256(seeds));
     const index = await catalogue(bucket);
     expect(index).toMatchObject({ apiVersion: "k8s-ha/v1alpha1", kind: "ImageCatalogue", name: IMAGE_NAME });
     expect(index.versions).toHaveLength(1);
-    expect(index.versions[0]).toMatchObject({ version: "0.1.0", builtAt: record.builtAt, specSha256: record.specSha256 });
-    expect(index.versions[0].files).toContainEqual({ file: OVA("0.1.0"), role: "image", size: record.size, sha256: record.sha256 });
-    expect(index.versions[0].files).toContainEqual({ file: "lab-seeds.tar.gz", role: "seeds", size: seeds.length, sha256: sha256(seeds) });
+    expect(index.versions[0]).toMatchObject({
+      version: "0.1.0",
+      builtAt: record.builtAt,
+      specSha256: record.specSha256,
+    });
+    expect(index.versions[0].files).toContainEqual({
+      file: OVA("0.1.0"),
+      role: "image",
+      size: record.size,
+      sha256: record.sha256,
+    });
+    expect(index.versions[0].files).toContainEqual({
+      file: "lab-seeds.tar.gz",
+      role: "seeds",
+      size: seeds.length,
+      sha256: sha256(seeds),
+    });
 
     const table = await cli(["images", "list", spec]);
     expect(table.code).toBe(0);
     expect(table.stdout.split("\n")[0]).toMatch(/^VERSION\s+BUILT\s+PUBLISHED\s+SIZE\s+SHA256\s+FILES$/);
-    expect(table.stdout).toMatch(new RegExp(`0\\.1\\.0 \\(latest\\)\\s+2026-01-02T03:04:05Z\\s+\\S+\\s+3\\.0 MiB\\s+${record.sha256.slice(0, 12)}\\s+image,seeds,record`));
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `0\\.1\\.0 \\(latest\\)\\s+2026-01-02T03:04:05Z\\s+\\S+\\s+3\\.0 MiB\\s+${record.sha256.slice(0, 12)}\\s+image,seeds,record`,
+      ),
+    );
     const listed = await cli(["images", "list", spec, "--json"]);
-    expect(JSON.parse(listed.stdout)).toMatchObject({ name: IMAGE_NAME, latest: "0.1.0", versions: [{ version: "0.1.0" }] });
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      name: IMAGE_NAME,
+      latest: "0.1.0",
+      versions: [{ version: "0.1.0" }],
+    });
     // one GET of the catalogue, no bucket listing
     expect(lab.store.requests.filter((r) => r.method === "GET" && r.url.startsWith(`/${bucket}?`))).toEqual([]);
 
@@ -99,7 +128,9 @@ describe("publish, list, pull", () => {
     expect(pull.code).toBe(0);
     expect(pull.stderr).toMatch(/sha256 verified/);
     expect(await digest(join(pulled, "images", OVA("0.1.0")))).toBe(record.sha256);
-    expect(await digest(join(pulled, "images", RECORD("0.1.0")))).toBe(await digest(join(out, "images", RECORD("0.1.0"))));
+    expect(await digest(join(pulled, "images", RECORD("0.1.0")))).toBe(
+      await digest(join(out, "images", RECORD("0.1.0"))),
+    );
     expect(await digest(join(pulled, "lab-seeds.tar.gz"))).toBe(sha256(seeds));
 
     // a second pull finds the files in place and downloads nothing
@@ -111,25 +142,38 @@ describe("publish, list, pull", () => {
   it("uploads in parts (5 MiB) and keeps versions in order, latest first", async () => {
     const first = await setup({ version: "0.1.0", size: 12 * MiB + 123 });
     const before = lab.store.requests.length;
-    const parts = await cli(["publish", first.spec, "-o", first.out], { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "2" });
+    const parts = await cli(["publish", first.spec, "-o", first.out], {
+      K8S_HA_S3_PART_SIZE_MIB: "5",
+      K8S_HA_S3_CONCURRENCY: "2",
+    });
     expect(parts.code).toBe(0);
-    const uploads = lab.store.requests.slice(before).filter((r) => r.method === "PUT" && /[?&]partNumber=\d+/.test(r.url));
+    const uploads = lab.store.requests
+      .slice(before)
+      .filter((r) => r.method === "PUT" && /[?&]partNumber=\d+/.test(r.url));
     expect(uploads.map((r) => Number(/partNumber=(\d+)/.exec(r.url)![1])).sort()).toEqual([1, 2, 3]);
     // parts are not hashed a second time for SigV4 (the file's own sha256 covers them); small
     // objects, the catalogue among them, keep a signed payload
     expect(uploads.every((r) => r.payloadHash === "UNSIGNED-PAYLOAD")).toBe(true);
-    const catalogueWrites = lab.store.requests.slice(before).filter((r) => r.method === "PUT" && r.url.includes("index.json"));
+    const catalogueWrites = lab.store.requests
+      .slice(before)
+      .filter((r) => r.method === "PUT" && r.url.includes("index.json"));
     expect(catalogueWrites.length).toBeGreaterThan(0);
     expect(catalogueWrites.every((r) => /^[0-9a-f]{64}$/.test(r.payloadHash ?? ""))).toBe(true);
-    expect(sha256((await lab.store.get(first.bucket, await listedKeyOf(lab.store, first.bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(first.record.sha256);
-
+    expect(
+      sha256((await lab.store.get(first.bucket, await listedKeyOf(lab.store, first.bucket, "0.1.0", OVA("0.1.0"))))!),
+    ).toBe(first.record.sha256);
 
     for (const version of ["0.10.0", "0.2.0", "0.3.0-rc.1"]) {
       const next = await setup({ version, bucket: first.bucket, size: 1024 });
       expect((await cli(["publish", next.spec, "-o", next.out])).code).toBe(0);
     }
     const listed = JSON.parse((await cli(["images", "list", first.spec, "--json"])).stdout);
-    expect(listed.versions.map((v: { version: string }) => v.version)).toEqual(["0.10.0", "0.3.0-rc.1", "0.2.0", "0.1.0"]);
+    expect(listed.versions.map((v: { version: string }) => v.version)).toEqual([
+      "0.10.0",
+      "0.3.0-rc.1",
+      "0.2.0",
+      "0.1.0",
+    ]);
     expect(listed.latest).toBe("0.10.0");
   });
 });
@@ -139,7 +183,8 @@ describe("refusals", () => {
     const { bucket, out, spec } = await setup();
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
     const index = await digest(await lab.store.get(bucket, catalogueKeyOf()));
-    const writes = (from: number) => lab.store.requests.slice(from).filter((r) => r.method !== "GET" && r.method !== "HEAD");
+    const writes = (from: number) =>
+      lab.store.requests.slice(from).filter((r) => r.method !== "GET" && r.method !== "HEAD");
 
     // the same files again (a CI retry): nothing to do, nothing sent, success
     let before = lab.store.requests.length;
@@ -154,7 +199,9 @@ describe("refusals", () => {
     before = lab.store.requests.length;
     const again = await cli(["publish", spec, "-o", out]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/k8s-ha-ubuntu-20\.04 0\.1\.0 is already published .* with other files; nothing was sent/);
+    expect(again.stderr).toMatch(
+      /k8s-ha-ubuntu-20\.04 0\.1\.0 is already published .* with other files; nothing was sent/,
+    );
     expect(again.stderr).toMatch(/hint: .*bump spec\.image\.version.*--force/);
     expect(writes(before)).toEqual([]);
     expect(await digest(await lab.store.get(bucket, catalogueKeyOf()))).toBe(index);
@@ -164,16 +211,30 @@ describe("refusals", () => {
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout).replaced).toBe(true);
     const entry = (await catalogue(bucket)).versions[0];
-    expect(entry.files).toContainEqual({ file: OVA("0.1.0"), role: "image", size: rebuilt.size, sha256: rebuilt.sha256 });
-    expect(sha256((await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(rebuilt.sha256);
+    expect(entry.files).toContainEqual({
+      file: OVA("0.1.0"),
+      role: "image",
+      size: rebuilt.size,
+      sha256: rebuilt.sha256,
+    });
+    expect(sha256((await lab.store.get(bucket, await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0"))))!)).toBe(
+      rebuilt.sha256,
+    );
   });
 
   it("objects left by a publish that did not finish block nothing and are never listed; images gc removes them", async () => {
     const { bucket, out, spec, record } = await setup();
-    const leftovers = [`${PREFIX}${IMAGE_NAME}/0.1.0/${"a".repeat(12)}-${"b".repeat(16)}/${OVA("0.1.0")}`, `${PREFIX}${IMAGE_NAME}/0.1.0/${OVA("0.1.0")}`];
-    for (const Key of leftovers) await lab.store.client().send(new PutObjectCommand({ Bucket: bucket, Key, Body: "half" }));
+    const leftovers = [
+      `${PREFIX}${IMAGE_NAME}/0.1.0/${"a".repeat(12)}-${"b".repeat(16)}/${OVA("0.1.0")}`,
+      `${PREFIX}${IMAGE_NAME}/0.1.0/${OVA("0.1.0")}`,
+    ];
+    for (const Key of leftovers)
+      await lab.store.client().send(new PutObjectCommand({ Bucket: bucket, Key, Body: "half" }));
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
-    const listed = [await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")), await listedKeyOf(lab.store, bucket, "0.1.0", RECORD("0.1.0"))];
+    const listed = [
+      await listedKeyOf(lab.store, bucket, "0.1.0", OVA("0.1.0")),
+      await listedKeyOf(lab.store, bucket, "0.1.0", RECORD("0.1.0")),
+    ];
     expect(listed.some((k) => leftovers.includes(k))).toBe(false);
     for (const key of leftovers) expect((await lab.store.get(bucket, key))?.toString()).toBe("half"); // untouched
 
@@ -203,18 +264,32 @@ describe("refusals", () => {
     expect((await cli(["publish", spec, "-o", out])).code).toBe(0);
     const second = await setup({ version: "0.2.0", bucket, size: 1024 });
     expect((await cli(["publish", second.spec, "-o", second.out])).code).toBe(0);
-    await lab.store.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.2.0", OVA("0.2.0")) }));
+    await lab.store
+      .client()
+      .send(
+        new DeleteObjectCommand({ Bucket: bucket, Key: await listedKeyOf(lab.store, bucket, "0.2.0", OVA("0.2.0")) }),
+      );
     const listed = await cli(["images", "list", spec, "--json"]);
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout)).toMatchObject({ latest: "0.1.0", versions: [{ version: "0.1.0" }], damaged: ["0.2.0"] });
-    expect(listed.stderr).toMatch(/warning: k8s-ha-ubuntu-20\.04 0\.2\.0 is listed in \S+ but not shown: \S+ is missing/);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      latest: "0.1.0",
+      versions: [{ version: "0.1.0" }],
+      damaged: ["0.2.0"],
+    });
+    expect(listed.stderr).toMatch(
+      /warning: k8s-ha-ubuntu-20\.04 0\.2\.0 is listed in \S+ but not shown: \S+ is missing/,
+    );
   });
 
   it("a spec without spec.publish.s3 is a finding (exit 1) for publish, list and pull", async () => {
     const out = join(lab.dir, "out");
     await writeImage(out, "0.1.0", 1024);
     const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), { endpoint: lab.store.endpoint, publish: false });
-    for (const args of [["publish", spec, "-o", out], ["images", "list", spec], ["images", "pull", spec, `${IMAGE_NAME}@latest`, "-o", out]]) {
+    for (const args of [
+      ["publish", spec, "-o", out],
+      ["images", "list", spec],
+      ["images", "pull", spec, `${IMAGE_NAME}@latest`, "-o", out],
+    ]) {
       const result = await cli(args);
       expect(result.code).toBe(1);
       const finding = parseFindings(result.stderr).find((f) => f.path === "spec.publish.s3");
@@ -304,7 +379,10 @@ describe("failures leave the catalogue consistent", () => {
   it("wrong credentials: exit 3 with a hint, the key never printed, nothing written", async () => {
     const { bucket, out, spec } = await setup();
     const env = { AWS_ACCESS_KEY_ID: "AKIAWRONGKEY12345", AWS_SECRET_ACCESS_KEY: "wRoNg/SeCrEt+vAlUe" };
-    for (const args of [["publish", spec, "-o", out], ["images", "list", spec]]) {
+    for (const args of [
+      ["publish", spec, "-o", out],
+      ["images", "list", spec],
+    ]) {
       const result = await cli(args, env);
       expect(result.code).toBe(3);
       expect(result.stderr).toMatch(/does not know this access key \(InvalidAccessKeyId\)/);
@@ -317,11 +395,19 @@ describe("failures leave the catalogue consistent", () => {
   it("missing bucket: exit 3 naming the bucket, before anything is sent", async () => {
     const out = join(lab.dir, "out");
     await writeImage(out, "0.1.0", 1024);
-    const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), { endpoint: lab.store.endpoint, bucket: "no-such-bucket" });
-    for (const args of [["publish", spec, "-o", out], ["images", "list", spec]]) {
+    const spec = await writeSpec(join(lab.dir, "k8s-ha.yaml"), {
+      endpoint: lab.store.endpoint,
+      bucket: "no-such-bucket",
+    });
+    for (const args of [
+      ["publish", spec, "-o", out],
+      ["images", "list", spec],
+    ]) {
       const result = await cli(args);
       expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(/bucket "no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\)/);
+      expect(result.stderr).toMatch(
+        /bucket "no-such-bucket" does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\)/,
+      );
       expect(result.stderr).toMatch(/hint: create it/);
     }
   });
@@ -341,11 +427,18 @@ describe("failures leave the catalogue consistent", () => {
       server.onRequest((request) => {
         if (/[?&]partNumber=3\b/.test(request.url ?? "")) server.kill();
       });
-      const result = await cli(["publish", second.spec, "-o", second.out], { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "1" });
+      const result = await cli(["publish", second.spec, "-o", second.out], {
+        K8S_HA_S3_PART_SIZE_MIB: "5",
+        K8S_HA_S3_CONCURRENCY: "1",
+      });
       expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(/k8s-ha: uploading .*: cannot reach http:\/\/127\.0\.0\.1:\d+ \((ECONNRESET|ECONNREFUSED|EPIPE)\)/);
+      expect(result.stderr).toMatch(
+        /k8s-ha: uploading .*: cannot reach http:\/\/127\.0\.0\.1:\d+ \((ECONNRESET|ECONNREFUSED|EPIPE)\)/,
+      );
       expect(result.stderr).toMatch(/nothing was published: the catalogue s3:\/\/\S+ is unchanged/);
-      expect(result.stderr).toMatch(/warning: multipart upload \S+ of s3:\/\/\S+: could not abort it .*abort-multipart-upload/);
+      expect(result.stderr).toMatch(
+        /warning: multipart upload \S+ of s3:\/\/\S+: could not abort it .*abort-multipart-upload/,
+      );
       expect(result.stderr).not.toMatch(/internal error/);
 
       await dying.stop();
@@ -362,7 +455,10 @@ describe("failures leave the catalogue consistent", () => {
 
   it("Ctrl-C mid-upload: the upload is aborted, exit 130, nothing published", async () => {
     const { bucket, out, spec } = await setup({ size: 24 * MiB });
-    const { child, done } = spawnCli(["publish", spec, "-o", out], s3Env(lab.dir, { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "1" }));
+    const { child, done } = spawnCli(
+      ["publish", spec, "-o", out],
+      s3Env(lab.dir, { K8S_HA_S3_PART_SIZE_MIB: "5", K8S_HA_S3_CONCURRENCY: "1" }),
+    );
     let signalled = false;
     lab.store.onRequest((request) => {
       if (!signalled && request.url?.startsWith(`/${bucket}/`) && /[?&]partNumber=2\b/.test(request.url)) {
@@ -398,11 +494,16 @@ describe("start-up", () => {
       process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...loaded]) + "\\n"));
       process.argv = [process.execPath, ${JSON.stringify(BIN)}, "render", ${JSON.stringify(join(ROOT, "examples/two-masters.yaml"))}, "-o", ${JSON.stringify(out)}];
       import(${JSON.stringify(pathToFileURL(BIN).href)});`;
-    const result = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", env: { ...process.env, K8S_HA_VRRP_PASS: "s3cret" } });
+    const result = spawnSync(process.execPath, ["-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, K8S_HA_VRRP_PASS: "s3cret" },
+    });
     expect(result.status, result.stderr).toBe(0);
     const loaded: string[] = JSON.parse(/^LOADED (.*)$/m.exec(result.stderr)![1]!);
     const ours = [BIN, ...loaded.filter((file) => file.startsWith(dirname(BIN)))];
-    expect(ours.map((file) => basename(file))).toEqual(expect.arrayContaining(["index.js", "cli.cjs", "command-render.cjs"]));
+    expect(ours.map((file) => basename(file))).toEqual(
+      expect.arrayContaining(["index.js", "cli.cjs", "command-render.cjs"]),
+    );
     for (const file of ours) expect(await readFile(file, "utf8"), file).not.toMatch(/S3Client|@aws-sdk/);
   });
 });

@@ -12,7 +12,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseCatalogue } from "../../src/publish/catalogue.js";
 import { runCli } from "../helpers/cli.js";
 import { startFront, type Front } from "./front.js";
-import { catalogueKeyOf, IMAGE_NAME, keysOf, listedKeyOf, s3Env, sha256, spawnCli, useStoreAndTempDir, writeImage, writeSpec } from "./helpers.js";
+import {
+  catalogueKeyOf,
+  IMAGE_NAME,
+  keysOf,
+  listedKeyOf,
+  s3Env,
+  sha256,
+  spawnCli,
+  useStoreAndTempDir,
+  writeImage,
+  writeSpec,
+} from "./helpers.js";
 
 const PUBLISHERS = 3;
 const ROUNDS = Number(process.env.RACE_ROUNDS ?? 3);
@@ -59,9 +70,13 @@ async function race(options: { conditional: boolean; identical: boolean }) {
       ? "unchanged"
       : r.code === 0
         ? "committed"
-        : r.code === 2 && /k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in .* with other files; nothing was sent/.test(r.stderr)
+        : r.code === 2 &&
+            /k8s-ha-ubuntu-20\.04 0\.1\.0 is already published in .* with other files; nothing was sent/.test(r.stderr)
           ? "refused"
-          : r.code === 3 && /k8s-ha-ubuntu-20\.04 0\.1\.0 was published by someone else while this upload ran .*this build was not published/.test(r.stderr)
+          : r.code === 3 &&
+              /k8s-ha-ubuntu-20\.04 0\.1\.0 was published by someone else while this upload ran .*this build was not published/.test(
+                r.stderr,
+              )
             ? "raced"
             : "unexpected";
   const outcomes = results.map(outcome);
@@ -86,7 +101,11 @@ async function race(options: { conditional: boolean; identical: boolean }) {
   expect(pull.code, pull.stderr).toBe(0);
   expect(sha256(await readFile(join(pulled, "images", OVA)))).toBe(winner!.image);
 
-  const listed = [await listedKeyOf(lab.store, bucket, VERSION, OVA), await listedKeyOf(lab.store, bucket, VERSION, RECORD), catalogueKeyOf()].sort();
+  const listed = [
+    await listedKeyOf(lab.store, bucket, VERSION, OVA),
+    await listedKeyOf(lab.store, bucket, VERSION, RECORD),
+    catalogueKeyOf(),
+  ].sort();
   if (options.conditional) {
     // 412 proved the losers' entries were never listed: they removed their own objects
     expect(front.refused, log).toBeGreaterThan(0);
@@ -102,11 +121,19 @@ describe.each([
   ["s3rver, which ignores conditional writes", false],
   ["a front over s3rver that honours conditional writes like AWS S3", true],
 ])(`${PUBLISHERS} publishers of one version at once, ${ROUNDS} rounds, on %s`, (_store, conditional) => {
-  it("different builds: exactly one wins, the others exit 3, nothing published is destroyed", { timeout: 300_000 }, async () => {
-    for (let i = 0; i < ROUNDS; i++) await race({ conditional, identical: false });
-  });
+  it(
+    "different builds: exactly one wins, the others exit 3, nothing published is destroyed",
+    { timeout: 300_000 },
+    async () => {
+      for (let i = 0; i < ROUNDS; i++) await race({ conditional, identical: false });
+    },
+  );
 
-  it("identical builds: exactly one wins, the others exit 3, no object is left unlisted", { timeout: 300_000 }, async () => {
-    for (let i = 0; i < ROUNDS; i++) await race({ conditional, identical: true });
-  });
+  it(
+    "identical builds: exactly one wins, the others exit 3, no object is left unlisted",
+    { timeout: 300_000 },
+    async () => {
+      for (let i = 0; i < ROUNDS; i++) await race({ conditional, identical: true });
+    },
+  );
 });

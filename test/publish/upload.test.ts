@@ -10,7 +10,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InterruptedError, UsageError } from "../../src/errors.js";
 import { createS3Client } from "../../src/publish/client.js";
 import { IntegrityError } from "../../src/publish/errors.js";
-import { MIB, transferOverrides, transferSettings, uploadFile, type UploadFileOptions } from "../../src/publish/upload.js";
+import {
+  MIB,
+  transferOverrides,
+  transferSettings,
+  uploadFile,
+  type UploadFileOptions,
+} from "../../src/publish/upload.js";
 import { tempDir } from "../helpers/cli.js";
 import { sha256, startStore, type TestStore } from "./helpers.js";
 
@@ -92,7 +98,12 @@ describe("uploadFile", () => {
       most = Math.max(most, ++inFlight);
       request.on("end", () => inFlight--);
     });
-    await uploadFile(options(path, bytes, "u/bounded.ova", { settings: { partSize: 5 * MIB, queueSize: 2 }, onProgress: (b) => seen.push(b) }));
+    await uploadFile(
+      options(path, bytes, "u/bounded.ova", {
+        settings: { partSize: 5 * MIB, queueSize: 2 },
+        onProgress: (b) => seen.push(b),
+      }),
+    );
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
     // slices of 256 KiB, not whole parts: values between part boundaries
@@ -103,7 +114,9 @@ describe("uploadFile", () => {
 
   it("a file longer than its record fails before the upload is completed", async () => {
     const { path, bytes } = await file(11 * MIB);
-    const upload = uploadFile(options(path, bytes, "u/long.ova", { size: 10 * MIB, sha256: sha256(bytes.subarray(0, 10 * MIB)) }));
+    const upload = uploadFile(
+      options(path, bytes, "u/long.ova", { size: 10 * MIB, sha256: sha256(bytes.subarray(0, 10 * MIB)) }),
+    );
     await expect(upload).rejects.toThrow(/more than the 10485760 bytes expected/);
     expect(await store.get("golden", "u/long.ova")).toBeUndefined();
   });
@@ -119,19 +132,27 @@ describe("uploadFile", () => {
     const { path, bytes } = await file(11 * MIB);
     const warnings: string[] = [];
     const before = store.requests.length;
-    const upload = uploadFile(options(path, bytes, "u/bad.ova", { sha256: "0".repeat(64), warn: (w) => warnings.push(w) }));
+    const upload = uploadFile(
+      options(path, bytes, "u/bad.ova", { sha256: "0".repeat(64), warn: (w) => warnings.push(w) }),
+    );
     await expect(upload).rejects.toThrow(IntegrityError);
     await expect(upload).rejects.toThrow(/sha256 mismatch: expected 0{64}, got [0-9a-f]{64}/);
     const requests = store.requests.slice(before);
     expect(requests.some((r) => r.method === "POST" && r.url.includes("uploadId="))).toBe(false); // never completed
     expect(requests.some((r) => r.method === "DELETE" && r.url.includes("uploadId="))).toBe(true); // abort tried
-    expect(warnings).toEqual([expect.stringMatching(/does not support aborting multipart uploads \(MethodNotAllowed\).*aws s3api abort-multipart-upload --bucket golden --key u\/bad\.ova --upload-id \S+/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /does not support aborting multipart uploads \(MethodNotAllowed\).*aws s3api abort-multipart-upload --bucket golden --key u\/bad\.ova --upload-id \S+/,
+      ),
+    ]);
     expect(await store.get("golden", "u/bad.ova")).toBeUndefined();
   });
 
   it("a file shorter than its record fails too", async () => {
     const { path, bytes } = await file(1000);
-    await expect(uploadFile(options(path, bytes, "u/short.json", { size: 2000 }))).rejects.toThrow(/1000 bytes, expected 2000/);
+    await expect(uploadFile(options(path, bytes, "u/short.json", { size: 2000 }))).rejects.toThrow(
+      /1000 bytes, expected 2000/,
+    );
     expect(await store.get("golden", "u/short.json")).toBeUndefined();
   });
 
@@ -141,10 +162,16 @@ describe("uploadFile", () => {
     const interrupted = new InterruptedError("interrupted (test)");
     let parts = 0;
     store.onRequest((request) => {
-      if (request.url?.includes("/u/stopped.ova?") && /partNumber=/.test(request.url) && ++parts === 2) controller.abort(interrupted);
+      if (request.url?.includes("/u/stopped.ova?") && /partNumber=/.test(request.url) && ++parts === 2)
+        controller.abort(interrupted);
     });
     const started = Date.now();
-    const upload = uploadFile(options(path, bytes, "u/stopped.ova", { signal: controller.signal, settings: { partSize: 5 * MIB, queueSize: 1 } }));
+    const upload = uploadFile(
+      options(path, bytes, "u/stopped.ova", {
+        signal: controller.signal,
+        settings: { partSize: 5 * MIB, queueSize: 1 },
+      }),
+    );
     await expect(upload).rejects.toBe(interrupted);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(parts).toBeLessThan(6);
@@ -155,7 +182,8 @@ describe("uploadFile", () => {
     const { path, bytes } = await file(11 * MIB);
     const controller = new AbortController();
     store.onRequest((request) => {
-      if (request.method === "POST" && request.url?.includes("/u/late.ova?uploadId=")) controller.abort(new InterruptedError());
+      if (request.method === "POST" && request.url?.includes("/u/late.ova?uploadId="))
+        controller.abort(new InterruptedError());
     });
     const result = await uploadFile(options(path, bytes, "u/late.ova", { signal: controller.signal }));
     expect(controller.signal.aborted).toBe(true);
@@ -180,8 +208,13 @@ describe("transfer settings", () => {
 
   it("reads K8S_HA_S3_PART_SIZE_MIB and K8S_HA_S3_CONCURRENCY, refusing nonsense", () => {
     expect(transferOverrides({})).toEqual({});
-    expect(transferOverrides({ K8S_HA_S3_PART_SIZE_MIB: "16", K8S_HA_S3_CONCURRENCY: "2" })).toEqual({ partSize: 16 * MIB, queueSize: 2 });
+    expect(transferOverrides({ K8S_HA_S3_PART_SIZE_MIB: "16", K8S_HA_S3_CONCURRENCY: "2" })).toEqual({
+      partSize: 16 * MIB,
+      queueSize: 2,
+    });
     expect(() => transferOverrides({ K8S_HA_S3_PART_SIZE_MIB: "4" })).toThrow(UsageError);
-    expect(() => transferOverrides({ K8S_HA_S3_CONCURRENCY: "two" })).toThrow(/K8S_HA_S3_CONCURRENCY=two is not a whole number from 1 to 64/);
+    expect(() => transferOverrides({ K8S_HA_S3_CONCURRENCY: "two" })).toThrow(
+      /K8S_HA_S3_CONCURRENCY=two is not a whole number from 1 to 64/,
+    );
   });
 });

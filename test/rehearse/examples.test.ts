@@ -33,7 +33,9 @@ describe.sequential("rehearse the examples", () => {
       expect(byId["haproxy-stop"]!.seconds).toBeLessThan(10);
       // the hard faults: the VIP moves without a farewell advert, and after every heal one holder remains
       expect(byId["apiserver-down"]!.detail).toMatch(/marked down by haproxy after .* VIP stayed on master01/);
-      expect(byId["keepalived-killed"]!.detail).toMatch(/master02 took the VIP .* the client's ARP entry points at master02/);
+      expect(byId["keepalived-killed"]!.detail).toMatch(
+        /master02 took the VIP .* the client's ARP entry points at master02/,
+      );
       expect(byId["link-cut"]!.detail).toMatch(/master02 took the VIP/);
       expect(byId["partition"]!.detail).toMatch(/master02 claimed the VIP/);
       expect(byId["partition-heal"]!.detail).toMatch(/master01 alone holds the VIP/);
@@ -45,7 +47,8 @@ describe.sequential("rehearse the examples", () => {
       expect(new Set(result.rewrites.map((r) => r.where))).toEqual(
         new Set(["keepalived.conf:12", "keepalived.conf:22", "keepalived -p", "keepalived -r", "haproxy -p"]),
       );
-      for (const r of result.rewrites) expect(r.lab.startsWith(result.lab.dir) || r.lab.includes(`"${result.lab.dir}/`)).toBe(true);
+      for (const r of result.rewrites)
+        expect(r.lab.startsWith(result.lab.dir) || r.lab.includes(`"${result.lab.dir}/`)).toBe(true);
       expect(result.sampling.samples).toBeGreaterThan(100);
       expectNothingLeft(result.lab);
     },

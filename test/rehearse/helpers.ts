@@ -18,8 +18,6 @@ export function canRehearse(): boolean {
 /** Generous: a lab runs 40–70 s, longer when the machine is busy. */
 export const LAB_TIMEOUT = 240_000;
 
-
-
 /** Collects progress lines instead of printing them. */
 export function logLines(): { lines: string[]; log: (line: string) => void } {
   const lines: string[] = [];

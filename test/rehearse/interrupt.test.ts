@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
 import { rehearse } from "../../src/rehearse/index.js";
-import {canRehearse, expectNothingLeft, LAB_TIMEOUT, labFromLog } from "./helpers.js";
+import { canRehearse, expectNothingLeft, LAB_TIMEOUT, labFromLog } from "./helpers.js";
 import { planOfFile } from "../helpers/plan.js";
 
 const ok = canRehearse();
@@ -18,7 +18,12 @@ describe("rehearse interrupted", () => {
         lines.push(line);
         if (line.startsWith("keepalived started")) setTimeout(() => controller.abort(), 500);
       };
-      const run = rehearse({ plan: await planOfFile("examples/two-masters.yaml"), keep: true, signal: controller.signal, log });
+      const run = rehearse({
+        plan: await planOfFile("examples/two-masters.yaml"),
+        keep: true,
+        signal: controller.signal,
+        log,
+      });
       await expect(run).rejects.toBeInstanceOf(InterruptedError);
       expectNothingLeft(labFromLog(lines));
     },

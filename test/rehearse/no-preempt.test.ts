@@ -2,7 +2,7 @@
 // where it went when the node recovers.
 import { describe, expect, it } from "vitest";
 import { rehearse } from "../../src/rehearse/index.js";
-import {canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines } from "./helpers.js";
+import { canRehearse, expectNothingLeft, LAB_TIMEOUT, logLines } from "./helpers.js";
 import { planOfFile } from "../helpers/plan.js";
 
 const ok = canRehearse();

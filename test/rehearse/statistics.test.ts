@@ -8,7 +8,9 @@ import { BUSY_GAP_MS, percentile, rehearseRuns, summarize } from "../../src/rehe
 import { planOfFile } from "../helpers/plan.js";
 
 function result(scenarios: Partial<ScenarioResult>[], maxGapMs = 60): RehearseResult {
-  const full = scenarios.map((s) => ({ id: "keepalived-stop", title: "t", verdict: "pass", detail: "", ...s }) as ScenarioResult);
+  const full = scenarios.map(
+    (s) => ({ id: "keepalived-stop", title: "t", verdict: "pass", detail: "", ...s }) as ScenarioResult,
+  );
   return {
     cluster: "lab",
     passed: full.every((s) => s.verdict !== "fail"),
@@ -16,7 +18,14 @@ function result(scenarios: Partial<ScenarioResult>[], maxGapMs = 60): RehearseRe
     rewrites: [],
     sampling: { intervalMs: 50, samples: 100, maxGapMs, overlaps: [] },
     holders: [],
-    lab: { id: "abc123", dir: "/tmp/x", namespaces: [], client: "10.0.2.254", url: "https://10.0.2.100:1644/healthz", kept: false },
+    lab: {
+      id: "abc123",
+      dir: "/tmp/x",
+      namespaces: [],
+      client: "10.0.2.254",
+      url: "https://10.0.2.100:1644/healthz",
+      kept: false,
+    },
   };
 }
 
@@ -34,10 +43,26 @@ describe("percentile (nearest rank)", () => {
 
 describe("summarize", () => {
   it("counts verdicts and takes p50/p95/max over the runs that measured a time", () => {
-    const runs = [1.1, 0.7, 3.9, 0.8, 0.9].map((seconds) => result([{ id: "keepalived-stop", seconds }, { id: "single-holder" }]));
-    runs.push(result([{ id: "keepalived-stop", verdict: "fail", seconds: 9 }, { id: "single-holder", verdict: "skip" }]));
+    const runs = [1.1, 0.7, 3.9, 0.8, 0.9].map((seconds) =>
+      result([{ id: "keepalived-stop", seconds }, { id: "single-holder" }]),
+    );
+    runs.push(
+      result([
+        { id: "keepalived-stop", verdict: "fail", seconds: 9 },
+        { id: "single-holder", verdict: "skip" },
+      ]),
+    );
     const [stop, single] = summarize(runs);
-    expect(stop).toEqual({ id: "keepalived-stop", title: "t", runs: 6, passed: 5, failed: 1, p50: 0.9, p95: 9, max: 9 });
+    expect(stop).toEqual({
+      id: "keepalived-stop",
+      title: "t",
+      runs: 6,
+      passed: 5,
+      failed: 1,
+      p50: 0.9,
+      p95: 9,
+      max: 9,
+    });
     // no times: no percentiles rather than zeros
     expect(single).toEqual({ id: "single-holder", title: "t", runs: 6, passed: 5, failed: 0 });
   });

@@ -7,7 +7,6 @@ import { fibTrieHolds } from "../../src/rehearse/observe.js";
 import { expectedHolder } from "../../src/rehearse/scenarios.js";
 import { planOfFile } from "../helpers/plan.js";
 
-
 const FIB_TRIE = `Main:
   +-- 0.0.0.0/0 3 0 5
      +-- 10.0.2.0/24 2 0 2
@@ -20,7 +19,12 @@ const FIB_TRIE = `Main:
 Local:
 `;
 
-function withNodes(plan: ClusterPlan, nodes: Array<[string, string, number]>, vip = plan.vip, prefixLength = plan.network.prefixLength): ClusterPlan {
+function withNodes(
+  plan: ClusterPlan,
+  nodes: Array<[string, string, number]>,
+  vip = plan.vip,
+  prefixLength = plan.network.prefixLength,
+): ClusterPlan {
   return {
     ...plan,
     vip,
@@ -35,7 +39,8 @@ describe("lab pieces", () => {
     const names = labNames(plan, "abc123");
     expect(names.bridgeNetns).toBe("k8s-ha-abc123-lan");
     expect(names.nodes.map((n) => n.netns)).toEqual(["k8s-ha-abc123-cp1", "k8s-ha-abc123-cp2", "k8s-ha-abc123-cp3"]);
-    for (const link of [names.bridge, ...names.nodes.map((n) => n.bridgePort)]) expect(link.length).toBeLessThanOrEqual(15);
+    for (const link of [names.bridge, ...names.nodes.map((n) => n.bridgePort)])
+      expect(link.length).toBeLessThanOrEqual(15);
     expect(labNames(plan).id).not.toBe(labNames(plan).id);
   });
 
@@ -59,7 +64,21 @@ describe("lab pieces", () => {
   it("expects the highest priority to hold the VIP, ties to the higher address as in VRRP", async () => {
     const plan = await planOfFile("examples/two-masters.yaml");
     expect(expectedHolder(plan)).toBe("master01");
-    expect(expectedHolder(withNodes(plan, [["a", "10.0.2.10", 100], ["b", "10.0.2.11", 150]]))).toBe("b");
-    expect(expectedHolder(withNodes(plan, [["a", "10.0.2.10", 100], ["b", "10.0.2.9", 100]]))).toBe("a");
+    expect(
+      expectedHolder(
+        withNodes(plan, [
+          ["a", "10.0.2.10", 100],
+          ["b", "10.0.2.11", 150],
+        ]),
+      ),
+    ).toBe("b");
+    expect(
+      expectedHolder(
+        withNodes(plan, [
+          ["a", "10.0.2.10", 100],
+          ["b", "10.0.2.9", 100],
+        ]),
+      ),
+    ).toBe("a");
   });
 });

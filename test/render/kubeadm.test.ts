@@ -20,49 +20,123 @@ const NODE_REGISTRATION_COMMON = ["name", "criSocket", "taints", "ignorePrefligh
 const FIELDS: Record<string, Record<string, string[]>> = {
   "kubeadm.k8s.io/v1beta3": {
     InitConfiguration: [
-      "bootstrapTokens", "nodeRegistration", "localAPIEndpoint", "certificateKey", "skipPhases", "patches",
+      "bootstrapTokens",
+      "nodeRegistration",
+      "localAPIEndpoint",
+      "certificateKey",
+      "skipPhases",
+      "patches",
       ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`),
-      "nodeRegistration.kubeletExtraArgs", "nodeRegistration.kubeletExtraArgs.node-ip",
+      "nodeRegistration.kubeletExtraArgs",
+      "nodeRegistration.kubeletExtraArgs.node-ip",
       ...API_ENDPOINT.map((f) => `localAPIEndpoint.${f}`),
     ],
     ClusterConfiguration: [
-      "etcd", "networking", "kubernetesVersion", "controlPlaneEndpoint", "apiServer", "controllerManager", "scheduler",
-      "dns", "certificatesDir", "imageRepository", "featureGates", "clusterName",
-      "networking.serviceSubnet", "networking.podSubnet", "networking.dnsDomain",
+      "etcd",
+      "networking",
+      "kubernetesVersion",
+      "controlPlaneEndpoint",
+      "apiServer",
+      "controllerManager",
+      "scheduler",
+      "dns",
+      "certificatesDir",
+      "imageRepository",
+      "featureGates",
+      "clusterName",
+      "networking.serviceSubnet",
+      "networking.podSubnet",
+      "networking.dnsDomain",
     ],
     JoinConfiguration: [
-      "nodeRegistration", "caCertPath", "discovery", "controlPlane", "skipPhases", "patches",
+      "nodeRegistration",
+      "caCertPath",
+      "discovery",
+      "controlPlane",
+      "skipPhases",
+      "patches",
       ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`),
-      "nodeRegistration.kubeletExtraArgs", "nodeRegistration.kubeletExtraArgs.node-ip",
-      "discovery.bootstrapToken", "discovery.file", "discovery.tlsBootstrapToken", "discovery.timeout",
-      "discovery.bootstrapToken.token", "discovery.bootstrapToken.apiServerEndpoint", "discovery.bootstrapToken.caCertHashes",
-      "discovery.bootstrapToken.caCertHashes[]", "discovery.bootstrapToken.unsafeSkipCAVerification",
-      "controlPlane.localAPIEndpoint", "controlPlane.certificateKey", ...API_ENDPOINT.map((f) => `controlPlane.localAPIEndpoint.${f}`),
+      "nodeRegistration.kubeletExtraArgs",
+      "nodeRegistration.kubeletExtraArgs.node-ip",
+      "discovery.bootstrapToken",
+      "discovery.file",
+      "discovery.tlsBootstrapToken",
+      "discovery.timeout",
+      "discovery.bootstrapToken.token",
+      "discovery.bootstrapToken.apiServerEndpoint",
+      "discovery.bootstrapToken.caCertHashes",
+      "discovery.bootstrapToken.caCertHashes[]",
+      "discovery.bootstrapToken.unsafeSkipCAVerification",
+      "controlPlane.localAPIEndpoint",
+      "controlPlane.certificateKey",
+      ...API_ENDPOINT.map((f) => `controlPlane.localAPIEndpoint.${f}`),
     ],
   },
   "kubeadm.k8s.io/v1beta4": {
     InitConfiguration: [
-      "bootstrapTokens", "dryRun", "nodeRegistration", "localAPIEndpoint", "certificateKey", "skipPhases", "patches", "timeouts",
-      ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`), "nodeRegistration.imagePullSerial",
-      "nodeRegistration.kubeletExtraArgs", "nodeRegistration.kubeletExtraArgs[]",
-      "nodeRegistration.kubeletExtraArgs[].name", "nodeRegistration.kubeletExtraArgs[].value",
+      "bootstrapTokens",
+      "dryRun",
+      "nodeRegistration",
+      "localAPIEndpoint",
+      "certificateKey",
+      "skipPhases",
+      "patches",
+      "timeouts",
+      ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`),
+      "nodeRegistration.imagePullSerial",
+      "nodeRegistration.kubeletExtraArgs",
+      "nodeRegistration.kubeletExtraArgs[]",
+      "nodeRegistration.kubeletExtraArgs[].name",
+      "nodeRegistration.kubeletExtraArgs[].value",
       ...API_ENDPOINT.map((f) => `localAPIEndpoint.${f}`),
     ],
     ClusterConfiguration: [
-      "etcd", "networking", "kubernetesVersion", "controlPlaneEndpoint", "apiServer", "controllerManager", "scheduler",
-      "dns", "proxy", "certificatesDir", "imageRepository", "featureGates", "clusterName", "encryptionAlgorithm",
-      "certificateValidityPeriod", "caCertificateValidityPeriod",
-      "networking.serviceSubnet", "networking.podSubnet", "networking.dnsDomain",
+      "etcd",
+      "networking",
+      "kubernetesVersion",
+      "controlPlaneEndpoint",
+      "apiServer",
+      "controllerManager",
+      "scheduler",
+      "dns",
+      "proxy",
+      "certificatesDir",
+      "imageRepository",
+      "featureGates",
+      "clusterName",
+      "encryptionAlgorithm",
+      "certificateValidityPeriod",
+      "caCertificateValidityPeriod",
+      "networking.serviceSubnet",
+      "networking.podSubnet",
+      "networking.dnsDomain",
     ],
     JoinConfiguration: [
-      "dryRun", "nodeRegistration", "caCertPath", "discovery", "controlPlane", "skipPhases", "patches", "timeouts",
-      ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`), "nodeRegistration.imagePullSerial",
-      "nodeRegistration.kubeletExtraArgs", "nodeRegistration.kubeletExtraArgs[]",
-      "nodeRegistration.kubeletExtraArgs[].name", "nodeRegistration.kubeletExtraArgs[].value",
-      "discovery.bootstrapToken", "discovery.file", "discovery.tlsBootstrapToken",
-      "discovery.bootstrapToken.token", "discovery.bootstrapToken.apiServerEndpoint", "discovery.bootstrapToken.caCertHashes",
-      "discovery.bootstrapToken.caCertHashes[]", "discovery.bootstrapToken.unsafeSkipCAVerification",
-      "controlPlane.localAPIEndpoint", "controlPlane.certificateKey", ...API_ENDPOINT.map((f) => `controlPlane.localAPIEndpoint.${f}`),
+      "dryRun",
+      "nodeRegistration",
+      "caCertPath",
+      "discovery",
+      "controlPlane",
+      "skipPhases",
+      "patches",
+      "timeouts",
+      ...NODE_REGISTRATION_COMMON.map((f) => `nodeRegistration.${f}`),
+      "nodeRegistration.imagePullSerial",
+      "nodeRegistration.kubeletExtraArgs",
+      "nodeRegistration.kubeletExtraArgs[]",
+      "nodeRegistration.kubeletExtraArgs[].name",
+      "nodeRegistration.kubeletExtraArgs[].value",
+      "discovery.bootstrapToken",
+      "discovery.file",
+      "discovery.tlsBootstrapToken",
+      "discovery.bootstrapToken.token",
+      "discovery.bootstrapToken.apiServerEndpoint",
+      "discovery.bootstrapToken.caCertHashes",
+      "discovery.bootstrapToken.caCertHashes[]",
+      "discovery.bootstrapToken.unsafeSkipCAVerification",
+      "controlPlane.localAPIEndpoint",
+      "controlPlane.certificateKey",
+      ...API_ENDPOINT.map((f) => `controlPlane.localAPIEndpoint.${f}`),
     ],
   },
   "kubelet.config.k8s.io/v1beta1": { KubeletConfiguration: ["cgroupDriver"] },
@@ -70,7 +144,8 @@ const FIELDS: Record<string, Record<string, string[]>> = {
 
 /** Every key path in a document, list items as "[]", the top-level apiVersion and kind left out. */
 function fieldPaths(value: unknown, prefix = ""): string[] {
-  if (Array.isArray(value)) return [...new Set([`${prefix}[]`, ...value.flatMap((item) => fieldPaths(item, `${prefix}[]`))])];
+  if (Array.isArray(value))
+    return [...new Set([`${prefix}[]`, ...value.flatMap((item) => fieldPaths(item, `${prefix}[]`))])];
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value)
     .filter(([key]) => prefix || (key !== "apiVersion" && key !== "kind"))
@@ -99,9 +174,11 @@ function expectKnownFields(text: string): string[] {
   return kinds;
 }
 
-const k8s = (version: string, extra: Record<string, unknown> = {}) => (s: Record<string, any>) => {
-  s.spec.kubernetes = { version, ...extra };
-};
+const k8s =
+  (version: string, extra: Record<string, unknown> = {}) =>
+  (s: Record<string, any>) => {
+    s.spec.kubernetes = { version, ...extra };
+  };
 
 describe.each([
   ["1.28.15", "kubeadm.k8s.io/v1beta3"],
@@ -114,13 +191,23 @@ describe.each([
 
   it(`renders ${apiVersion} Init, Cluster and Kubelet configs with only kubeadm's fields`, () => {
     const text = renderInitConfig(plan, first!);
-    expect(expectKnownFields(text)).toEqual([`${apiVersion} InitConfiguration`, `${apiVersion} ClusterConfiguration`, "kubelet.config.k8s.io/v1beta1 KubeletConfiguration"]);
+    expect(expectKnownFields(text)).toEqual([
+      `${apiVersion} InitConfiguration`,
+      `${apiVersion} ClusterConfiguration`,
+      "kubelet.config.k8s.io/v1beta1 KubeletConfiguration",
+    ]);
     const [init, cluster, kubelet] = docs(text);
     expect(init!.localAPIEndpoint).toEqual({ advertiseAddress: "10.0.2.10", bindPort: 6443 });
     expect(init!.nodeRegistration.name).toBe("master01");
-    const nodeIp = apiVersion.endsWith("v1beta4") ? [{ name: "node-ip", value: "10.0.2.10" }] : { "node-ip": "10.0.2.10" };
+    const nodeIp = apiVersion.endsWith("v1beta4")
+      ? [{ name: "node-ip", value: "10.0.2.10" }]
+      : { "node-ip": "10.0.2.10" };
     expect(init!.nodeRegistration.kubeletExtraArgs).toEqual(nodeIp);
-    expect(cluster).toMatchObject({ controlPlaneEndpoint: "10.0.2.100:1644", kubernetesVersion: `v${version}`, networking: { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" } });
+    expect(cluster).toMatchObject({
+      controlPlaneEndpoint: "10.0.2.100:1644",
+      kubernetesVersion: `v${version}`,
+      networking: { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" },
+    });
     expect(kubelet!.cgroupDriver).toBe("systemd");
   });
 
@@ -128,17 +215,26 @@ describe.each([
     const text = renderJoinConfig(plan, second!, SECRETS);
     expect(expectKnownFields(text)).toEqual([`${apiVersion} JoinConfiguration`]);
     const [join] = docs(text);
-    expect(join!.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "10.0.2.100:1644", token: SECRETS.token, caCertHashes: [SECRETS.caCertHash] });
-    expect(join!.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.0.2.11", bindPort: 6443 }, certificateKey: SECRETS.certificateKey });
+    expect(join!.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: "10.0.2.100:1644",
+      token: SECRETS.token,
+      caCertHashes: [SECRETS.caCertHash],
+    });
+    expect(join!.controlPlane).toEqual({
+      localAPIEndpoint: { advertiseAddress: "10.0.2.11", bindPort: 6443 },
+      certificateKey: SECRETS.certificateKey,
+    });
     expect(join!.nodeRegistration.name).toBe("master02");
   });
 });
 
 describe("the field table catches what it is for", () => {
   it("rejects a misspelt field and a v1beta4 field in v1beta3", () => {
-    const misspelt = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalApiEndpoint: {advertiseAddress: 1.2.3.4}\n";
+    const misspelt =
+      "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalApiEndpoint: {advertiseAddress: 1.2.3.4}\n";
     expect(() => expectKnownFields(misspelt)).toThrow(/not in kubeadm's types/);
-    const listInBeta3 = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nnodeRegistration: {kubeletExtraArgs: [{name: node-ip, value: 1.2.3.4}]}\n";
+    const listInBeta3 =
+      "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nnodeRegistration: {kubeletExtraArgs: [{name: node-ip, value: 1.2.3.4}]}\n";
     expect(() => expectKnownFields(listInBeta3)).toThrow(/not in kubeadm's types/);
   });
 });
@@ -146,7 +242,9 @@ describe("the field table catches what it is for", () => {
 describe("kubeadm.yaml in the rendered output", () => {
   it("is absent without spec.kubernetes, and the first node's only with it", () => {
     expect(renderNodes(planOf()).some((a) => a.path.endsWith("kubeadm.yaml"))).toBe(false);
-    const paths = renderNodes(planOf(k8s("1.31.4"))).filter((a) => a.path.endsWith("kubeadm.yaml")).map((a) => a.path);
+    const paths = renderNodes(planOf(k8s("1.31.4")))
+      .filter((a) => a.path.endsWith("kubeadm.yaml"))
+      .map((a) => a.path);
     expect(paths).toEqual(["nodes/master01/kubeadm.yaml"]);
   });
 
@@ -162,15 +260,27 @@ describe("kubeadm.yaml in the rendered output", () => {
     expect(off.write_files.find((f: any) => f.path.endsWith("kubeadm.yaml")).permissions).toBe("0600");
     expect(JSON.stringify(off.runcmd)).not.toMatch(/kubeadm/);
     const first = userData("init-first", 0);
-    expect(first.runcmd.at(-1)).toEqual(["kubeadm", "init", "--config", "/etc/kubernetes/kubeadm/kubeadm.yaml", "--upload-certs"]);
+    expect(first.runcmd.at(-1)).toEqual([
+      "kubeadm",
+      "init",
+      "--config",
+      "/etc/kubernetes/kubeadm/kubeadm.yaml",
+      "--upload-certs",
+    ]);
     const other = userData("init-first", 1);
     expect(JSON.stringify(other)).not.toMatch(/kubeadm/);
   });
 
   it("refuses join values kubeadm would reject", () => {
     const plan = planOf(k8s("1.31.4"));
-    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, token: "ABCDEF.0123456789abcdef" })).toThrow(/token/);
-    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, caCertHash: "sha256:xyz" })).toThrow(/CA cert hash/);
-    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, certificateKey: "0f" })).toThrow(/certificate key/);
+    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, token: "ABCDEF.0123456789abcdef" })).toThrow(
+      /token/,
+    );
+    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, caCertHash: "sha256:xyz" })).toThrow(
+      /CA cert hash/,
+    );
+    expect(() => renderJoinConfig(plan, plan.nodes[1]!, { ...SECRETS, certificateKey: "0f" })).toThrow(
+      /certificate key/,
+    );
   });
 });

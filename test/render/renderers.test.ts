@@ -14,7 +14,9 @@ describe("keepalived.conf", () => {
   const [first, second] = plan.nodes;
   it("enables script security with a script user", () => {
     const conf = renderKeepalived(plan, first!);
-    expect(conf).toMatch(/global_defs \{\n    router_id master01\n.*\n    script_user root\n    enable_script_security\n\}/);
+    expect(conf).toMatch(
+      /global_defs \{\n    router_id master01\n.*\n    script_user root\n    enable_script_security\n\}/,
+    );
   });
   it("gives the first node MASTER 101 and the second BACKUP 100, weight -2", () => {
     expect(renderKeepalived(plan, first!)).toMatch(/state MASTER\n(.*\n){2}    priority 101\n/);
@@ -24,19 +26,27 @@ describe("keepalived.conf", () => {
   it("writes the VIP with its prefix, the health check and track_script", () => {
     const conf = renderKeepalived(plan, first!);
     expect(conf).toContain("        10.0.2.100/24\n");
-    expect(conf).toMatch(/vrrp_script check_apiserver \{\n    script "\/etc\/keepalived\/check_apiserver.sh"\n    interval 2\n    timeout 5\n    fall 3\n    rise 2\n/);
+    expect(conf).toMatch(
+      /vrrp_script check_apiserver \{\n    script "\/etc\/keepalived\/check_apiserver.sh"\n    interval 2\n    timeout 5\n    fall 3\n    rise 2\n/,
+    );
     expect(conf).toMatch(/track_script \{\n        check_apiserver\n        check_haproxy\n    \}/);
     expect(conf).toMatch(/auth_type PASS\n        auth_pass 42\n/);
   });
   it("checks every second that haproxy runs, with the argument inside the quotes, and faults without it", () => {
     const conf = renderKeepalived(plan, first!);
     // keepalived passes arguments only when the whole command is one quoted string
-    expect(conf).toMatch(/vrrp_script check_haproxy \{\n    script "\/etc\/keepalived\/check_apiserver.sh haproxy"\n    interval 1\n    timeout 2\n    fall 2\n    rise 1\n(.*\n)    weight 0\n\}/);
+    expect(conf).toMatch(
+      /vrrp_script check_haproxy \{\n    script "\/etc\/keepalived\/check_apiserver.sh haproxy"\n    interval 1\n    timeout 2\n    fall 2\n    rise 1\n(.*\n)    weight 0\n\}/,
+    );
   });
   it("writes unicast source and peers", () => {
-    const unicast = planOf((s) => (s.spec.vrrp.unicast = true, s.spec.nodes.push({ name: "m3", address: "10.0.2.12" })));
+    const unicast = planOf(
+      (s) => ((s.spec.vrrp.unicast = true), s.spec.nodes.push({ name: "m3", address: "10.0.2.12" })),
+    );
     const conf = renderKeepalived(unicast, unicast.nodes[1]!);
-    expect(conf).toMatch(/unicast_src_ip 10\.0\.2\.11\n    unicast_peer \{\n        10\.0\.2\.10\n        10\.0\.2\.12\n    \}/);
+    expect(conf).toMatch(
+      /unicast_src_ip 10\.0\.2\.11\n    unicast_peer \{\n        10\.0\.2\.10\n        10\.0\.2\.12\n    \}/,
+    );
     expect(renderKeepalived(plan, first!)).not.toContain("unicast");
   });
   it("renders every node BACKUP with nopreempt and weight 0 when preempt is off", () => {
@@ -48,7 +58,12 @@ describe("keepalived.conf", () => {
     }
   });
   it("leaves authentication out when no password is set", () => {
-    expect(renderKeepalived(planOf((s) => delete s.spec.vrrp.authPass), first!)).not.toContain("authentication");
+    expect(
+      renderKeepalived(
+        planOf((s) => delete s.spec.vrrp.authPass),
+        first!,
+      ),
+    ).not.toContain("authentication");
   });
 });
 
@@ -70,7 +85,9 @@ describe("haproxy.cfg", () => {
     expect(cfg).toContain("    server master02 10.0.2.11:6443 check check-ssl verify none\n");
     expect(cfg).toContain("    bind *:1644\n");
     // without it, a stopped apiserver fails client connections until the checks notice (rehearsal)
-    expect(cfg).toContain("    retries 1\n    # retry a refused connection on another apiserver, not the dead one, until checks mark it down\n    option redispatch\n");
+    expect(cfg).toContain(
+      "    retries 1\n    # retry a refused connection on another apiserver, not the dead one, until checks mark it down\n    option redispatch\n",
+    );
   });
   it("drops root where it is the OS package, as Debian's and Ubuntu's stock config does", () => {
     expect(cfg).toContain("    chroot /var/lib/haproxy\n    user haproxy\n    group haproxy\n");
@@ -83,8 +100,18 @@ describe("haproxy.cfg", () => {
 });
 
 describe("cloud-init files", () => {
-  const plan = planOf((s) => (s.spec.users = [{ name: "ops", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"] }]));
-  const [userData, metaData, networkConfig, keepalived] = renderNode(plan, plan.nodes[0]!).map((a) => String(a.contents));
+  const plan = planOf(
+    (s) =>
+      (s.spec.users = [
+        {
+          name: "ops",
+          sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"],
+        },
+      ]),
+  );
+  const [userData, metaData, networkConfig, keepalived] = renderNode(plan, plan.nodes[0]!).map((a) =>
+    String(a.contents),
+  );
   const cloud = parse(userData!, { version: "1.1" });
 
   it("user-data starts with #cloud-config and installs the packages", () => {
@@ -110,7 +137,20 @@ describe("cloud-init files", () => {
       ["ufw", "allow", "22/tcp", "comment", "SSH"],
       ["ufw", "allow", "6443/tcp", "comment", "kube-apiserver"],
       ["ufw", "allow", "1644/tcp", "comment", "k8s-ha apiserver load balancer"],
-      ["ufw", "allow", "proto", "tcp", "from", "10.0.2.11", "to", "any", "port", "2379:2380,10250,10257,10259", "comment", "etcd, kubelet, controller-manager, scheduler from master02"],
+      [
+        "ufw",
+        "allow",
+        "proto",
+        "tcp",
+        "from",
+        "10.0.2.11",
+        "to",
+        "any",
+        "port",
+        "2379:2380,10250,10257,10259",
+        "comment",
+        "etcd, kubelet, controller-manager, scheduler from master02",
+      ],
       ["ufw", "allow", "from", "10.0.2.11", "to", "224.0.0.18", "comment", "VRRP from master02"],
       ["ufw", "--force", "enable"],
       ["systemctl", "enable", "keepalived.service", "haproxy.service"],
@@ -118,9 +158,23 @@ describe("cloud-init files", () => {
     ]);
   });
   it("writes firewall.allow in both forms, and VRRP to the node's own address when unicast", () => {
-    const p = planOf((s) => ((s.spec.vrrp.unicast = true), (s.spec.firewall = { allow: ["30000:32767/tcp", { port: "8472/udp", from: "10.0.2.0/24" }] })));
+    const p = planOf(
+      (s) => (
+        (s.spec.vrrp.unicast = true),
+        (s.spec.firewall = { allow: ["30000:32767/tcp", { port: "8472/udp", from: "10.0.2.0/24" }] })
+      ),
+    );
     const runcmd = parse(String(renderNode(p, p.nodes[0]!)[0]!.contents), { version: "1.1" }).runcmd as string[][];
-    expect(runcmd).toContainEqual(["ufw", "allow", "from", "10.0.2.11", "to", "10.0.2.10", "comment", "VRRP from master02"]);
+    expect(runcmd).toContainEqual([
+      "ufw",
+      "allow",
+      "from",
+      "10.0.2.11",
+      "to",
+      "10.0.2.10",
+      "comment",
+      "VRRP from master02",
+    ]);
     expect(runcmd.slice(-5, -2)).toEqual([
       ["ufw", "allow", "30000:32767/tcp"],
       ["ufw", "allow", "from", "10.0.2.0/24", "to", "any", "port", "8472", "proto", "udp"],
@@ -131,7 +185,11 @@ describe("cloud-init files", () => {
     expect(cloud.ssh_deletekeys).toBe(false);
   });
   it("writes the users with their keys", () => {
-    expect(cloud.users[0]).toMatchObject({ name: "ops", ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"], lock_passwd: true });
+    expect(cloud.users[0]).toMatchObject({
+      name: "ops",
+      ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@x"],
+      lock_passwd: true,
+    });
   });
   it("omits packages for the golden image and ufw when the firewall is off", () => {
     const p = planOf((s) => ((s.spec.installPackages = false), (s.spec.firewall = { enabled: false })));
@@ -155,13 +213,17 @@ describe("cloud-init files", () => {
     });
   });
   it("network-config: DHCP NICs, and exactly one default route", () => {
-    const dhcpOnly = planOf((s) => ((s.spec.network = { interface: "enp0s8", prefixLength: 24, dhcpInterfaces: ["enp0s3", "enp0s9"] })));
+    const dhcpOnly = planOf(
+      (s) => (s.spec.network = { interface: "enp0s8", prefixLength: 24, dhcpInterfaces: ["enp0s3", "enp0s9"] }),
+    );
     expect(parse(String(renderNode(dhcpOnly, dhcpOnly.nodes[0]!)[2]!.contents)).ethernets).toEqual({
       enp0s8: { dhcp4: false, dhcp6: false, addresses: ["10.0.2.10/24"] },
       enp0s3: { dhcp4: true, dhcp6: false },
       enp0s9: { dhcp4: true, dhcp6: false, "dhcp4-overrides": { "use-routes": false } },
     });
-    const gateway = planOf((s) => ((s.spec.network.interface = "enp0s8"), (s.spec.network.dhcpInterfaces = ["enp0s3"])));
+    const gateway = planOf(
+      (s) => ((s.spec.network.interface = "enp0s8"), (s.spec.network.dhcpInterfaces = ["enp0s3"])),
+    );
     const ethernets = parse(String(renderNode(gateway, gateway.nodes[0]!)[2]!.contents)).ethernets;
     expect(ethernets.enp0s8.routes).toEqual([{ to: "0.0.0.0/0", via: "10.0.2.1" }]);
     expect(ethernets.enp0s3).toEqual({ dhcp4: true, dhcp6: false, "dhcp4-overrides": { "use-routes": false } });
@@ -183,7 +245,7 @@ describe("cloud-init files", () => {
     }
   });
   it("quotes YAML 1.1 specials so cloud-init reads strings as strings", () => {
-    const p = planOf((s) => (s.spec.nodes[0].name = "on", s.spec.nodes[1].name = "no"));
+    const p = planOf((s) => ((s.spec.nodes[0].name = "on"), (s.spec.nodes[1].name = "no")));
     const text = String(renderNode(p, p.nodes[0]!)[0]!.contents);
     expect(parse(text, { version: "1.1" }).hostname).toBe("on");
   });

@@ -77,8 +77,25 @@ function kvmUsable(image: string): boolean {
   // and, with -no-reboot, qemu exits. spawnSync's timeout stops it otherwise.
   const probe = spawnSync(
     "qemu-system-x86_64",
-    ["-machine", "pc,accel=kvm", "-cpu", "host", "-m", "256", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-      "-kernel", join(image, "vmlinuz"), "-append", "console=ttyS0 panic=-1", "-serial", "stdio"],
+    [
+      "-machine",
+      "pc,accel=kvm",
+      "-cpu",
+      "host",
+      "-m",
+      "256",
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-no-reboot",
+      "-kernel",
+      join(image, "vmlinuz"),
+      "-append",
+      "console=ttyS0 panic=-1",
+      "-serial",
+      "stdio",
+    ],
     { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" },
   );
   return /Linux version/.test(probe.stdout ?? "");
@@ -103,7 +120,14 @@ function labSpec(allow: unknown[]): string {
     ];
     s.spec.installPackages = false; // the image plays the golden image: no apt at boot
     s.spec.firewall = { enabled: true, allowSsh: true, allow };
-    s.spec.users = [{ name: USER, sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop"] }];
+    s.spec.users = [
+      {
+        name: USER,
+        sshAuthorizedKeys: [
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMQOqA/g+Q2Og5yWI588HYHVroOOL/NjApqNbKN/deM4 ops@laptop",
+        ],
+      },
+    ];
   });
 }
 
@@ -133,40 +157,55 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
     return (JSON.parse(seeded.stdout) as { seeds: { instanceId: string; absolutePath: string }[] }).seeds[0]!;
   }
 
-  beforeAll(async () => {
-    ({ dir, cleanup } = tempDir("k8s-ha-boot-"));
-    const build = runDetached("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS });
-    stopBuild = build.stop;
-    const built = await build.done;
-    if (built.code !== 0) throw new Error(`build-boot-rootfs.sh ended with ${built.signal ?? `exit ${built.code}`}:\n${built.stderr.split("\n").slice(-40).join("\n")}`);
-    const image = built.stdout.trim().split("\n").pop()!;
-    spec = join(dir, "k8s-ha.yaml");
-    out = join(dir, "out");
-    seed = await seedNode([FLANNEL, REMOVED]);
-    // Both boots write this overlay; the cached image under it is only read.
-    const overlay = join(dir, "node.qcow2");
-    const created = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", join(image, "disk.img"), overlay], { encoding: "utf8" });
-    if (created.status !== 0) throw new Error(`qemu-img create: ${created.stderr}`);
-    createIsolatedNetns(netns);
-    linksBeforeBoot = await namespaceLinks("ip", netns);
-    kvm = kvmUsable(image);
-    const timeoutMs = bootTimeoutMs(kvm);
-    options = {
-      kernel: join(image, "vmlinuz"),
-      initrd: join(image, "initrd.img"),
-      disk: { path: overlay, format: "qcow2", persistent: true },
-      append: kernelCommandLine("/dev/vda", { vip: VIP, iface: CLUSTER_NIC, lbPort: LB_PORT, waitS: Math.floor(timeoutMs / 1000) }),
-      cdrom: seed.absolutePath,
-      dir: join(dir, "first-boot"),
-      kvm,
-      timeoutMs,
-      earlyStallMs: earlyStallMs(kvm),
-      nics: ["user", "isolated"], // eth0: the NAT adapter; eth1: the cluster NIC
-      netns,
-      onStart: (child) => (vm = child),
-    };
-    first = await bootForReport(options, "boot");
-  }, BUILD_TIMEOUT_MS + BOOT_HOOK_MS + 60_000);
+  beforeAll(
+    async () => {
+      ({ dir, cleanup } = tempDir("k8s-ha-boot-"));
+      const build = runDetached("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS });
+      stopBuild = build.stop;
+      const built = await build.done;
+      if (built.code !== 0)
+        throw new Error(
+          `build-boot-rootfs.sh ended with ${built.signal ?? `exit ${built.code}`}:\n${built.stderr.split("\n").slice(-40).join("\n")}`,
+        );
+      const image = built.stdout.trim().split("\n").pop()!;
+      spec = join(dir, "k8s-ha.yaml");
+      out = join(dir, "out");
+      seed = await seedNode([FLANNEL, REMOVED]);
+      // Both boots write this overlay; the cached image under it is only read.
+      const overlay = join(dir, "node.qcow2");
+      const created = spawnSync(
+        "qemu-img",
+        ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", join(image, "disk.img"), overlay],
+        { encoding: "utf8" },
+      );
+      if (created.status !== 0) throw new Error(`qemu-img create: ${created.stderr}`);
+      createIsolatedNetns(netns);
+      linksBeforeBoot = await namespaceLinks("ip", netns);
+      kvm = kvmUsable(image);
+      const timeoutMs = bootTimeoutMs(kvm);
+      options = {
+        kernel: join(image, "vmlinuz"),
+        initrd: join(image, "initrd.img"),
+        disk: { path: overlay, format: "qcow2", persistent: true },
+        append: kernelCommandLine("/dev/vda", {
+          vip: VIP,
+          iface: CLUSTER_NIC,
+          lbPort: LB_PORT,
+          waitS: Math.floor(timeoutMs / 1000),
+        }),
+        cdrom: seed.absolutePath,
+        dir: join(dir, "first-boot"),
+        kvm,
+        timeoutMs,
+        earlyStallMs: earlyStallMs(kvm),
+        nics: ["user", "isolated"], // eth0: the NAT adapter; eth1: the cluster NIC
+        netns,
+        onStart: (child) => (vm = child),
+      };
+      first = await bootForReport(options, "boot");
+    },
+    BUILD_TIMEOUT_MS + BOOT_HOOK_MS + 60_000,
+  );
 
   afterAll(async () => {
     stopBuild();
@@ -228,12 +267,16 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
     expect(renderer).toMatch(/^Selected renderer 'netplan'$/m);
     expect(renderer).toMatch(/^50-cloud-init\.yaml$/m);
     // ls puts several names on one line
-    expect(renderer.split(/\s+/)).toEqual(expect.arrayContaining([`10-netplan-${DHCP_NIC}.network`, `10-netplan-${CLUSTER_NIC}.network`]));
+    expect(renderer.split(/\s+/)).toEqual(
+      expect.arrayContaining([`10-netplan-${DHCP_NIC}.network`, `10-netplan-${CLUSTER_NIC}.network`]),
+    );
   });
 
   it("the DHCP NIC has VirtualBox NAT's address, the only default route and the DNS server", () => {
     expect(section("all-addresses")).toMatch(new RegExp(`^\\d+: ${DHCP_NIC}\\s+inet 10\\.0\\.2\\.15/24 `, "m"));
-    const defaults = section("routes").split("\n").filter((line) => line.startsWith("default"));
+    const defaults = section("routes")
+      .split("\n")
+      .filter((line) => line.startsWith("default"));
     expect(defaults, section("routes")).toHaveLength(1);
     expect(defaults[0]).toMatch(new RegExp(`^default via 10\\.0\\.2\\.2 dev ${DHCP_NIC} `));
     expect(section("networkctl")).toMatch(/DNS: 10\.0\.2\.3\b/);
@@ -258,7 +301,13 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
     // as the Kubernetes image does); ufw shows "disabled (routed)" otherwise, whatever its policy
     expect(status).toMatch(/^Default: deny \(incoming\), allow \(outgoing\), allow \(routed\)$/m);
     expect(section("ufw-routed").split("\n")).toEqual(['DEFAULT_FORWARD_POLICY="ACCEPT"', "-P FORWARD ACCEPT"]);
-    const allowIn = (to: string, from: string) => expect(ufwRule(status, to).some((line) => new RegExp(`\\sALLOW IN\\s+${from.replace(/\./g, "\\.")}(\\s|$)`).test(line)), `${to} from ${from}:\n${status}`).toBe(true);
+    const allowIn = (to: string, from: string) =>
+      expect(
+        ufwRule(status, to).some((line) =>
+          new RegExp(`\\sALLOW IN\\s+${from.replace(/\./g, "\\.")}(\\s|$)`).test(line),
+        ),
+        `${to} from ${from}:\n${status}`,
+      ).toBe(true);
     allowIn("22/tcp", "Anywhere");
     allowIn("6443/tcp", "Anywhere");
     allowIn(`${LB_PORT}/tcp`, "Anywhere");
@@ -269,7 +318,9 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
     // and what ufw loaded into the kernel
     const rules = section("ufw").split("\n");
     expect(rules).toContain("ENABLED=yes");
-    expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`);
+    expect(rules).toContain(
+      `-A ufw-user-input -s ${PEER}/32 -p tcp -m multiport --dports 2379:2380,10250,10257,10259 -j ACCEPT`,
+    );
     expect(rules).toContain(`-A ufw-user-input -s ${PEER}/32 -d 224.0.0.18/32 -j ACCEPT`);
   });
 
@@ -285,7 +336,10 @@ describe.skipIf(!canBoot)("first boot of a seeded node with two NICs under qemu,
       reseed = await seedNode([FLANNEL]);
       // the first boot's own failures are reported above; without its report there is no "before"
       if (!first?.report) return;
-      second = await bootForReport({ ...options, cdrom: reseed.absolutePath, dir: join(dir, "second-boot") }, "reseed-boot");
+      second = await bootForReport(
+        { ...options, cdrom: reseed.absolutePath, dir: join(dir, "second-boot") },
+        "reseed-boot",
+      );
     }, BOOT_HOOK_MS);
 
     const again = (name: string) => {

@@ -31,9 +31,10 @@ let cleanup: () => void;
 beforeEach(async () => ({ dir, cleanup } = tempDir("k8s-ha-seed-")));
 afterEach(async () => cleanup());
 
-
 async function seed(example: string, out: string, extra: string[] = [], env: Record<string, string> = {}) {
-  const result = await runCli(["seed", join(EXAMPLES, example), "-o", out, ...extra], { env: { ...EXAMPLE_ENV, ...env } });
+  const result = await runCli(["seed", join(EXAMPLES, example), "-o", out, ...extra], {
+    env: { ...EXAMPLE_ENV, ...env },
+  });
   return result;
 }
 
@@ -60,7 +61,12 @@ describe.each(Object.keys(EXAMPLE_NODES))("seed examples/%s", (example) => {
       const path = `nodes/${node}/seed.iso`;
       const data = await readFile(join(out, path));
       expect(((await stat(join(out, path))).mode & 0o777).toString(8)).toBe("644");
-      expect(manifest.find((e) => e.path === path)).toEqual({ path, sha256: sha256(data), size: data.length, mode: "0644" });
+      expect(manifest.find((e) => e.path === path)).toEqual({
+        path,
+        sha256: sha256(data),
+        size: data.length,
+        mode: "0644",
+      });
     }
     // Everything render writes is there too, and the directory holds exactly the manifest's files.
     const files = await tree(out);
@@ -68,40 +74,50 @@ describe.each(Object.keys(EXAMPLE_NODES))("seed examples/%s", (example) => {
     for (const entry of manifest) expect(files[entry.path], entry.path).toBe(entry.sha256);
   });
 
-  it.skipIf(!(has.isoinfo && has.xorriso && has.bsdtar))("every reader lists exactly the rendered user-data, meta-data and network-config", async () => {
-    const out = join(dir, "out");
-    expect((await seed(example, out)).code).toBe(0);
-    for (const node of nodes) {
-      const iso = join(out, "nodes", node, "seed.iso");
-      const want = new Map(await Promise.all(SEED_FILES.map(async (f) => [f, await readFile(join(out, "nodes", node, f))] as const)));
-      // isoinfo: Rock Ridge (what the Linux kernel, and so cloud-init, reads) and Joliet
-      for (const flag of ["-R", "-J"]) {
-        const listing = ok("isoinfo", ["-f", flag, "-i", iso]).toString().split("\n").filter(Boolean).sort();
-        expect(listing, `${node} isoinfo ${flag}`).toEqual(SEED_FILES.map((f) => `/${f}`).sort());
-        for (const [name, data] of want) {
-          expect(ok("isoinfo", [flag, "-i", iso, "-x", `/${name}`]).equals(data), `${node} isoinfo ${flag} ${name}`).toBe(true);
+  it.skipIf(!(has.isoinfo && has.xorriso && has.bsdtar))(
+    "every reader lists exactly the rendered user-data, meta-data and network-config",
+    async () => {
+      const out = join(dir, "out");
+      expect((await seed(example, out)).code).toBe(0);
+      for (const node of nodes) {
+        const iso = join(out, "nodes", node, "seed.iso");
+        const want = new Map(
+          await Promise.all(SEED_FILES.map(async (f) => [f, await readFile(join(out, "nodes", node, f))] as const)),
+        );
+        // isoinfo: Rock Ridge (what the Linux kernel, and so cloud-init, reads) and Joliet
+        for (const flag of ["-R", "-J"]) {
+          const listing = ok("isoinfo", ["-f", flag, "-i", iso]).toString().split("\n").filter(Boolean).sort();
+          expect(listing, `${node} isoinfo ${flag}`).toEqual(SEED_FILES.map((f) => `/${f}`).sort());
+          for (const [name, data] of want) {
+            expect(
+              ok("isoinfo", [flag, "-i", iso, "-x", `/${name}`]).equals(data),
+              `${node} isoinfo ${flag} ${name}`,
+            ).toBe(true);
+          }
+        }
+        // xorriso and bsdtar extract the whole tree
+        for (const [reader, args] of [
+          ["xorriso", (to: string) => ["-osirrox", "on", "-indev", iso, "-extract", "/", to]],
+          ["bsdtar", (to: string) => ["-xf", iso, "-C", to]],
+        ] as const) {
+          const to = join(dir, `${reader}-${node}`);
+          await mkdir(to);
+          ok(reader, args(to));
+          const got = readTree(to);
+          expect([...got.keys()].sort(), `${node} ${reader}`).toEqual([...SEED_FILES].sort());
+          for (const [name, data] of want) expect(got.get(name)?.equals(data), `${node} ${reader} ${name}`).toBe(true);
         }
       }
-      // xorriso and bsdtar extract the whole tree
-      for (const [reader, args] of [
-        ["xorriso", (to: string) => ["-osirrox", "on", "-indev", iso, "-extract", "/", to]],
-        ["bsdtar", (to: string) => ["-xf", iso, "-C", to]],
-      ] as const) {
-        const to = join(dir, `${reader}-${node}`);
-        await mkdir(to);
-        ok(reader, args(to));
-        const got = readTree(to);
-        expect([...got.keys()].sort(), `${node} ${reader}`).toEqual([...SEED_FILES].sort());
-        for (const [name, data] of want) expect(got.get(name)?.equals(data), `${node} ${reader} ${name}`).toBe(true);
-      }
-    }
-  });
+    },
+  );
 
   it.skipIf(!has.blkid)("blkid -p finds label cidata and the UUID that --json reports", async () => {
     const out = join(dir, "out");
     const result = await seed(example, out, ["--json"]);
     expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout) as { seeds: { node: string; absolutePath: string; blkidUuid: string; sha256: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      seeds: { node: string; absolutePath: string; blkidUuid: string; sha256: string }[];
+    };
     expect(report.seeds.map((s) => s.node)).toEqual(nodes);
     for (const s of report.seeds) {
       const probe = ok("blkid", ["-p", "-o", "export", s.absolutePath]).toString();
@@ -122,7 +138,9 @@ describe("seed", () => {
     const a = join(dir, "a");
     const b = join(dir, "nested", "b");
     expect((await seed(example, a, ["--bundle"])).code).toBe(0);
-    expect((await runCli(["seed", join(EXAMPLES, example), "-o", b, "--bundle"], { cwd: dir, env: EXAMPLE_ENV })).code).toBe(0);
+    expect(
+      (await runCli(["seed", join(EXAMPLES, example), "-o", b, "--bundle"], { cwd: dir, env: EXAMPLE_ENV })).code,
+    ).toBe(0);
     const first = await tree(a);
     expect(Object.keys(first)).toContain("rack1-seeds.tar.gz");
     expect(await tree(b)).toEqual(first);
@@ -147,7 +165,9 @@ describe("seed", () => {
   it("uses the storage controller that build-image recorded for the OVA", async () => {
     const out = join(dir, "out");
     const first = await seed(example, out, ["--json"]);
-    const { storageController } = JSON.parse(first.stdout) as { storageController: { name: string; from: string; record: string } };
+    const { storageController } = JSON.parse(first.stdout) as {
+      storageController: { name: string; from: string; record: string };
+    };
     expect(storageController).toMatchObject({ name: "IDE Controller", from: "default" });
     mkdirSync(dirname(storageController.record), { recursive: true });
     const stem = basename(storageController.record, ".json");
@@ -169,7 +189,9 @@ describe("seed", () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain(`storage controller "IDE" as recorded in ${storageController.record}:`);
     for (const node of EXAMPLE_NODES[example]!) {
-      expect(second.stdout).toContain(`VBoxManage storageattach ${node} --storagectl IDE --port 0 --device 0 --type dvddrive`);
+      expect(second.stdout).toContain(
+        `VBoxManage storageattach ${node} --storagectl IDE --port 0 --device 0 --type dvddrive`,
+      );
     }
   });
 
@@ -182,10 +204,16 @@ describe("seed", () => {
     for (const s of report.seeds) {
       expect(s.date).toBe("2023-11-14T22:13:20.000Z");
       expect(s.blkidUuid).toBe("2023-11-14-22-13-20-00");
-      if (has.blkid) expect(ok("blkid", ["-p", "-o", "export", s.absolutePath]).toString()).toContain("UUID=2023-11-14-22-13-20-00\n");
+      if (has.blkid)
+        expect(ok("blkid", ["-p", "-o", "export", s.absolutePath]).toString()).toContain(
+          "UUID=2023-11-14-22-13-20-00\n",
+        );
     }
     if (has.tar) {
-      const listing = ok("tar", ["--utc", "-tvzf", join(out, "rack1-seeds.tar.gz")]).toString().trim().split("\n");
+      const listing = ok("tar", ["--utc", "-tvzf", join(out, "rack1-seeds.tar.gz")])
+        .toString()
+        .trim()
+        .split("\n");
       for (const line of listing) expect(line).toContain("2023-11-14 22:13");
     }
     // A different epoch changes the bytes; the same one does not.
@@ -198,14 +226,17 @@ describe("seed", () => {
   });
 
   // the full table of bad values is in seed-units.test.ts
-  it.each(["yesterday", "99999999999"])("rejects SOURCE_DATE_EPOCH=%j with exit 2 and writes nothing", async (value) => {
-    const out = join(dir, "out");
-    const result = await seed(example, out, [], { SOURCE_DATE_EPOCH: value });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("SOURCE_DATE_EPOCH");
-    expect(result.stderr).toContain("hint:");
-    expect(existsSync(out)).toBe(false);
-  });
+  it.each(["yesterday", "99999999999"])(
+    "rejects SOURCE_DATE_EPOCH=%j with exit 2 and writes nothing",
+    async (value) => {
+      const out = join(dir, "out");
+      const result = await seed(example, out, [], { SOURCE_DATE_EPOCH: value });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("SOURCE_DATE_EPOCH");
+      expect(result.stderr).toContain("hint:");
+      expect(existsSync(out)).toBe(false);
+    },
+  );
 
   it("--node rewrites only that node's files and seed; other nodes' seeds stay, and the manifest lists every node", async () => {
     const out = join(dir, "out");
@@ -216,9 +247,15 @@ describe("seed", () => {
     expect((JSON.parse(result.stdout) as { seeds: { node: string }[] }).seeds.map((s) => s.node)).toEqual(["cp2"]);
     // the same spec: every file as before, the manifest too
     expect(await tree(out)).toEqual(full);
-    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso")).map((e) => e.path)).toEqual(["nodes/cp1/seed.iso", "nodes/cp2/seed.iso", "nodes/cp3/seed.iso"]);
+    expect((await manifestOf(out)).filter((e) => e.path.endsWith("seed.iso")).map((e) => e.path)).toEqual([
+      "nodes/cp1/seed.iso",
+      "nodes/cp2/seed.iso",
+      "nodes/cp3/seed.iso",
+    ]);
     // only the rewritten node's attach command (with --json it is in the document, as an argument list)
-    const attach = (JSON.parse(result.stdout) as { seeds: { node: string; attach: string[] }[] }).seeds.map((s) => s.attach.slice(0, 3).join(" "));
+    const attach = (JSON.parse(result.stdout) as { seeds: { node: string; attach: string[] }[] }).seeds.map((s) =>
+      s.attach.slice(0, 3).join(" "),
+    );
     expect(attach).toEqual(["VBoxManage storageattach cp2"]);
   });
 
@@ -263,39 +300,44 @@ describe("seed", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it.skipIf(!(has.tar && has.bsdtar))("--bundle writes <cluster>-seeds.tar.gz with the manifest and every seed, outside the manifest", async () => {
-    const out = join(dir, "out");
-    const result = await seed(example, out, ["--bundle"]);
-    expect(result.code, result.stderr).toBe(0);
-    const bundle = join(out, "rack1-seeds.tar.gz");
-    const listing = ok("tar", ["-tzf", bundle]).toString().trim().split("\n");
-    expect(listing).toEqual([
-      "rack1-seeds/",
-      "rack1-seeds/manifest.json",
-      "rack1-seeds/nodes/",
-      "rack1-seeds/nodes/cp1/",
-      "rack1-seeds/nodes/cp1/seed.iso",
-      "rack1-seeds/nodes/cp2/",
-      "rack1-seeds/nodes/cp2/seed.iso",
-      "rack1-seeds/nodes/cp3/",
-      "rack1-seeds/nodes/cp3/seed.iso",
-    ]);
-    expect(ok("tar", ["-tvzf", bundle]).toString()).toMatch(/^-rw-r--r-- root\/root +\d+ \S+ \S+ rack1-seeds\/manifest\.json$/m);
-    // gzip header: no timestamp (bytes 4-7), Unix OS byte
-    const gz = await readFile(bundle);
-    expect(gz.readUInt32LE(4)).toBe(0);
-    expect(gz[9]).toBe(3);
-    // extracted (by another reader), the files are the ones in the output directory
-    const to = join(dir, "unpacked");
-    await mkdir(to);
-    ok("bsdtar", ["-xzf", bundle, "-C", to]);
-    const unpacked = await tree(join(to, "rack1-seeds"));
-    const written = await tree(out);
-    for (const [path, hash] of Object.entries(unpacked)) expect(written[path], path).toBe(hash);
-    // the manifest describes the output; the bundle, which contains it, is not in it
-    expect((await manifestOf(out)).map((e) => e.path)).not.toContain("rack1-seeds.tar.gz");
-    expect(result.stderr).toContain(`rack1-seeds.tar.gz  sha256 ${sha256(gz)}`);
-  });
+  it.skipIf(!(has.tar && has.bsdtar))(
+    "--bundle writes <cluster>-seeds.tar.gz with the manifest and every seed, outside the manifest",
+    async () => {
+      const out = join(dir, "out");
+      const result = await seed(example, out, ["--bundle"]);
+      expect(result.code, result.stderr).toBe(0);
+      const bundle = join(out, "rack1-seeds.tar.gz");
+      const listing = ok("tar", ["-tzf", bundle]).toString().trim().split("\n");
+      expect(listing).toEqual([
+        "rack1-seeds/",
+        "rack1-seeds/manifest.json",
+        "rack1-seeds/nodes/",
+        "rack1-seeds/nodes/cp1/",
+        "rack1-seeds/nodes/cp1/seed.iso",
+        "rack1-seeds/nodes/cp2/",
+        "rack1-seeds/nodes/cp2/seed.iso",
+        "rack1-seeds/nodes/cp3/",
+        "rack1-seeds/nodes/cp3/seed.iso",
+      ]);
+      expect(ok("tar", ["-tvzf", bundle]).toString()).toMatch(
+        /^-rw-r--r-- root\/root +\d+ \S+ \S+ rack1-seeds\/manifest\.json$/m,
+      );
+      // gzip header: no timestamp (bytes 4-7), Unix OS byte
+      const gz = await readFile(bundle);
+      expect(gz.readUInt32LE(4)).toBe(0);
+      expect(gz[9]).toBe(3);
+      // extracted (by another reader), the files are the ones in the output directory
+      const to = join(dir, "unpacked");
+      await mkdir(to);
+      ok("bsdtar", ["-xzf", bundle, "-C", to]);
+      const unpacked = await tree(join(to, "rack1-seeds"));
+      const written = await tree(out);
+      for (const [path, hash] of Object.entries(unpacked)) expect(written[path], path).toBe(hash);
+      // the manifest describes the output; the bundle, which contains it, is not in it
+      expect((await manifestOf(out)).map((e) => e.path)).not.toContain("rack1-seeds.tar.gz");
+      expect(result.stderr).toContain(`rack1-seeds.tar.gz  sha256 ${sha256(gz)}`);
+    },
+  );
 
   it("leaves a bundle of an earlier run alone when --bundle is not given", async () => {
     const out = join(dir, "out");

@@ -94,7 +94,9 @@ describe("buildSeeds", () => {
   it("one date for all seeds with SOURCE_DATE_EPOCH; unknown --node names are a UsageError", () => {
     const date = new Date(Date.UTC(2023, 10, 14));
     expect(buildSeeds(plan, rendered, { date }).map((s) => s.date)).toEqual([date, date]);
-    expect(() => buildSeeds(plan, rendered, { nodes: ["master03"] })).toThrow(/no node named "master03" in cluster lab/);
+    expect(() => buildSeeds(plan, rendered, { nodes: ["master03"] })).toThrow(
+      /no node named "master03" in cluster lab/,
+    );
   });
 });
 
@@ -109,31 +111,66 @@ describe("the seed bundle", () => {
     { path: `${"d".repeat(90)}/${"f".repeat(60)}.txt`, contents: "long\n", mode: 0o644 },
   ];
   /** Every entry of the bundle of `files`, in archive order: directories first, then by path. */
-  const names = ["lab-seeds/", "lab-seeds/block", `lab-seeds/${"d".repeat(90)}/`, `lab-seeds/${"d".repeat(90)}/${"f".repeat(60)}.txt`, "lab-seeds/empty", "lab-seeds/manifest.json", "lab-seeds/script.sh"];
+  const names = [
+    "lab-seeds/",
+    "lab-seeds/block",
+    `lab-seeds/${"d".repeat(90)}/`,
+    `lab-seeds/${"d".repeat(90)}/${"f".repeat(60)}.txt`,
+    "lab-seeds/empty",
+    "lab-seeds/manifest.json",
+    "lab-seeds/script.sh",
+  ];
 
-  it.skipIf(!haveTools("tar", "bsdtar", "python3"))("reads back with GNU tar, bsdtar and Python's tarfile: names, modes, owners, mtime, bytes", async () => {
-    const file = join(work, "t.tar");
-    writeFileSync(file, gunzipSync((await bundleArtifact("lab", files, date)).contents as Uint8Array));
-    expect(ok("tar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
-    expect(ok("bsdtar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
-    expect(ok("tar", ["--utc", "-tvf", file]).toString()).toMatch(/^-rwxr-xr-x root\/root +18 2020-01-01 00:00 lab-seeds\/script\.sh$/m);
-    const py = execFileSync("python3", [
-      "-c",
-      "import sys,tarfile,json;t=tarfile.open(sys.argv[1]);print(json.dumps([[m.name,m.mode,m.uid,m.gid,m.uname,m.gname,m.mtime,m.isdir(),(t.extractfile(m).read().hex() if m.isfile() else None)] for m in t]))",
-      file,
-    ]).toString();
-    const members = JSON.parse(py) as [string, number, number, number, string, string, number, boolean, string | null][];
-    expect(members.map((m) => m[0])).toEqual(names.map((n) => n.replace(/\/$/, "")));
-    for (const m of members) {
-      const source = files.find((f) => `lab-seeds/${f.path}` === m[0]);
-      expect(m.slice(1, 8)).toEqual([source?.mode ?? 0o755, 0, 0, "root", "root", date.getTime() / 1000, source === undefined]);
-      if (source) expect(m[8]).toBe(Buffer.from(source.contents).toString("hex"));
-    }
-  });
+  it.skipIf(!haveTools("tar", "bsdtar", "python3"))(
+    "reads back with GNU tar, bsdtar and Python's tarfile: names, modes, owners, mtime, bytes",
+    async () => {
+      const file = join(work, "t.tar");
+      writeFileSync(file, gunzipSync((await bundleArtifact("lab", files, date)).contents as Uint8Array));
+      expect(ok("tar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
+      expect(ok("bsdtar", ["-tf", file]).toString().trim().split("\n")).toEqual(names);
+      expect(ok("tar", ["--utc", "-tvf", file]).toString()).toMatch(
+        /^-rwxr-xr-x root\/root +18 2020-01-01 00:00 lab-seeds\/script\.sh$/m,
+      );
+      const py = execFileSync("python3", [
+        "-c",
+        "import sys,tarfile,json;t=tarfile.open(sys.argv[1]);print(json.dumps([[m.name,m.mode,m.uid,m.gid,m.uname,m.gname,m.mtime,m.isdir(),(t.extractfile(m).read().hex() if m.isfile() else None)] for m in t]))",
+        file,
+      ]).toString();
+      const members = JSON.parse(py) as [
+        string,
+        number,
+        number,
+        number,
+        string,
+        string,
+        number,
+        boolean,
+        string | null,
+      ][];
+      expect(members.map((m) => m[0])).toEqual(names.map((n) => n.replace(/\/$/, "")));
+      for (const m of members) {
+        const source = files.find((f) => `lab-seeds/${f.path}` === m[0]);
+        expect(m.slice(1, 8)).toEqual([
+          source?.mode ?? 0o755,
+          0,
+          0,
+          "root",
+          "root",
+          date.getTime() / 1000,
+          source === undefined,
+        ]);
+        if (source) expect(m[8]).toBe(Buffer.from(source.contents).toString("hex"));
+      }
+    },
+  );
 
   it("refuses absolute and parent paths", async () => {
-    await expect(bundleArtifact("lab", [{ path: "/etc/x", contents: "", mode: 0o644 }])).rejects.toThrow(/plain relative/);
-    await expect(bundleArtifact("lab", [{ path: "a/../x", contents: "", mode: 0o644 }])).rejects.toThrow(/plain relative/);
+    await expect(bundleArtifact("lab", [{ path: "/etc/x", contents: "", mode: 0o644 }])).rejects.toThrow(
+      /plain relative/,
+    );
+    await expect(bundleArtifact("lab", [{ path: "a/../x", contents: "", mode: 0o644 }])).rejects.toThrow(
+      /plain relative/,
+    );
   });
 
   it("bundles sort directories before their files, take the date as mtime, and are the same bytes in any input order", async () => {
@@ -167,7 +204,9 @@ describe("the seed bundle", () => {
 
 describe("VBoxManage lines", () => {
   it("attach the seed to port 0, device 0 of the controller they are given", () => {
-    expect(commandLine(storageAttachArgs("master01", "/srv/k8s ha/out/nodes/master01/seed.iso", "IDE Controller"))).toBe(
+    expect(
+      commandLine(storageAttachArgs("master01", "/srv/k8s ha/out/nodes/master01/seed.iso", "IDE Controller")),
+    ).toBe(
       'VBoxManage storageattach master01 --storagectl "IDE Controller" --port 0 --device 0 --type dvddrive --medium "/srv/k8s ha/out/nodes/master01/seed.iso"',
     );
     expect(commandLine(storageAttachArgs("master01", "/iso", "IDE"))).toBe(

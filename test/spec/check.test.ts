@@ -17,7 +17,9 @@ describe("checkSpec", () => {
       expect.stringMatching(/^warning spec\.vrrp\.authPass .*plain text/),
       expect.stringMatching(/^warning spec\.target\.os Ubuntu 20\.04 left standard support in May 2025/),
     ]);
-    expect(check((s) => (s.spec.target = { os: "ubuntu-24.04" })).at).toEqual([expect.stringMatching(/^warning spec\.vrrp\.authPass /)]);
+    expect(check((s) => (s.spec.target = { os: "ubuntu-24.04" })).at).toEqual([
+      expect.stringMatching(/^warning spec\.vrrp\.authPass /),
+    ]);
   });
 
   it("warns that the VirtualBox build cannot bake Debian 12, and not for the qemu build", () => {
@@ -82,15 +84,23 @@ describe("checkSpec", () => {
     const ok = check((s) => {
       s.spec.network = { interface: "eth0", prefixLength: 29 };
       s.spec.vip = "10.0.0.6";
-      s.spec.nodes = [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }];
+      s.spec.nodes = [
+        { name: "a", address: "10.0.0.1" },
+        { name: "b", address: "10.0.0.2" },
+      ];
     });
     expect(ok.spec).toBeDefined();
     const bad = check((s) => {
       s.spec.network = { interface: "eth0", prefixLength: 29 };
       s.spec.vip = "10.0.0.6";
-      s.spec.nodes = [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.7" }];
+      s.spec.nodes = [
+        { name: "a", address: "10.0.0.1" },
+        { name: "b", address: "10.0.0.7" },
+      ];
     });
-    expect(bad.at.join("\n")).toMatch(/spec\.nodes\[1\]\.address 10\.0\.0\.7 is the broadcast address of 10\.0\.0\.0\/29/);
+    expect(bad.at.join("\n")).toMatch(
+      /spec\.nodes\[1\]\.address 10\.0\.0\.7 is the broadcast address of 10\.0\.0\.0\/29/,
+    );
   });
 
   it("points at the line of the offending value", () => {

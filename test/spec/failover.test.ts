@@ -13,7 +13,12 @@ describe("priorities", () => {
 
 describe("health-check weight", () => {
   it("auto drops an unhealthy node below every healthy one", () => {
-    for (const priorities of [[101, 100], [150, 140, 130], [254, 1], [7, 9, 8]]) {
+    for (const priorities of [
+      [101, 100],
+      [150, 140, 130],
+      [254, 1],
+      [7, 9, 8],
+    ]) {
       const w = autoWeight(priorities, true);
       const max = Math.max(...priorities);
       const others = priorities.filter((p) => p !== max);
@@ -26,7 +31,9 @@ describe("health-check weight", () => {
     expect(autoWeight([100], true)).toBe(0);
   });
   it("rejects the recipe's 200/100 with -2 and says why", () => {
-    expect(weightProblem([200, 100], -2, true)).toMatch(/lowers priority 200 by 2 to 198, still at or above priority 100: the VIP never moves/);
+    expect(weightProblem([200, 100], -2, true)).toMatch(
+      /lowers priority 200 by 2 to 198, still at or above priority 100: the VIP never moves/,
+    );
   });
   it("rejects a weight equal to the spread (the nodes would tie)", () => {
     expect(weightProblem([110, 100], -10, true)).toMatch(/must be greater than 10/);

@@ -22,8 +22,14 @@ describe("releases", () => {
     for (const os of TARGET_OSES) {
       expect(targetReleases({ os, services: "static-pods" })).toEqual(CONTAINER_RELEASES);
     }
-    expect(targetReleases({ os: "ubuntu-20.04", services: "systemd" })).toEqual({ haproxy: "2.0", keepalived: "2.0.19" });
-    expect(targetReleases({ os: "ubuntu-22.04", services: "systemd" })).toEqual({ haproxy: OS_FACTS["ubuntu-22.04"].haproxy, keepalived: OS_FACTS["ubuntu-22.04"].keepalived });
+    expect(targetReleases({ os: "ubuntu-20.04", services: "systemd" })).toEqual({
+      haproxy: "2.0",
+      keepalived: "2.0.19",
+    });
+    expect(targetReleases({ os: "ubuntu-22.04", services: "systemd" })).toEqual({
+      haproxy: OS_FACTS["ubuntu-22.04"].haproxy,
+      keepalived: OS_FACTS["ubuntu-22.04"].keepalived,
+    });
     expect(targetReleases({ os: "fcos", services: "systemd" })).toEqual(CONTAINER_RELEASES);
     // the images render/images.ts pins are the releases named here
     expect(IMAGES.haproxy.ref).toContain(`:${CONTAINER_RELEASES.haproxy}.`);
@@ -31,7 +37,8 @@ describe("releases", () => {
   });
 
   it("finds the keywords newer than a release, with their line", () => {
-    const config = "backend b\n    option httpchk\n    http-check send meth GET uri /healthz\n    # http-check connect ssl\n";
+    const config =
+      "backend b\n    option httpchk\n    http-check send meth GET uri /healthz\n    # http-check connect ssl\n";
     expect(haproxyKeywordsBeyond(config, "2.0")).toEqual([{ keyword: "http-check send", since: "2.2", line: 3 }]);
     expect(haproxyKeywordsBeyond(config, "2.2")).toEqual([]);
   });

@@ -62,11 +62,18 @@ describe("findMatrix", () => {
   });
 
   it("skips releases older than the target's own: debian-12 (haproxy 2.6) is not held to haproxy 2.4", () => {
-    const binaries: MatrixBinary[] = ["2.0.0", "2.4.0", "2.8.0", "3.5-dev5"].map((version) => ({ tool: "haproxy", version, path: `/x/${version}` }));
+    const binaries: MatrixBinary[] = ["2.0.0", "2.4.0", "2.8.0", "3.5-dev5"].map((version) => ({
+      tool: "haproxy",
+      version,
+      path: `/x/${version}`,
+    }));
     const ubuntu = matrixFor(examplePlan("two-masters.yaml"), binaries);
     expect(ubuntu.older).toEqual([]);
     const plan = examplePlan("two-masters.yaml");
-    const debian = matrixFor({ ...plan, target: { ...plan.target, releases: { haproxy: "2.6", keepalived: "2.2.7" } } }, binaries);
+    const debian = matrixFor(
+      { ...plan, target: { ...plan.target, releases: { haproxy: "2.6", keepalived: "2.2.7" } } },
+      binaries,
+    );
     expect(debian.older.map((b) => b.version)).toEqual(["2.0.0", "2.4.0"]);
     expect(debian.applies.map((b) => b.version)).toEqual(["2.8.0", "3.5-dev5"]);
   });
@@ -111,19 +118,29 @@ describe.skipIf(!MATRIX)("version matrix", () => {
     const target = "nodes/master01/files/haproxy.cfg";
     const artifacts = (await exampleArtifacts("two-masters.yaml")).map((a): Artifact =>
       a.path === target
-        ? { ...a, contents: String(a.contents).replace("    option httpchk GET /healthz\n", "    option httpchk\n    http-check send meth GET uri /healthz\n") }
+        ? {
+            ...a,
+            contents: String(a.contents).replace(
+              "    option httpchk GET /healthz\n",
+              "    option httpchk\n    http-check send meth GET uri /healthz\n",
+            ),
+          }
         : a,
     );
     const broken = String(artifacts.find((a) => a.path === target)!.contents);
     expect(broken).toContain("http-check send");
     // the renderer's own gate (spec/releases.ts) knows the keyword is beyond the target's haproxy
-    expect(haproxyKeywordsBeyond(broken, plan.target.releases.haproxy).map((k) => k.keyword)).toEqual(["http-check send"]);
+    expect(haproxyKeywordsBeyond(broken, plan.target.releases.haproxy).map((k) => k.keyword)).toEqual([
+      "http-check send",
+    ]);
 
     const haproxies = matrix.filter((b) => b.tool === "haproxy");
     const verdicts = await runMatrixChecks(plan, artifacts, haproxies);
     expectCoverage(plan, haproxies, verdicts);
     const failed = verdicts.filter((v) => !v.ok);
-    expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(haproxies.filter((b) => b.version.startsWith("2.0.")).map((b) => `master01 ${b.version}`));
+    expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(
+      haproxies.filter((b) => b.version.startsWith("2.0.")).map((b) => `master01 ${b.version}`),
+    );
     expect(failed[0]!.command).toMatch(/^haproxy 2\.0\.\d+ -c -f files\/haproxy\.cfg$/);
     expect(failed[0]!.output).toMatch(/http-check/);
   }, 120_000);
@@ -138,7 +155,9 @@ describe.skipIf(!MATRIX)("version matrix", () => {
     const haproxies = matrix.filter((b) => b.tool === "haproxy");
     const verdicts = await runMatrixChecks(plan, artifacts, haproxies);
     const failed = verdicts.filter((v) => !v.ok);
-    expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(haproxies.filter((b) => atLeast(b.version, "3.2")).map((b) => `master02 ${b.version}`));
+    expect(failed.map((v) => `${v.node} ${v.release}`)).toEqual(
+      haproxies.filter((b) => atLeast(b.version, "3.2")).map((b) => `master02 ${b.version}`),
+    );
     expect(failed.length).toBeGreaterThan(0);
     for (const v of failed) expect(v.output, label(v)).toMatch(/same name as frontend/);
   }, 120_000);
@@ -150,15 +169,20 @@ describe.skipIf(!MATRIX)("version matrix", () => {
     const doc = JSON.parse(result.stdout);
     expect(doc.valid).toBe(true);
     expect(doc.tools.ran).toBe(false); // --tools off: only the matrix ran
-    expect(doc.matrix.checked.map((b: MatrixBinary) => `${b.tool} ${b.version}`)).toEqual(matrix.map((b) => `${b.tool} ${b.version}`));
+    expect(doc.matrix.checked.map((b: MatrixBinary) => `${b.tool} ${b.version}`)).toEqual(
+      matrix.map((b) => `${b.tool} ${b.version}`),
+    );
     expect(doc.matrix.verdicts).toHaveLength(2 * matrix.length);
     for (const v of doc.matrix.verdicts) expect(v, JSON.stringify(v)).toMatchObject({ ok: true, output: "" });
 
     const text = await runCli(["validate", spec, "--matrix", MATRIX_DIR], { env: EXAMPLE_ENV });
     expect(text.code, text.stderr).toBe(0);
-    for (const b of matrix) expect(text.stderr).toMatch(new RegExp(`^ok +master01 +${b.tool} ${b.version.replace(/\./g, "\\.")} `, "m"));
+    for (const b of matrix)
+      expect(text.stderr).toMatch(new RegExp(`^ok +master01 +${b.tool} ${b.version.replace(/\./g, "\\.")} `, "m"));
 
-    const missing = await runCli(["validate", spec, "--matrix", join(MATRIX_DIR, "no-such-folder")], { env: EXAMPLE_ENV });
+    const missing = await runCli(["validate", spec, "--matrix", join(MATRIX_DIR, "no-such-folder")], {
+      env: EXAMPLE_ENV,
+    });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--matrix .*no-such-folder: cannot read the folder/);
     expect(missing.stderr).toMatch(/hint: expected DIR\/<tool>-<version>\/bin\/<tool>/);

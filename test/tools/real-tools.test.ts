@@ -38,7 +38,9 @@ const TOOLS = haveTools("haproxy", "keepalived", "shellcheck", "cloud-init", "pa
 describe.skipIf(!TOOLS)("real tools", () => {
   for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
     it(`validate --tools required passes every check for examples/${example}`, async () => {
-      const result = await runCli(["validate", join(EXAMPLES, example), "--tools", "required", "--format", "json"], { env: EXAMPLE_ENV });
+      const result = await runCli(["validate", join(EXAMPLES, example), "--tools", "required", "--format", "json"], {
+        env: EXAMPLE_ENV,
+      });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       const doc = JSON.parse(result.stdout);
       const nodes = examplePlan(example).nodes.length;
@@ -52,11 +54,40 @@ describe.skipIf(!TOOLS)("real tools", () => {
 
   // Each adapter must be able to fail: feed it a broken file and expect its program's complaint.
   const breakages: Array<[string, string, (text: string) => string, RegExp]> = [
-    ["haproxy", "files/haproxy.cfg", (t) => t.replace("option httpchk GET /healthz", "option forwardfor"), /haproxy|forwardfor|Warning/i],
-    ["keepalived", "files/keepalived.conf", (t) => t.replace("    advert_int 1", "    advert_int 1\n    bogus_keyword 3"), /Unknown keyword 'bogus_keyword'/],
-    ["shellcheck", "files/check_apiserver.sh", (t) => t.replace('"https://localhost:${LB_PORT}/healthz"', "https://localhost:$LB_PORT/$1"), /SC2/],
-    ["cloud-init", "user-data", (t) => t.replace("manage_etc_hosts: true", "manage_etc_hosts: [1, 2]"), /manage_etc_hosts/],
-    ["cloud-init", "network-config", (t) => t.replace("addresses: [ 192.168.56.10/24 ]", "addresses: [ 192.168.56.10/24 ]\n    routes: [ { to: default, via: 192.168.56.1 } ]"), /default is not a valid ip/],
+    [
+      "haproxy",
+      "files/haproxy.cfg",
+      (t) => t.replace("option httpchk GET /healthz", "option forwardfor"),
+      /haproxy|forwardfor|Warning/i,
+    ],
+    [
+      "keepalived",
+      "files/keepalived.conf",
+      (t) => t.replace("    advert_int 1", "    advert_int 1\n    bogus_keyword 3"),
+      /Unknown keyword 'bogus_keyword'/,
+    ],
+    [
+      "shellcheck",
+      "files/check_apiserver.sh",
+      (t) => t.replace('"https://localhost:${LB_PORT}/healthz"', "https://localhost:$LB_PORT/$1"),
+      /SC2/,
+    ],
+    [
+      "cloud-init",
+      "user-data",
+      (t) => t.replace("manage_etc_hosts: true", "manage_etc_hosts: [1, 2]"),
+      /manage_etc_hosts/,
+    ],
+    [
+      "cloud-init",
+      "network-config",
+      (t) =>
+        t.replace(
+          "addresses: [ 192.168.56.10/24 ]",
+          "addresses: [ 192.168.56.10/24 ]\n    routes: [ { to: default, via: 192.168.56.1 } ]",
+        ),
+      /default is not a valid ip/,
+    ],
     // ufw --dry-run parses a rule as first boot will (ufw 0.36: "ERROR: Bad port")
     ["ufw", "user-data", (t) => t.replace("[ ufw, allow, 1644/tcp,", "[ ufw, allow, 70000/tcp,"), /ERROR: Bad port/],
     ["packer", "packer/k8s-ha.pkr.hcl", (t) => t.replace(/format(\s+)= "ova"/, 'format$1= "vmdk-please"'), /format/],
@@ -92,9 +123,17 @@ describe.skipIf(!TOOLS)("real tools", () => {
       for (let seed = 1; seed <= SPECS; seed++) {
         const text = stringify(randomSpec(seed));
         const checked = checkSpecText(`random-${seed}.yaml`, text, {});
-        if (!checked.spec) throw new Error(`random spec ${seed} is invalid: ${checked.findings.map((f) => f.message).join("; ")}`);
+        if (!checked.spec)
+          throw new Error(`random spec ${seed} is invalid: ${checked.findings.map((f) => f.message).join("; ")}`);
         const plan = planCluster(checked.spec, {});
-        const artifacts = clusterArtifacts({ file: "r", spec: checked.spec, plan, sha256: checked.sha256, findings: [], assets });
+        const artifacts = clusterArtifacts({
+          file: "r",
+          spec: checked.spec,
+          plan,
+          sha256: checked.sha256,
+          findings: [],
+          assets,
+        });
         rendered.push({ seed, artifacts, plan });
         for (const a of artifacts) {
           const target = join(root.dir, String(seed), a.path);
@@ -109,7 +148,14 @@ describe.skipIf(!TOOLS)("real tools", () => {
       for (const { seed } of rendered.slice(0, 50)) {
         const text = stringify(randomSpec(seed));
         const checked = checkSpecText(`random-${seed}.yaml`, text, {});
-        const again = clusterArtifacts({ file: "r", spec: checked.spec!, plan: planCluster(checked.spec!, {}), sha256: checked.sha256, findings: [], assets });
+        const again = clusterArtifacts({
+          file: "r",
+          spec: checked.spec!,
+          plan: planCluster(checked.spec!, {}),
+          sha256: checked.sha256,
+          findings: [],
+          assets,
+        });
         expect(again).toEqual(rendered[seed - 1]!.artifacts);
       }
     });
@@ -118,27 +164,44 @@ describe.skipIf(!TOOLS)("real tools", () => {
       const checks = FILE_CHECKS.filter((c) => c.tool === "haproxy" || c.tool === "keepalived");
       let count = 0;
       // a few specs at once keep both cores busy: each check is a short-lived process
-      const runs = await pool(rendered.map(({ plan, artifacts }) => () => runFileChecks(plan, artifacts, checks)), 4);
+      const runs = await pool(
+        rendered.map(
+          ({ plan, artifacts }) =>
+            () =>
+              runFileChecks(plan, artifacts, checks),
+        ),
+        4,
+      );
       runs.forEach(({ verdicts }, i) => {
-        for (const v of verdicts) expect(v.ok, `spec seed ${rendered[i]!.seed}, node ${v.node}: ${v.command}\n${v.output}`).toBe(true);
+        for (const v of verdicts)
+          expect(v.ok, `spec seed ${rendered[i]!.seed}, node ${v.node}: ${v.command}\n${v.output}`).toBe(true);
         count += verdicts.length;
       });
       expect(count).toBe(rendered.reduce((n, r) => n + r.plan.nodes.length * 2, 0));
     }, 300_000);
 
     it("shellcheck passes every check script", async () => {
-      const scripts = rendered.flatMap(({ seed, plan }) => plan.nodes.map((n) => join(root.dir, String(seed), `nodes/${n.name}/files/check_apiserver.sh`)));
-      const result = await run("shellcheck", ["-s", "sh", "-f", "gcc", ...scripts], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e);
+      const scripts = rendered.flatMap(({ seed, plan }) =>
+        plan.nodes.map((n) => join(root.dir, String(seed), `nodes/${n.name}/files/check_apiserver.sh`)),
+      );
+      const result = await run("shellcheck", ["-s", "sh", "-f", "gcc", ...scripts], {
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((e) => e);
       expect(result.stdout ?? "", result.stderr).toBe("");
       expect(scripts.length).toBeGreaterThan(SPECS);
     }, 120_000);
 
     it("cloud-init accepts every user-data and network-config", async () => {
       const files = rendered.flatMap(({ seed, plan }) =>
-        plan.nodes.flatMap((n) => ["user-data", "network-config"].map((f) => join(root.dir, String(seed), `nodes/${n.name}/${f}`))),
+        plan.nodes.flatMap((n) =>
+          ["user-data", "network-config"].map((f) => join(root.dir, String(seed), `nodes/${n.name}/${f}`)),
+        ),
       );
       const stdout = await cloudInitPython(join(import.meta.dirname, "cloud-init-batch.py"), files.join("\n"));
-      const results = stdout.trim().split("\n").map((line) => JSON.parse(line) as { file: string; ok: boolean; error?: string });
+      const results = stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { file: string; ok: boolean; error?: string });
       expect(results).toHaveLength(files.length);
       for (const r of results) expect(r.ok, `${r.file}: ${r.error}`).toBe(true);
     }, 300_000);

@@ -20,10 +20,31 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "--rehearse without lab seeds", args: (spec, image) => ["up", spec, "--image", image, "--rehearse"], code: 2, message: /add --stand-in-apiserver/ },
-  { name: "--memory not a number", args: (spec, image) => ["up", spec, "--image", image, "--memory", "lots"], code: 2, message: /--memory must be a positive whole number/ },
-  { name: "no image record and no --image", args: (spec) => ["up", spec], code: 3, message: /no image record .*images\/k8s-ha-ubuntu-20\.04-0\.1\.0\.json[^]*hint: .*--image PATH/ },
-  { name: "--image missing", args: (spec) => ["up", spec, "--image", "/nonexistent/disk.qcow2"], code: 3, message: /\/nonexistent\/disk\.qcow2 does not exist[^]*hint:/, needsQemu: true },
+  {
+    name: "--rehearse without lab seeds",
+    args: (spec, image) => ["up", spec, "--image", image, "--rehearse"],
+    code: 2,
+    message: /add --stand-in-apiserver/,
+  },
+  {
+    name: "--memory not a number",
+    args: (spec, image) => ["up", spec, "--image", image, "--memory", "lots"],
+    code: 2,
+    message: /--memory must be a positive whole number/,
+  },
+  {
+    name: "no image record and no --image",
+    args: (spec) => ["up", spec],
+    code: 3,
+    message: /no image record .*images\/k8s-ha-ubuntu-20\.04-0\.1\.0\.json[^]*hint: .*--image PATH/,
+  },
+  {
+    name: "--image missing",
+    args: (spec) => ["up", spec, "--image", "/nonexistent/disk.qcow2"],
+    code: 3,
+    message: /\/nonexistent\/disk\.qcow2 does not exist[^]*hint:/,
+    needsQemu: true,
+  },
   {
     name: "cluster NIC the qemu provider cannot name",
     mutate: (s) => (s.spec.network.interface = "eth0"),
@@ -32,9 +53,34 @@ const CASES: Case[] = [
     message: /spec\.network\.interface is "eth0"[^]*hint: use enp0s3 … enp0s31/,
     needsQemu: true,
   },
-  { name: "more memory than the host has", args: (spec, image) => ["up", spec, "--image", image, "--memory", "100000000"], code: 3, message: /2 VM\(s\) of 100000000 MiB need 200000000 MiB[^]*hint: .*--memory/, needsQemu: true },
-  { name: "VirtualBox provider without VBoxManage", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox"], code: 3, message: /needs VBoxManage, not found on PATH[^]*hint: install VirtualBox/ },
-  { name: "--rehearse with VirtualBox", args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox", "--stand-in-apiserver", "--rehearse"], code: 2, message: /--rehearse needs the qemu provider/ },
+  {
+    name: "more memory than the host has",
+    args: (spec, image) => ["up", spec, "--image", image, "--memory", "100000000"],
+    code: 3,
+    message: /2 VM\(s\) of 100000000 MiB need 200000000 MiB[^]*hint: .*--memory/,
+    needsQemu: true,
+  },
+  {
+    name: "VirtualBox provider without VBoxManage",
+    args: (spec, image) => ["up", spec, "--image", image, "--provider", "virtualbox"],
+    code: 3,
+    message: /needs VBoxManage, not found on PATH[^]*hint: install VirtualBox/,
+  },
+  {
+    name: "--rehearse with VirtualBox",
+    args: (spec, image) => [
+      "up",
+      spec,
+      "--image",
+      image,
+      "--provider",
+      "virtualbox",
+      "--stand-in-apiserver",
+      "--rehearse",
+    ],
+    code: 2,
+    message: /--rehearse needs the qemu provider/,
+  },
   { name: "down with nothing up", args: (spec) => ["down", spec], code: 0, message: /nothing to remove/ },
   { name: "status with nothing up", args: (spec) => ["status", spec], code: 0, message: /no lab/ },
 ];

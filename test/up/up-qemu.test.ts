@@ -31,10 +31,24 @@ const UP_TIMEOUT_MS = (2 * STEP_TIMEOUT_S + 600) * 1000;
 function prerequisites(): boolean {
   if (!isRoot()) {
     if (IN_CI) throw new Error("the `up` VM test must run as root in CI (namespaces, taps, the image build)");
-    process.stderr.write("\n!!!!! SKIPPING the `up` VM test: it needs root (namespaces, taps, the image build) !!!!!\n\n");
+    process.stderr.write(
+      "\n!!!!! SKIPPING the `up` VM test: it needs root (namespaces, taps, the image build) !!!!!\n\n",
+    );
     return false;
   }
-  return haveTools("qemu-system-x86_64", "qemu-img", "ip", "curl", "debootstrap", "debugfs", "grub-mkstandalone", "mcopy", "mkfs.vfat", "sfdisk", "setpriv");
+  return haveTools(
+    "qemu-system-x86_64",
+    "qemu-img",
+    "ip",
+    "curl",
+    "debootstrap",
+    "debugfs",
+    "grub-mkstandalone",
+    "mcopy",
+    "mkfs.vfat",
+    "sfdisk",
+    "setpriv",
+  );
 }
 const canBoot = prerequisites();
 
@@ -42,7 +56,17 @@ interface UpJson {
   vipAnswers: boolean;
   holder: string | null;
   nodes: { node: string; state: string; action: string; readySeconds?: number }[];
-  faults: { fault: string; holder: string; newHolder?: string; failoverSeconds?: number; healSeconds?: number; passed: boolean; detail: string }[] | null;
+  faults:
+    | {
+        fault: string;
+        holder: string;
+        newHolder?: string;
+        failoverSeconds?: number;
+        healSeconds?: number;
+        passed: boolean;
+        detail: string;
+      }[]
+    | null;
 }
 
 const sh = (program: string, ...args: string[]) => spawnSync(program, args, { encoding: "utf8" }).stdout;
@@ -53,9 +77,15 @@ const CLUSTER = "uptest";
  * other tests add and remove their own links and namespaces meanwhile.)
  */
 const labTraces = () =>
-  `${sh("ip", "-o", "link", "show")}\n${sh("ip", "-o", "addr", "show")}`.split("\n").filter((line) => /k8sha-|192\.0\.2\./.test(line));
-const labNamespaces = () => sh("ip", "netns", "list").split("\n").filter((line) => line.startsWith(`k8s-ha-${CLUSTER}-`));
-const qemuAlive = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("qemu-system");
+  `${sh("ip", "-o", "link", "show")}\n${sh("ip", "-o", "addr", "show")}`
+    .split("\n")
+    .filter((line) => /k8sha-|192\.0\.2\./.test(line));
+const labNamespaces = () =>
+  sh("ip", "netns", "list")
+    .split("\n")
+    .filter((line) => line.startsWith(`k8s-ha-${CLUSTER}-`));
+const qemuAlive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("qemu-system");
 
 describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then down", () => {
   let dir = "";
@@ -72,55 +102,81 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then down", () 
   let down: CliResult;
   let tracesBefore: string[] = [];
 
-  beforeAll(async () => {
-    ({ dir, cleanup } = tempDir("k8s-ha-up-"));
-    // a lab left by an earlier, killed run would make this one's checks meaningless
-    expect(labNamespaces(), "a k8s-ha-uptest-* namespace already exists").toEqual([]);
-    tracesBefore = labTraces();
-    const build = await runDetached("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS }).done;
-    if (build.code !== 0) throw new Error(`build-test-cloud-image.sh ended with ${build.signal ?? `exit ${build.code}`}:\n${build.stderr.split("\n").slice(-30).join("\n")}`);
-    const image = join(build.stdout.trim().split("\n").pop()!, "disk.qcow2");
-    spec = join(dir, "k8s-ha.yaml");
-    await writeFile(
-      spec,
-      specYaml((s) => {
-        s.metadata.name = CLUSTER;
-        s.spec.vip = "192.0.2.100";
-        s.spec.network = { interface: "enp0s8", prefixLength: 24, gateway: "192.0.2.1" };
-        s.spec.apiserver = { port: 6444 };
-        s.spec.nodes = [
-          { name: "master01", address: "192.0.2.10" },
-          { name: "master02", address: "192.0.2.11" },
-        ];
-        s.spec.installPackages = false; // the image plays the golden image: no apt at boot
-        s.spec.target = { os: "debian-12" };
-      }),
-    );
-    out = join(dir, "out");
-    upArgs = ["up", spec, "-o", out, "--image", image, "--stand-in-apiserver", "--memory", "512", "--cpus", "1", "--json"];
-    const started = Date.now();
-    // its own process group, SIGTERM'd (up's Ctrl-C path: it stops what it started) on a hang or if vitest dies
-    const running = runDetached(process.execPath, [BIN, ...upArgs, "--rehearse", "--timeout", String(STEP_TIMEOUT_S)], {
-      timeoutMs: UP_TIMEOUT_MS,
-      onStderr: (chunk) => process.stderr.write(chunk), // a long run's progress is worth seeing in the log
-    });
-    stopUp = running.stop;
-    up = await running.done;
-    process.stderr.write(`up test: up --rehearse took ${Math.round((Date.now() - started) / 1000)} s, exit ${up.code}\n`);
-    if (up.stdout.trim()) result = JSON.parse(up.stdout) as UpJson;
-    const stateFile = join(out, "up", "state.json");
-    if (existsSync(stateFile)) state = JSON.parse(readFileSync(stateFile, "utf8"));
-    if (up.code !== 0) {
-      for (const node of ["master01", "master02"]) {
-        const log = join(out, "up", node, "serial.log");
-        if (existsSync(log)) process.stderr.write(`up test: end of ${node}'s serial.log:\n${readFileSync(log, "utf8").slice(-4000)}\n`);
+  beforeAll(
+    async () => {
+      ({ dir, cleanup } = tempDir("k8s-ha-up-"));
+      // a lab left by an earlier, killed run would make this one's checks meaningless
+      expect(labNamespaces(), "a k8s-ha-uptest-* namespace already exists").toEqual([]);
+      tracesBefore = labTraces();
+      const build = await runDetached("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS }).done;
+      if (build.code !== 0)
+        throw new Error(
+          `build-test-cloud-image.sh ended with ${build.signal ?? `exit ${build.code}`}:\n${build.stderr.split("\n").slice(-30).join("\n")}`,
+        );
+      const image = join(build.stdout.trim().split("\n").pop()!, "disk.qcow2");
+      spec = join(dir, "k8s-ha.yaml");
+      await writeFile(
+        spec,
+        specYaml((s) => {
+          s.metadata.name = CLUSTER;
+          s.spec.vip = "192.0.2.100";
+          s.spec.network = { interface: "enp0s8", prefixLength: 24, gateway: "192.0.2.1" };
+          s.spec.apiserver = { port: 6444 };
+          s.spec.nodes = [
+            { name: "master01", address: "192.0.2.10" },
+            { name: "master02", address: "192.0.2.11" },
+          ];
+          s.spec.installPackages = false; // the image plays the golden image: no apt at boot
+          s.spec.target = { os: "debian-12" };
+        }),
+      );
+      out = join(dir, "out");
+      upArgs = [
+        "up",
+        spec,
+        "-o",
+        out,
+        "--image",
+        image,
+        "--stand-in-apiserver",
+        "--memory",
+        "512",
+        "--cpus",
+        "1",
+        "--json",
+      ];
+      const started = Date.now();
+      // its own process group, SIGTERM'd (up's Ctrl-C path: it stops what it started) on a hang or if vitest dies
+      const running = runDetached(
+        process.execPath,
+        [BIN, ...upArgs, "--rehearse", "--timeout", String(STEP_TIMEOUT_S)],
+        {
+          timeoutMs: UP_TIMEOUT_MS,
+          onStderr: (chunk) => process.stderr.write(chunk), // a long run's progress is worth seeing in the log
+        },
+      );
+      stopUp = running.stop;
+      up = await running.done;
+      process.stderr.write(
+        `up test: up --rehearse took ${Math.round((Date.now() - started) / 1000)} s, exit ${up.code}\n`,
+      );
+      if (up.stdout.trim()) result = JSON.parse(up.stdout) as UpJson;
+      const stateFile = join(out, "up", "state.json");
+      if (existsSync(stateFile)) state = JSON.parse(readFileSync(stateFile, "utf8"));
+      if (up.code !== 0) {
+        for (const node of ["master01", "master02"]) {
+          const log = join(out, "up", node, "serial.log");
+          if (existsSync(log))
+            process.stderr.write(`up test: end of ${node}'s serial.log:\n${readFileSync(log, "utf8").slice(-4000)}\n`);
+        }
+        return;
       }
-      return;
-    }
-    secondUp = await runCli(upArgs);
-    status = await runCli(["status", spec, "-o", out, "--json"]);
-    down = await runCli(["down", spec, "-o", out]);
-  }, BUILD_TIMEOUT_MS + UP_TIMEOUT_MS + minutes(5));
+      secondUp = await runCli(upArgs);
+      status = await runCli(["status", spec, "-o", out, "--json"]);
+      down = await runCli(["down", spec, "-o", out]);
+    },
+    BUILD_TIMEOUT_MS + UP_TIMEOUT_MS + minutes(5),
+  );
 
   afterAll(async () => {
     stopUp();
@@ -140,7 +196,11 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then down", () 
   });
 
   it("rehearses the three faults, each failing over to the other node and healed", () => {
-    expect(result!.faults!.map((f) => f.fault)).toEqual(["keepalived-stopped", "haproxy-stopped", "holder-powered-off"]);
+    expect(result!.faults!.map((f) => f.fault)).toEqual([
+      "keepalived-stopped",
+      "haproxy-stopped",
+      "holder-powered-off",
+    ]);
     for (const fault of result!.faults!) {
       expect(fault.passed, `${fault.fault}: ${fault.detail}`).toBe(true);
       expect(fault.newHolder).toBeDefined();
@@ -148,7 +208,9 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then down", () 
       expect(fault.failoverSeconds).toBeGreaterThan(0);
       expect(fault.healSeconds).toBeGreaterThan(0);
     }
-    process.stderr.write(`up test: fault timings ${JSON.stringify(result!.faults!.map((f) => [f.fault, f.failoverSeconds, f.healSeconds]))}\n`);
+    process.stderr.write(
+      `up test: fault timings ${JSON.stringify(result!.faults!.map((f) => [f.fault, f.failoverSeconds, f.healSeconds]))}\n`,
+    );
   });
 
   it("a second up with nothing changed leaves every VM as it is", () => {

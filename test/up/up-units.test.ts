@@ -35,12 +35,24 @@ describe("lab seeds", () => {
     expect(after.write_files.slice(0, before.write_files.length)).toEqual(before.write_files);
     expect(after.write_files.map((f: { path: string }) => f.path)).toContain("/usr/local/sbin/k8s-ha-lab-agent");
     expect(after.runcmd.slice(0, before.runcmd.length)).toEqual(before.runcmd);
-    expect(after.runcmd.at(-2)).toEqual(["systemctl", "--no-reload", "enable", "k8s-ha-lab-apiserver.service", "k8s-ha-lab-agent.service"]);
-    expect(after.runcmd.at(-1)[2]).toContain("systemctl --no-block start k8s-ha-lab-apiserver.service k8s-ha-lab-agent.service");
+    expect(after.runcmd.at(-2)).toEqual([
+      "systemctl",
+      "--no-reload",
+      "enable",
+      "k8s-ha-lab-apiserver.service",
+      "k8s-ha-lab-agent.service",
+    ]);
+    expect(after.runcmd.at(-1)[2]).toContain(
+      "systemctl --no-block start k8s-ha-lab-apiserver.service k8s-ha-lab-agent.service",
+    );
     // no systemd reload of its own: under TCG one outlasted systemctl's D-Bus timeout and the units never started
     expect(JSON.stringify(after.runcmd.slice(before.runcmd.length))).not.toMatch(/daemon-reload|"--now"/);
-    expect(after.write_files.find((f: { path: string }) => f.path.endsWith("apiserver.service")).content).toContain(`haproxy -db -f ${LAB_APISERVER_CONFIG}\n`);
-    expect(after.write_files.find((f: { path: string }) => f.path === LAB_APISERVER_CONFIG).content).toContain(`bind :${plan.apiserverPort} ssl crt `);
+    expect(after.write_files.find((f: { path: string }) => f.path.endsWith("apiserver.service")).content).toContain(
+      `haproxy -db -f ${LAB_APISERVER_CONFIG}\n`,
+    );
+    expect(after.write_files.find((f: { path: string }) => f.path === LAB_APISERVER_CONFIG).content).toContain(
+      `bind :${plan.apiserverPort} ssl crt `,
+    );
   });
 
   it("never touch the production artifacts, and get their own instance-id", () => {
@@ -66,51 +78,103 @@ describe("the lab's stand-in apiserver", () => {
   const withCert = async (run: (config: string, dir: string) => Promise<void>) => {
     const { dir, cleanup } = tempDir("k8s-ha-lab-apiserver-");
     try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=t", "-keyout", join(dir, "k"), "-out", join(dir, "c")], { stdio: "ignore" });
-      writeFileSync(join(dir, "apiserver.pem"), readFileSync(join(dir, "c"), "utf8") + readFileSync(join(dir, "k"), "utf8"));
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=t",
+          "-keyout",
+          join(dir, "k"),
+          "-out",
+          join(dir, "c"),
+        ],
+        { stdio: "ignore" },
+      );
+      writeFileSync(
+        join(dir, "apiserver.pem"),
+        readFileSync(join(dir, "c"), "utf8") + readFileSync(join(dir, "k"), "utf8"),
+      );
       const config = join(dir, "apiserver.cfg");
-      writeFileSync(config, labApiserverConfig(16443).replace("/etc/k8s-ha-lab/apiserver.pem", join(dir, "apiserver.pem")));
+      writeFileSync(
+        config,
+        labApiserverConfig(16443).replace("/etc/k8s-ha-lab/apiserver.pem", join(dir, "apiserver.pem")),
+      );
       await run(config, dir);
     } finally {
       cleanup();
     }
   };
 
-  it.skipIf(!haveTools("haproxy", "openssl"))("passes haproxy -c without a warning, here and on every haproxy of the version matrix", async () => {
-    const matrix = (await loadMatrix()) ?? [];
-    const binaries = ["haproxy", ...matrix.filter((b) => b.tool === "haproxy").map((b) => b.path)];
-    await withCert(async (config) => {
-      for (const haproxy of binaries) {
-        // -dW exists from 2.4; 2.0 prints its warnings, which fail the check too
-        const output = execFileSync(haproxy, ["-c", "-f", config], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        expect(output.replace(/^Configuration file is valid\s*$/m, "").trim(), haproxy).toBe("");
-      }
-    });
-  });
-
-  it.skipIf(!isRoot() || !haveTools("haproxy", "openssl", "curl", "ip"))("answers GET /healthz with 200 over TLS (in a network namespace of its own)", async () => {
-    const ns = `k8s-ha-lab-apiserver-${process.pid}`;
-    execFileSync("ip", ["netns", "add", ns]);
-    try {
-      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+  it.skipIf(!haveTools("haproxy", "openssl"))(
+    "passes haproxy -c without a warning, here and on every haproxy of the version matrix",
+    async () => {
+      const matrix = (await loadMatrix()) ?? [];
+      const binaries = ["haproxy", ...matrix.filter((b) => b.tool === "haproxy").map((b) => b.path)];
       await withCert(async (config) => {
-        const server = spawn("ip", ["netns", "exec", ns, "haproxy", "-db", "-f", config], { stdio: "ignore" });
-        try {
-          let status = "";
-          for (let i = 0; i < 50 && status !== "200"; i++) {
-            await new Promise((r) => setTimeout(r, 100));
-            status = spawnSync("ip", ["netns", "exec", ns, "curl", "-sk", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:16443/healthz"], { encoding: "utf8" }).stdout;
-          }
-          expect(status).toBe("200");
-        } finally {
-          server.kill("SIGKILL");
-          await new Promise((r) => server.once("close", r));
+        for (const haproxy of binaries) {
+          // -dW exists from 2.4; 2.0 prints its warnings, which fail the check too
+          const output = execFileSync(haproxy, ["-c", "-f", config], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          expect(output.replace(/^Configuration file is valid\s*$/m, "").trim(), haproxy).toBe("");
         }
       });
-    } finally {
-      execFileSync("ip", ["netns", "delete", ns]);
-    }
-  });
+    },
+  );
+
+  it.skipIf(!isRoot() || !haveTools("haproxy", "openssl", "curl", "ip"))(
+    "answers GET /healthz with 200 over TLS (in a network namespace of its own)",
+    async () => {
+      const ns = `k8s-ha-lab-apiserver-${process.pid}`;
+      execFileSync("ip", ["netns", "add", ns]);
+      try {
+        execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+        await withCert(async (config) => {
+          const server = spawn("ip", ["netns", "exec", ns, "haproxy", "-db", "-f", config], { stdio: "ignore" });
+          try {
+            let status = "";
+            for (let i = 0; i < 50 && status !== "200"; i++) {
+              await new Promise((r) => setTimeout(r, 100));
+              status = spawnSync(
+                "ip",
+                [
+                  "netns",
+                  "exec",
+                  ns,
+                  "curl",
+                  "-sk",
+                  "--max-time",
+                  "2",
+                  "-o",
+                  "/dev/null",
+                  "-w",
+                  "%{http_code}",
+                  "https://127.0.0.1:16443/healthz",
+                ],
+                { encoding: "utf8" },
+              ).stdout;
+            }
+            expect(status).toBe("200");
+          } finally {
+            server.kill("SIGKILL");
+            await new Promise((r) => server.once("close", r));
+          }
+        });
+      } finally {
+        execFileSync("ip", ["netns", "delete", ns]);
+      }
+    },
+  );
 });
 
 describe("qemu command line", () => {
@@ -129,7 +193,9 @@ describe("qemu command line", () => {
   const joined = args.join(" ");
 
   it("places each NIC at the PCI slot its name asks for, before any other device", () => {
-    expect(joined).toContain("-netdev tap,id=net0,ifname=k8sha-tap0,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=52:54:00:4b:00:01,addr=0x8");
+    expect(joined).toContain(
+      "-netdev tap,id=net0,ifname=k8sha-tap0,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=52:54:00:4b:00:01,addr=0x8",
+    );
     expect(joined).toContain("-netdev user,id=net1 -device virtio-net-pci,netdev=net1,mac=52:54:00:4b:01:01,addr=0x3");
     expect(args.indexOf("-netdev")).toBeLessThan(args.indexOf("-drive"));
     expect(joined).toContain("PIIX4_PM.acpi-root-pci-hotplug=off");

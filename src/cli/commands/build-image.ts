@@ -43,7 +43,10 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     // imported only for --publish: the AWS SDK is large, and a plain bake never needs it
     const { preflightPublish } = await import("../../publish/preflight.js");
     const s3 = publishTarget(compiled);
-    publishTo = { s3, catalogueUrl: await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force }) };
+    publishTo = {
+      s3,
+      catalogueUrl: await preflightPublish({ s3, image: compiled.plan.image, outDir: options.output, force }),
+    };
   }
   const record = await buildImage({
     outDir: options.output,
@@ -59,13 +62,18 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     stderr: process.stderr,
     stdout: process.stdout,
   });
-  if (record) process.stderr.write(`image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`);
+  if (record)
+    process.stderr.write(
+      `image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`,
+    );
   if (!publishTo) {
     if (record && options.json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
     return;
   }
   if (!record) {
-    process.stderr.write(`--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${publishTo.catalogueUrl}\n`);
+    process.stderr.write(
+      `--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${publishTo.catalogueUrl}\n`,
+    );
     return;
   }
 
@@ -83,7 +91,9 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     // The bake is not lost: say where the image is and how to publish it alone.
     if (error instanceof ExitError && error.code !== EXIT.interrupted) {
       const where = relative(process.cwd(), imageRecordPath(options.output, compiled.plan.image));
-      process.stderr.write(`the image is baked and recorded in ${where}: \`k8s-ha publish ${compiled.file} -o ${options.output}\` publishes it without baking again\n`);
+      process.stderr.write(
+        `the image is baked and recorded in ${where}: \`k8s-ha publish ${compiled.file} -o ${options.output}\` publishes it without baking again\n`,
+      );
     }
     throw error;
   }

@@ -22,7 +22,10 @@ export interface ImagesListOptions {
 
 export async function runImagesList(spec: string | undefined, options: ImagesListOptions): Promise<void> {
   if (options.name !== undefined && !IMAGE_NAME.test(options.name)) {
-    throw new UsageError(`"${options.name}" is not an image name`, "lowercase letters, digits, '.' and '-', as in spec.image.name");
+    throw new UsageError(
+      `"${options.name}" is not an image name`,
+      "lowercase letters, digits, '.' and '-', as in spec.image.name",
+    );
   }
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was listed" });
   const s3 = publishTarget(compiled);
@@ -30,7 +33,11 @@ export async function runImagesList(spec: string | undefined, options: ImagesLis
   const url = s3Url(s3, catalogueKey(s3, name));
   const client = createS3Client(s3);
   const { catalogue: listed } = await attempt(() => readCatalogue(client, s3, name), `reading ${url}`, s3);
-  const { complete, damaged } = await attempt(() => checkVersions(client, s3, listed), `checking the files ${url} lists`, s3);
+  const { complete, damaged } = await attempt(
+    () => checkVersions(client, s3, listed),
+    `checking the files ${url} lists`,
+    s3,
+  );
   for (const { version, problems } of damaged) {
     process.stderr.write(`warning: ${name} ${version} is listed in ${url} but not shown: ${problems.join("; ")}\n`);
   }
@@ -72,7 +79,10 @@ export function formatTable(catalogue: Catalogue, latest: string | null): string
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return (
+    rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") +
+    "\n"
+  );
 }
 
 export interface ImagesPullOptions {
@@ -82,7 +92,8 @@ export interface ImagesPullOptions {
 
 export async function runImagesPull(spec: string | undefined, ref: string, options: ImagesPullOptions): Promise<void> {
   const parsed = parseImageRef(ref);
-  if ("error" in parsed) throw new UsageError(parsed.error, "name an image as NAME@VERSION or NAME@latest, e.g. k8s-ha-ubuntu-20.04@0.1.0");
+  if ("error" in parsed)
+    throw new UsageError(parsed.error, "name an image as NAME@VERSION or NAME@latest, e.g. k8s-ha-ubuntu-20.04@0.1.0");
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was pulled" });
   const s3 = publishTarget(compiled);
   const result = await pullImage({ outDir: options.output, s3, ref: parsed });
@@ -99,11 +110,17 @@ export interface ImagesGcOptions {
 
 export async function runImagesGc(spec: string | undefined, options: ImagesGcOptions): Promise<void> {
   if (options.name !== undefined && !IMAGE_NAME.test(options.name)) {
-    throw new UsageError(`"${options.name}" is not an image name`, "lowercase letters, digits, '.' and '-', as in spec.image.name");
+    throw new UsageError(
+      `"${options.name}" is not an image name`,
+      "lowercase letters, digits, '.' and '-', as in spec.image.name",
+    );
   }
   const hours = Number(options.minAge);
   if (options.minAge.trim() === "" || !Number.isFinite(hours) || hours < 0) {
-    throw new UsageError(`--min-age ${options.minAge} is not a number of hours`, "e.g. --min-age 24 (the default), or 0 when no publish is running");
+    throw new UsageError(
+      `--min-age ${options.minAge} is not a number of hours`,
+      "e.g. --min-age 24 (the default), or 0 when no publish is running",
+    );
   }
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was removed" });
   const s3 = publishTarget(compiled);
@@ -111,12 +128,26 @@ export async function runImagesGc(spec: string | undefined, options: ImagesGcOpt
   const where = s3Url(s3, `${s3.prefix}${name}/`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const result = await attempt(
-    () => collectGarbage({ client: createS3Client(s3), s3, name, minAgeSeconds: hours * 3600, dryRun: options.dryRun ?? false, log }),
+    () =>
+      collectGarbage({
+        client: createS3Client(s3),
+        s3,
+        name,
+        minAgeSeconds: hours * 3600,
+        dryRun: options.dryRun ?? false,
+        log,
+      }),
     `collecting garbage under ${where}`,
     s3,
   );
   if (options.dryRun) for (const url of result.removed) log(`would remove ${url}`);
-  if (result.young.length > 0) log(`kept ${result.young.length} unlisted object(s) younger than ${hours} h (a publish may still be uploading them)`);
-  log(`${options.dryRun ? "would remove" : "removed"} ${result.removed.length} object(s), ${formatBytes(result.bytes)}, named by no version in ${s3Url(s3, catalogueKey(s3, name))}`);
-  if (options.json) process.stdout.write(`${JSON.stringify({ name, dryRun: options.dryRun ?? false, ...result }, null, 2)}\n`);
+  if (result.young.length > 0)
+    log(
+      `kept ${result.young.length} unlisted object(s) younger than ${hours} h (a publish may still be uploading them)`,
+    );
+  log(
+    `${options.dryRun ? "would remove" : "removed"} ${result.removed.length} object(s), ${formatBytes(result.bytes)}, named by no version in ${s3Url(s3, catalogueKey(s3, name))}`,
+  );
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ name, dryRun: options.dryRun ?? false, ...result }, null, 2)}\n`);
 }

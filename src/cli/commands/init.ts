@@ -15,7 +15,8 @@ export async function runInit(path: string | undefined, options: { force?: boole
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") throw new UsageError(`${target} already exists; nothing was written`, "pass --force to overwrite it");
+    if (code === "EEXIST")
+      throw new UsageError(`${target} already exists; nothing was written`, "pass --force to overwrite it");
     if (code === "EISDIR") throw new UsageError(`${target} is a directory`, "name a file, e.g. k8s-ha.yaml");
     if (code === "ENOENT") throw new UsageError(`cannot create ${target}: its directory does not exist`);
     throw error; // the machine's failure (read-only, full, no permission): exit 3, see system-error.ts

@@ -16,11 +16,18 @@ function parseRuns(value: string | undefined, keep: boolean): number {
   if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS || !/^[0-9]+$/.test(value ?? "1")) {
     throw new UsageError(`--runs ${value}: not a whole number from 1 to ${MAX_RUNS}`, "e.g. --runs 30 for p95 figures");
   }
-  if (runs > 1 && keep) throw new UsageError("--keep keeps one lab: it cannot go with --runs above 1", "drop --keep, or run once with --keep to look around");
+  if (runs > 1 && keep)
+    throw new UsageError(
+      "--keep keeps one lab: it cannot go with --runs above 1",
+      "drop --keep, or run once with --keep to look around",
+    );
   return runs;
 }
 
-export async function runRehearse(spec: string | undefined, options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean; runs?: string }): Promise<void> {
+export async function runRehearse(
+  spec: string | undefined,
+  options: { json?: boolean; keep?: boolean; acceptInvalid?: boolean; runs?: string },
+): Promise<void> {
   const file = spec ?? DEFAULT_SPEC;
   const runs = parseRuns(options.runs, options.keep === true);
   const { plan, findings } = await planForRehearsal(file, options.acceptInvalid === true);
@@ -37,14 +44,22 @@ export async function runRehearse(spec: string | undefined, options: { json?: bo
     const context = { file, findings: findings.map(findingJson), acceptedInvalid: hasErrors(findings) };
     const result = all.runs[0]!;
     if (options.json) {
-      const document = runs === 1 ? resultJson(result, { ...context, retried: all.retried }) : { ...context, passed: all.passed, retried: all.retried, stats: all.stats, runs: all.runs };
+      const document =
+        runs === 1
+          ? resultJson(result, { ...context, retried: all.retried })
+          : { ...context, passed: all.passed, retried: all.retried, stats: all.stats, runs: all.runs };
       process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {
       process.stdout.write(runs === 1 ? formatTable(result) : formatStats(all));
     }
     if (!all.passed) {
-      const failed = [...new Set(all.runs.flatMap((r) => r.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id)))];
-      throw new ExitError(EXIT.invalid, `${file}: failover rehearsal failed: ${failed.join(", ")}${runs > 1 ? ` (in ${all.runs.filter((r) => !r.passed).length} of ${runs} runs)` : ""}`);
+      const failed = [
+        ...new Set(all.runs.flatMap((r) => r.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id))),
+      ];
+      throw new ExitError(
+        EXIT.invalid,
+        `${file}: failover rehearsal failed: ${failed.join(", ")}${runs > 1 ? ` (in ${all.runs.filter((r) => !r.passed).length} of ${runs} runs)` : ""}`,
+      );
     }
   } finally {
     interrupts.dispose();
@@ -56,22 +71,32 @@ export async function runRehearse(spec: string | undefined, options: { json?: bo
  * semantic checks reject (its findings are printed as warnings): rehearsing such a spec is how
  * to see that the checks are right, e.g. that the recipe's priorities never move the VIP.
  */
-async function planForRehearsal(file: string, acceptInvalid: boolean): Promise<{ plan: ClusterPlan; findings: Finding[] }> {
+async function planForRehearsal(
+  file: string,
+  acceptInvalid: boolean,
+): Promise<{ plan: ClusterPlan; findings: Finding[] }> {
   const checked = await loadSpec(file, process.env);
   const invalid = hasErrors(checked.findings);
   if (invalid && acceptInvalid && checked.parsed) {
     const asWarnings = checked.findings.map((f) => ({ ...f, severity: "warning" as const }));
     printFindings(asWarnings, "text");
-    process.stderr.write(`k8s-ha: --accept-invalid: rehearsing ${file} although the checks reject it (${summary(checked.findings)})\n`);
+    process.stderr.write(
+      `k8s-ha: --accept-invalid: rehearsing ${file} although the checks reject it (${summary(checked.findings)})\n`,
+    );
     try {
       return { plan: planCluster(checked.parsed, process.env), findings: checked.findings };
     } catch (error) {
-      throw new ExitError(EXIT.invalid, `${file}: cannot be rehearsed even with --accept-invalid: ${(error as Error).message}`);
+      throw new ExitError(
+        EXIT.invalid,
+        `${file}: cannot be rehearsed even with --accept-invalid: ${(error as Error).message}`,
+      );
     }
   }
   printFindings(checked.findings, "text");
   if (invalid || !checked.spec) {
-    const hint = checked.parsed ? "--accept-invalid rehearses it anyway, to show what the findings mean in practice" : undefined;
+    const hint = checked.parsed
+      ? "--accept-invalid rehearses it anyway, to show what the findings mean in practice"
+      : undefined;
     throw new ExitError(EXIT.invalid, `${file}: ${summary(checked.findings)}; nothing was rehearsed`, hint);
   }
   return { plan: planCluster(checked.spec, process.env), findings: checked.findings };

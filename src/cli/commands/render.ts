@@ -9,16 +9,27 @@ import { buildSeeds, seedArtifacts, selectNodes } from "../../seed/seed-artifact
 import { compileSpec } from "../compile.js";
 import { rewriteFilter, writePartial } from "../partial-write.js";
 
-export async function runRender(specPath: string | undefined, options: { output: string; node?: string; json?: boolean }): Promise<void> {
+export async function runRender(
+  specPath: string | undefined,
+  options: { output: string; node?: string; json?: boolean },
+): Promise<void> {
   const sourceDate = parseSourceDateEpoch(process.env.SOURCE_DATE_EPOCH);
   const compiled = await compileSpec(specPath);
   const { plan } = compiled;
   if (options.node !== undefined) selectNodes(plan, [options.node]);
   const nodes = renderNodes(plan);
-  const seeds = plan.target.provisioning === "cloud-init" ? seedArtifacts(buildSeeds(plan, nodes, sourceDate ? { date: sourceDate } : {})) : [];
+  const seeds =
+    plan.target.provisioning === "cloud-init"
+      ? seedArtifacts(buildSeeds(plan, nodes, sourceDate ? { date: sourceDate } : {}))
+      : [];
   const seedPaths = new Set(seeds.map((s) => s.path));
   const expected = [...clusterFiles(compiled, [], nodes), ...seeds];
-  const { written, manifest } = await writePartial(options.output, compiled, expected, rewriteFilter(options.node, (path) => !seedPaths.has(path)));
+  const { written, manifest } = await writePartial(
+    options.output,
+    compiled,
+    expected,
+    rewriteFilter(options.node, (path) => !seedPaths.has(path)),
+  );
   process.stderr.write(
     `rendered ${options.node ?? `${plan.nodes.length} node(s)`} of cluster ${plan.name} into ${options.output} (${written.length + 1} files)\n`,
   );

@@ -87,7 +87,9 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
         : `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" assumed (no image record at ${recordPath}):`,
     );
     for (const seed of report) process.stdout.write(`${commandLine(seed.attach)}\n`);
-    log("VirtualBox may name the controller differently (\"IDE\" after an OVA import); the VM's own names are its storagecontrollername<N> lines:");
+    log(
+      'VirtualBox may name the controller differently ("IDE" after an OVA import); the VM\'s own names are its storagecontrollername<N> lines:',
+    );
     for (const seed of report) log(`  ${commandLine(seed.showVmInfo)}`);
   } else {
     const result = {
@@ -96,7 +98,12 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
       storageController: { name: controller, from: recorded ? "image record" : "default", record: recordPath },
       seeds: report,
       bundle: bundle
-        ? { path: bundle.path, absolutePath: join(out, bundle.path), sha256: bundleSha256, size: byteLength(bundle.contents) }
+        ? {
+            path: bundle.path,
+            absolutePath: join(out, bundle.path),
+            sha256: bundleSha256,
+            size: byteLength(bundle.contents),
+          }
         : null,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

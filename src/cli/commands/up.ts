@@ -29,7 +29,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a positive whole number, not ${JSON.stringify(value)}`);
+  if (!/^[1-9][0-9]*$/.test(value))
+    throw new UsageError(`${flag} must be a positive whole number, not ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -41,9 +42,13 @@ async function imagePath(plan: ClusterPlan, outDir: string, image: string | unde
   try {
     file = (JSON.parse(await readFile(record, "utf8")) as { file?: unknown }).file;
   } catch {
-    throw new ExternalError(`no image record ${record}`, "bake one with `k8s-ha build-image`, fetch one with `k8s-ha images pull`, or give --image PATH");
+    throw new ExternalError(
+      `no image record ${record}`,
+      "bake one with `k8s-ha build-image`, fetch one with `k8s-ha images pull`, or give --image PATH",
+    );
   }
-  if (typeof file !== "string" || file.includes("/")) throw new ExternalError(`${record}: its "file" is not a file name beside the record`);
+  if (typeof file !== "string" || file.includes("/"))
+    throw new ExternalError(`${record}: its "file" is not a file name beside the record`);
   return resolve(dirname(record), file);
 }
 
@@ -52,7 +57,10 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
   const cpus = positiveInt(options.cpus, "--cpus");
   const timeoutSeconds = positiveInt(options.timeout, "--timeout")!;
   if (options.rehearse && !options.standInApiserver) {
-    throw new UsageError("--rehearse stops keepalived and haproxy through the lab agent, which only lab seeds carry", "add --stand-in-apiserver");
+    throw new UsageError(
+      "--rehearse stops keepalived and haproxy through the lab agent, which only lab seeds carry",
+      "add --stand-in-apiserver",
+    );
   }
   const { plan } = await compileSpec(spec);
   const image = await imagePath(plan, options.output, options.image);
@@ -63,7 +71,10 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
   }
   const seeds = buildSeeds(plan, rendered);
   if (options.rehearse && options.provider !== "qemu") {
-    throw new UsageError("--rehearse needs the qemu provider: its agent talks over qemu's virtio-serial port", "use --provider qemu");
+    throw new UsageError(
+      "--rehearse needs the qemu provider: its agent talks over qemu's virtio-serial port",
+      "use --provider qemu",
+    );
   }
   const { nodesTable, faultsTable } = await import("../../up/report.js");
   const { labStatus } = await import("../../up/status.js");
@@ -81,9 +92,10 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       log,
     };
     const provider = await loadProvider(options.provider);
-    const { state, nodes } = options.provider === "qemu"
-      ? await (await import("../../up/qemu-provider.js")).upQemu(plan, seeds, { ...common, accel: options.accel })
-      : await (await import("../../up/virtualbox.js")).upVirtualBox(plan, seeds, common);
+    const { state, nodes } =
+      options.provider === "qemu"
+        ? await (await import("../../up/qemu-provider.js")).upQemu(plan, seeds, { ...common, accel: options.accel })
+        : await (await import("../../up/virtualbox.js")).upVirtualBox(plan, seeds, common);
     const status = await labStatus(provider.tools, state, provider.alive);
     let faults;
     if (options.rehearse) {
@@ -92,18 +104,37 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       const { findQemuTools } = await import("../../up/preflight.js");
       const { writeUpState } = await import("../../up/state.js");
       const saveState = () => writeUpState(options.output, state);
-      faults = await rehearseFaults({ plan, state, tools: await findQemuTools(), vmConfig: (vm) => vmConfig(plan, state, vm), saveState, timeoutSeconds, signal: interrupts.signal, log });
+      faults = await rehearseFaults({
+        plan,
+        state,
+        tools: await findQemuTools(),
+        vmConfig: (vm) => vmConfig(plan, state, vm),
+        saveState,
+        timeoutSeconds,
+        signal: interrupts.signal,
+        log,
+      });
       await saveState();
     }
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ cluster: plan.name, provider: options.provider, vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ cluster: plan.name, provider: options.provider, vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`,
+      );
     } else {
       process.stdout.write(nodesTable(nodes, status.holder));
-      process.stdout.write(`VIP ${plan.vip}:${plan.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`);
+      process.stdout.write(
+        `VIP ${plan.vip}:${plan.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`,
+      );
       if (faults) process.stdout.write(`\n${faultsTable(faults)}`);
     }
     if (!status.vipAnswers) throw new ExternalError(`the VIP ${plan.vip} does not answer on port ${plan.lbPort}`);
-    if (faults?.some((f) => !f.passed)) throw new ExternalError(`up --rehearse: ${faults.filter((f) => !f.passed).map((f) => f.fault).join(", ")} failed`);
+    if (faults?.some((f) => !f.passed))
+      throw new ExternalError(
+        `up --rehearse: ${faults
+          .filter((f) => !f.passed)
+          .map((f) => f.fault)
+          .join(", ")} failed`,
+      );
   } finally {
     interrupts.dispose();
   }
@@ -113,7 +144,11 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
 async function loadProvider(provider: "qemu" | "virtualbox") {
   const { which } = await import("../../tools/run.js");
   const [ip, curl] = [await which("ip"), await which("curl")];
-  if (!ip || !curl) throw new ExternalError("k8s-ha asks the VIP with curl and reads its holder with ip: not both found on PATH", "apt-get install curl iproute2");
+  if (!ip || !curl)
+    throw new ExternalError(
+      "k8s-ha asks the VIP with curl and reads its holder with ip: not both found on PATH",
+      "apt-get install curl iproute2",
+    );
   if (provider === "qemu") {
     const { isQemu } = await import("../../up/qemu.js");
     return { tools: { ip, curl }, alive: (vm: VmState) => isQemu(vm.pid) };
@@ -122,7 +157,10 @@ async function loadProvider(provider: "qemu" | "virtualbox") {
   return { tools: { ip, curl }, alive: vboxRunning };
 }
 
-export async function runDown(spec: string | undefined, options: { output: string; keepDisks?: boolean }): Promise<void> {
+export async function runDown(
+  spec: string | undefined,
+  options: { output: string; keepDisks?: boolean },
+): Promise<void> {
   void spec; // the state file says what to remove; the spec only names the default
   const { readUpState } = await import("../../up/state.js");
   const state = await readUpState(options.output);
@@ -138,7 +176,8 @@ export async function runDown(spec: string | undefined, options: { output: strin
   const { downQemu } = await import("../../up/qemu-provider.js");
   const { which } = await import("../../tools/run.js");
   const ip = await which("ip");
-  if (!ip) throw new ExternalError("down needs `ip` (iproute2) to remove the lab namespace", "apt-get install iproute2");
+  if (!ip)
+    throw new ExternalError("down needs `ip` (iproute2) to remove the lab namespace", "apt-get install iproute2");
   await downQemu(ip, options.output, state, options.keepDisks === true, log);
   log(`removed ${state.vms.length} VM(s) of cluster ${state.cluster}${options.keepDisks ? " (disks kept)" : ""}`);
 }
@@ -157,9 +196,13 @@ export async function runStatus(spec: string | undefined, options: { output: str
   const provider = await loadProvider(state.provider);
   const status = await labStatus(provider.tools, state, provider.alive);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(nodesTable(status.nodes, status.holder));
-    process.stdout.write(`VIP ${state.vip}:${state.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`);
+    process.stdout.write(
+      `VIP ${state.vip}:${state.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`,
+    );
   }
 }

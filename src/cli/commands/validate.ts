@@ -50,14 +50,24 @@ export async function runValidate(specPath: string | undefined, options: Validat
   if (checked.spec && specValid) {
     const plan = planCluster(checked.spec, env);
     if (options.tools !== "off" || binaries) {
-      const artifacts = clusterArtifacts({ plan, sha256: checked.sha256, assets: { packer: await loadPackerAssets() } });
+      const artifacts = clusterArtifacts({
+        plan,
+        sha256: checked.sha256,
+        assets: { packer: await loadPackerAssets() },
+      });
       const interrupts = watchInterrupts({ cleanup: "stopping the checking tools and removing their temp folder" });
       try {
         if (options.tools !== "off") tools = await runFileChecks(plan, artifacts, undefined, {}, interrupts.signal);
         if (binaries) {
           const { applies, older } = matrixFor(plan, binaries);
           const verdicts = await runMatrixChecks(plan, artifacts, applies, interrupts.signal);
-          matrix = { dir: options.matrix!, checked: applies, older, shipped: plan.target.releases, run: { verdicts, missing: [], found: {} } };
+          matrix = {
+            dir: options.matrix!,
+            checked: applies,
+            older,
+            shipped: plan.target.releases,
+            run: { verdicts, missing: [], found: {} },
+          };
         }
       } finally {
         interrupts.dispose();
@@ -78,7 +88,9 @@ export async function runValidate(specPath: string | undefined, options: Validat
         options.tools === "off" || !tools
           ? { mode: options.tools, ran: false }
           : { mode: options.tools, ran: true, missing: tools.missing, verdicts: tools.verdicts },
-      ...(matrix ? { matrix: { dir: matrix.dir, checked: matrix.checked, older: matrix.older, verdicts: matrix.run.verdicts } } : {}),
+      ...(matrix
+        ? { matrix: { dir: matrix.dir, checked: matrix.checked, older: matrix.older, verdicts: matrix.run.verdicts } }
+        : {}),
     };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else {
@@ -92,16 +104,25 @@ export async function runValidate(specPath: string | undefined, options: Validat
   if (!specValid) throw new ExitError(EXIT.invalid, quiet ? "" : `${file}: ${summary(checked.findings)}`);
   if (timedOut.length > 0) {
     const which = timedOut.map((v) => `${v.tool} on nodes/${v.node}/${v.file}`).join(", ");
-    throw new ExternalError(`${which}: did not finish in time and was stopped, with everything it started`, "run it by hand to see where it hangs; K8S_HA_TOOL_TIMEOUT=<seconds> gives it longer");
+    throw new ExternalError(
+      `${which}: did not finish in time and was stopped, with everything it started`,
+      "run it by hand to see where it hangs; K8S_HA_TOOL_TIMEOUT=<seconds> gives it longer",
+    );
   }
   if (missingRequired) {
     const missing = tools!.missing;
-    throw new ExitError(EXIT.external, `--tools required: ${missing.join(", ")} not found`, missing.map((m) => `${m}: ${installHint(m)}`).join("; "));
+    throw new ExitError(
+      EXIT.external,
+      `--tools required: ${missing.join(", ")} not found`,
+      missing.map((m) => `${m}: ${installHint(m)}`).join("; "),
+    );
   }
   if (toolsFailed) throw new ExitError(EXIT.invalid, quiet ? "" : `${file}: a tool rejected a rendered file`);
   if (options.format === "text") {
     const ran = tools ? `; ${tools.verdicts.length} tool checks passed` : "";
-    const releases = matrix ? `; ${matrix.run.verdicts.length} checks with ${matrix.checked.length} releases passed` : "";
+    const releases = matrix
+      ? `; ${matrix.run.verdicts.length} checks with ${matrix.checked.length} releases passed`
+      : "";
     process.stderr.write(`${file}: valid (${summary(checked.findings)}${ran}${releases})\n`);
   }
 }
@@ -133,7 +154,8 @@ async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: 
   const github = options.format === "github";
   for (const program of tools.missing) {
     const line = `${program} not found: its checks did not run (${installHint(program)})`;
-    if (github) process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
+    if (github)
+      process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
     else process.stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
   }
   // a rendered file is not in the repository: its annotation points at the spec it came from
@@ -142,7 +164,9 @@ async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: 
     if (github) {
       if (!v.ok) {
         const message = `nodes/${v.node}/${v.file}: ${v.command}: ${v.output}`;
-        process.stdout.write(`${formatFindingGithub({ severity: "error", file: annotated, line: 0, col: 0, path: [v.tool], message })}\n`);
+        process.stdout.write(
+          `${formatFindingGithub({ severity: "error", file: annotated, line: 0, col: 0, path: [v.tool], message })}\n`,
+        );
       }
       continue;
     }
@@ -154,7 +178,9 @@ async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: 
 
 async function printMatrixRun(matrix: MatrixRun, options: ValidateOptions, file: string): Promise<void> {
   for (const b of matrix.older) {
-    process.stderr.write(`note: ${b.tool} ${b.version} (${matrix.dir}) skipped: older than the ${b.tool} ${matrix.shipped[b.tool]} the target ships\n`);
+    process.stderr.write(
+      `note: ${b.tool} ${b.version} (${matrix.dir}) skipped: older than the ${b.tool} ${matrix.shipped[b.tool]} the target ships\n`,
+    );
   }
   await printToolRun(matrix.run, options, file);
 }

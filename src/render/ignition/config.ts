@@ -19,7 +19,14 @@ export function dataUrl(text: string): string {
 }
 
 function file(path: string, contents: string, mode: number): IgnitionFile {
-  return { path, mode, user: { name: "root" }, group: { name: "root" }, overwrite: true, contents: { source: dataUrl(contents) } };
+  return {
+    path,
+    mode,
+    user: { name: "root" },
+    group: { name: "root" },
+    overwrite: true,
+    contents: { source: dataUrl(contents) },
+  };
 }
 
 /**
@@ -34,7 +41,12 @@ function users(plan: ClusterPlan): IgnitionUser[] {
   }));
 }
 
-function buildIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods: StaticPods | undefined): IgnitionConfig {
+function buildIgnition(
+  plan: ClusterPlan,
+  node: NodePlan,
+  files: NodeFiles,
+  pods: StaticPods | undefined,
+): IgnitionConfig {
   const network = renderNetworkFile(plan, node);
   const storage: IgnitionFile[] = [
     file(VM_PATHS.hostname, `${node.name}\n`, VM_MODES.hostname),
@@ -51,6 +63,11 @@ function buildIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods
   };
 }
 
-export function renderIgnition(plan: ClusterPlan, node: NodePlan, files: NodeFiles, pods: StaticPods | undefined): string {
+export function renderIgnition(
+  plan: ClusterPlan,
+  node: NodePlan,
+  files: NodeFiles,
+  pods: StaticPods | undefined,
+): string {
   return `${JSON.stringify(buildIgnition(plan, node, files, pods), null, 2)}\n`;
 }

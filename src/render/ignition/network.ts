@@ -32,14 +32,20 @@ function keyfile(plan: ClusterPlan, node: NodePlan): NetworkFile {
     "[ipv4]",
     "method=manual",
     `address1=${ipv4Word(F, node.address)}/${network.prefixLength}${gateway}`,
-    ...(network.nameservers.length > 0 ? [`dns=${network.nameservers.map((ns) => `${ipv4Word(F, ns)};`).join("")}`] : []),
+    ...(network.nameservers.length > 0
+      ? [`dns=${network.nameservers.map((ns) => `${ipv4Word(F, ns)};`).join("")}`]
+      : []),
     "may-fail=false",
     "",
     "[ipv6]",
     "method=disabled",
     "",
   ];
-  return { path: `/etc/NetworkManager/system-connections/${iface}.nmconnection`, mode: 0o600, contents: lines.join("\n") };
+  return {
+    path: `/etc/NetworkManager/system-connections/${iface}.nmconnection`,
+    mode: 0o600,
+    contents: lines.join("\n"),
+  };
 }
 
 function networkdFile(plan: ClusterPlan, node: NodePlan): NetworkFile {
