@@ -124,35 +124,10 @@ export async function linkCut(stage: Stage, limit: FaultBudgets): Promise<Scenar
     stage.signal,
     t0,
   );
-  let result: ScenarioResult;
-  if (movedAt === undefined) {
-    result = {
-      id: "link-cut",
-      title,
-      verdict: "fail",
-      detail: `after ${seconds(limit.takeover)} s the VIP is held by ${describe(stage.observer.current)}`,
-    };
-  } else {
+  const result = await movedVerdict(stage, "link-cut", title, t0, movedAt, limit.takeover, limit.answer, () => {
     const newHolder = others(stage.observer.current, node.name)[0] ?? "?";
-    const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
-    const moved = `${newHolder} took the VIP ${seconds(movedAt - t0)} s after the cut`;
-    result =
-      answered === undefined
-        ? {
-            id: "link-cut",
-            title,
-            verdict: "fail",
-            seconds: seconds(movedAt - t0),
-            detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s`,
-          }
-        : {
-            id: "link-cut",
-            title,
-            verdict: "pass",
-            seconds: seconds(movedAt - t0),
-            detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut`,
-          };
-  }
+    return `${newHolder} took the VIP ${seconds(movedAt! - t0)} s after the cut`;
+  });
   stage.log(`restoring the link of ${node.name}`);
   const t1 = stage.observer.now();
   await stage.setLink(node, true);
@@ -217,44 +192,65 @@ export async function backendsCut(stage: Stage, limit: FaultBudgets): Promise<Sc
     stage.signal,
     t0,
   );
-  let result: ScenarioResult;
-  if (movedAt === undefined) {
-    const { plan } = stage;
-    const why = weightProblem(
-      plan.nodes.map((n) => n.priority),
-      plan.healthCheck.weight,
-      plan.vrrp.preempt,
-    );
-    result = {
-      id: "backends-cut",
-      title,
-      verdict: "fail",
-      detail: `after ${seconds(limit.backendsTakeover)} s the VIP is held by ${describe(stage.observer.current)}${why ? `: ${why}` : ""}`,
-    };
-  } else {
-    const moved = `${stage.observer.current[0]} took the VIP ${seconds(movedAt - t0)} s after the cut`;
-    const answered = await stage.client.waitAnswer(limit.answer, () => stage.observer.now(), stage.signal);
-    result =
-      answered === undefined
-        ? {
-            id: "backends-cut",
-            title,
-            verdict: "fail",
-            seconds: seconds(movedAt - t0),
-            detail: `${moved}, but the VIP did not answer within ${seconds(limit.answer)} s`,
-          }
-        : {
-            id: "backends-cut",
-            title,
-            verdict: "pass",
-            seconds: seconds(movedAt - t0),
-            detail: `${moved}; answers again ${seconds(stage.observer.now() - t0)} s after the cut`,
-          };
-  }
+  const { plan } = stage;
+  const why = weightProblem(
+    plan.nodes.map((n) => n.priority),
+    plan.healthCheck.weight,
+    plan.vrrp.preempt,
+  );
+  const result = await movedVerdict(
+    stage,
+    "backends-cut",
+    title,
+    t0,
+    movedAt,
+    limit.backendsTakeover,
+    limit.answer,
+    () => `${stage.observer.current[0]} took the VIP ${seconds(movedAt! - t0)} s after the cut`,
+    why,
+  );
   stage.log(`allowing ${node.name}'s connections to the apiservers again`);
   const t1 = stage.observer.now();
   await stage.setApiserversBlocked(node, false);
   return [result, await healed(stage, "backends-cut-heal", healTitle, t1, limit)];
+}
+
+/**
+ * The verdict of a fault at t0 after which the VIP had to move: failed when it did not (with `why`,
+ * when the spec explains it), else passed once the VIP answers again through the new holder.
+ */
+async function movedVerdict(
+  stage: Stage,
+  id: ScenarioResult["id"],
+  title: string,
+  t0: number,
+  movedAt: number | undefined,
+  takeoverMs: number,
+  answerMs: number,
+  moved: () => string,
+  why?: string,
+): Promise<ScenarioResult> {
+  if (movedAt === undefined) {
+    const held = `after ${seconds(takeoverMs)} s the VIP is held by ${describe(stage.observer.current)}`;
+    return { id, title, verdict: "fail", detail: why ? `${held}: ${why}` : held };
+  }
+  const what = moved();
+  const answered = await stage.client.waitAnswer(answerMs, () => stage.observer.now(), stage.signal);
+  return answered === undefined
+    ? {
+        id,
+        title,
+        verdict: "fail",
+        seconds: seconds(movedAt - t0),
+        detail: `${what}, but the VIP did not answer within ${seconds(answerMs)} s`,
+      }
+    : {
+        id,
+        title,
+        verdict: "pass",
+        seconds: seconds(movedAt - t0),
+        detail: `${what}; answers again ${seconds(stage.observer.now() - t0)} s after the cut`,
+      };
 }
 
 /** After a heal at t1: exactly one holder within the budget (the top node when preempting), answering. */
