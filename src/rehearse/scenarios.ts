@@ -53,14 +53,7 @@ export const SCENARIO_IDS: readonly ScenarioId[] = [
   "haproxy-restore",
   "apiserver-down",
   "apiserver-failing",
-  "keepalived-killed",
-  "keepalived-killed-heal",
-  "link-cut",
-  "link-cut-heal",
-  "partition",
-  "partition-heal",
-  "backends-cut",
-  "backends-cut-heal",
+  ...FAULT_IDS,
   "single-holder",
 ];
 
