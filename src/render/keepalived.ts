@@ -11,12 +11,17 @@ import { configWord, ipv4Word, keepalivedQuotedCommand, keepalivedQuotedPath } f
 const F = "keepalived.conf";
 export const VRRP_INSTANCE = "k8s_apiserver";
 export const VRRP_SCRIPT = "check_apiserver";
-export const HAPROXY_SCRIPT = "check_haproxy";
-/** The haproxy liveness check's timers (seconds): fixed, since they only ask whether haproxy runs. */
-export const HAPROXY_CHECK = { interval: 1, timeout: 2, fall: 2, rise: 1 } as const;
-
 /** Seconds keepalived lets the check script run: two curls of at most 2 s each, plus margin. */
 export const CHECK_SCRIPT_TIMEOUT = 5;
+
+export const HAPROXY_SCRIPT = "check_haproxy";
+/**
+ * The haproxy liveness check's timers (seconds): fixed, since they only ask whether haproxy runs.
+ * A run that keepalived times out counts as a failure, and without KVM starting sh and curl alone
+ * took over 2 s (a 2 s timeout made a healthy node flap into FAULT in the bake test's VM); a
+ * refused connection, what a dead haproxy gives, still fails the run at once.
+ */
+export const HAPROXY_CHECK = { interval: 1, timeout: CHECK_SCRIPT_TIMEOUT, fall: 2, rise: 1 } as const;
 
 export function renderKeepalived(plan: ClusterPlan, node: NodePlan, scriptPath: string = VM_PATHS.checkScript): string {
   const { vrrp, healthCheck } = plan;

@@ -36,7 +36,7 @@ describe("keepalived.conf", () => {
     const conf = renderKeepalived(plan, first!);
     // keepalived passes arguments only when the whole command is one quoted string
     expect(conf).toMatch(
-      /vrrp_script check_haproxy \{\n    script "\/etc\/keepalived\/check_apiserver.sh haproxy"\n    interval 1\n    timeout 2\n    fall 2\n    rise 1\n(.*\n)    weight 0\n\}/,
+      /vrrp_script check_haproxy \{\n    script "\/etc\/keepalived\/check_apiserver.sh haproxy"\n    interval 1\n    timeout 5\n    fall 2\n    rise 1\n(.*\n)    weight 0\n\}/,
     );
   });
   it("writes unicast source and peers", () => {
