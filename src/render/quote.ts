@@ -28,8 +28,7 @@ export function ipv4Word(format: string, value: string): string {
 
 /** A double-quoted path in keepalived.conf (`script "…"`): keepalived splits on spaces otherwise. */
 export function keepalivedQuotedPath(value: string): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(value)) throw new UnsafeValueError("keepalived.conf", value);
-  return `"${value}"`;
+  return keepalivedQuotedCommand(value);
 }
 
 /**
@@ -38,8 +37,9 @@ export function keepalivedQuotedPath(value: string): string {
  * them (verified with each release of the version matrix).
  */
 export function keepalivedQuotedCommand(path: string, ...args: string[]): string {
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(path)) throw new UnsafeValueError("keepalived.conf", path);
   for (const arg of args) if (!/^[A-Za-z0-9._-]+$/.test(arg)) throw new UnsafeValueError("keepalived.conf", arg);
-  return `${keepalivedQuotedPath(path).slice(0, -1)} ${args.join(" ")}"`;
+  return `"${[path, ...args].join(" ")}"`;
 }
 
 /**
