@@ -17,9 +17,9 @@ export const CHECK_SCRIPT_TIMEOUT = 5;
 export const HAPROXY_SCRIPT = "check_haproxy";
 /**
  * The haproxy liveness check's timers (seconds): fixed, since they only ask whether haproxy runs.
- * A run that keepalived times out counts as a failure, and without KVM starting sh and curl alone
- * took over 2 s (a 2 s timeout made a healthy node flap into FAULT in the bake test's VM); a
- * refused connection, what a dead haproxy gives, still fails the run at once.
+ * A run that keepalived times out counts as a failure, and without KVM a busy guest has taken over
+ * 2 s to start even a small program (a 2 s timeout made a healthy node flap into FAULT in the bake
+ * test's VM); the check itself is one grep of the kernel's socket tables (check-script.ts).
  */
 export const HAPROXY_CHECK = { interval: 1, timeout: CHECK_SCRIPT_TIMEOUT, fall: 2, rise: 1 } as const;
 

@@ -1,6 +1,7 @@
-// check_apiserver.sh run for real (sh, curl) against loopback listeners: the haproxy mode that
-// keepalived's fast check_haproxy uses passes while anything accepts connections on the LB port —
-// haproxy balancing TCP accepts and closes when no apiserver is up — and fails when nothing listens.
+// check_apiserver.sh run for real (sh, grep, curl) against loopback listeners: the haproxy mode
+// that keepalived's check_haproxy runs every second passes while a socket listens on the LB port,
+// IPv4 or IPv6 — haproxy balancing TCP listens (and accepts and closes) when no apiserver is up —
+// and fails when nothing listens; the full check needs a /healthz answer.
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Server } from "node:net";
@@ -12,7 +13,7 @@ import { tempDir } from "../helpers/cli.js";
 import { planOf } from "../helpers/plan.js";
 import { haveTools } from "../helpers/tools.js";
 
-const ok = haveTools("sh", "curl");
+const ok = haveTools("sh", "grep", "curl");
 
 /** Exit code of `sh script args…`. */
 async function exitCode(script: string, args: string[]): Promise<number> {
@@ -25,9 +26,9 @@ async function exitCode(script: string, args: string[]): Promise<number> {
 }
 
 /** A loopback listener that accepts every connection and closes it at once, as haproxy does without servers. */
-async function acceptAndClose(): Promise<Server> {
+async function acceptAndClose(host = "127.0.0.1"): Promise<Server> {
   const server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return server;
 }
 
@@ -59,6 +60,18 @@ describe.skipIf(!ok)("check_apiserver.sh haproxy", () => {
 
   it("the full check fails on the same listener: no /healthz answer is no health", async () => {
     expect(await exitCode(script, [])).toBe(1);
+  });
+
+  it("passes for a listener on IPv6 only (/proc/net/tcp6)", async () => {
+    const v6 = await acceptAndClose("::1");
+    const port = (v6.address() as AddressInfo).port;
+    const script6 = join(dir.dir, "v6.sh");
+    await writeFile(script6, renderCheckScript(planOf((s) => (s.spec.loadBalancer.port = port))));
+    try {
+      expect(await exitCode(script6, [HAPROXY_ALIVE_ARG])).toBe(0);
+    } finally {
+      await new Promise((resolve) => v6.close(resolve));
+    }
   });
 
   it("fails when nothing listens on the LB port (haproxy does not run)", async () => {

@@ -72,7 +72,7 @@ describe("check_apiserver.sh", () => {
   it("fails on HTTP errors and asks /healthz on the LB port", () => {
     expect(script.startsWith("#!/bin/sh\n")).toBe(true);
     expect(script).toContain('curl -sfk --max-time 2 -o /dev/null "https://localhost:${LB_PORT}/healthz"');
-    expect(script).toContain("LB_PORT='1644'\nVIP='10.0.2.100'\nIFACE='enp0s3'");
+    expect(script).toContain("LB_PORT='1644'\nLB_PORT_HEX='066C'\nVIP='10.0.2.100'\nIFACE='enp0s3'");
   });
 });
 
