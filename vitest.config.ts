@@ -31,8 +31,9 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      // The VM boot emulates a CPU on both cores for minutes (no KVM on CI machines): run it
-      // alone, after the suite, so that it neither slows nor skews the rehearsal's timing verdicts.
+      // Each of these emulates a CPU for minutes (no KVM on CI machines): one file at a time. In a
+      // single run they come after the suite; `npm test` (CI) runs this project in a lane of its
+      // own beside the suite (scripts/test.sh), whose timing verdicts are built to hold meanwhile.
       {
         extends: true,
         test: {
