@@ -10,8 +10,10 @@
 #     file at a time: each emulates a CPU (TCG) on about one core for minutes;
 #   - the suite lane (project "suite") on what is left. Its timing verdicts (the rehearsal) are
 #     built to hold while a VM boots beside them (issue 12), and mostly wait on timers.
-# The boot lane's images (debootstrap from Debian's archive: mostly downloads and unpacking) start
-# building before the matrix compiles; the tests find them cached, or wait on the build's lock.
+# The boot lane starts before the version matrix compiles (it does not need it), and its images
+# (debootstrap from Debian's archive: downloads and unpacking) build in the background from the
+# start; the tests find them cached, or wait on the build's lock. The CPU is the limit: the matrix,
+# the images, the VM boots and the suite are each minutes of work on the same two cores.
 # With arguments (`npm test -- test/iso`), they go to one plain vitest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +41,6 @@ if $lanes && [ "$(id -u)" -eq 0 ]; then
     images=$!
 fi
 
-bash scripts/build-matrix.sh   # haproxy 2.0 → 3.5-dev, keepalived 2.0.19 → 2.3.4: cached, ~5 min the first time
 npm run --silent typecheck
 npm run --silent format:check   # prettier, width 120 (.prettierrc); `npm run format` fixes
 npm run --silent build
@@ -47,9 +48,13 @@ npm run --silent build
 vitest_args=(vitest run --reporter=default --reporter=json)
 status=0
 if $lanes; then
-    echo "test: the boot lane runs beside the suite; its output follows the suite's"
+    # the boot lane needs no version matrix: it starts now, the suite once the matrix is built
+    echo "test: the boot lane runs beside the matrix build and the suite; its output follows the suite's"
     setsid npx "${vitest_args[@]}" --project boot --outputFile=test-results-boot.json >"$boot_log" 2>&1 &
     boot=$!
+fi
+bash scripts/build-matrix.sh   # haproxy 2.0 → 3.5-dev, keepalived 2.0.19 → 2.3.4: cached; 5–15 min the first time
+if $lanes; then
     npx "${vitest_args[@]}" --project suite --outputFile=test-results-suite.json || status=$?
     boot_status=0
     wait "$boot" || boot_status=$?
