@@ -12,8 +12,6 @@ const IMAGE_SCRIPT_TEST = "test/packer/kubernetes-script.test.ts";
  */
 const UP_QEMU_TEST = "test/up/up-qemu.test.ts";
 const UP_QEMU_ASKED = process.env.K8S_HA_TEST_UP_VM === "1";
-/** The tests that hand configs to the haproxy/keepalived version matrix, which `npm test` may still be compiling. */
-const MATRIX_TESTS = ["test/tools/matrix.test.ts", "test/up/up-units.test.ts"];
 
 export default defineConfig({
   test: {
@@ -29,14 +27,9 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["test/**/*.test.ts"],
-          exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST, ...MATRIX_TESTS],
+          exclude: [BOOT_TEST, BAKE_TEST, IMAGE_SCRIPT_TEST, UP_QEMU_TEST],
           sequence: { groupOrder: 0 },
         },
-      },
-      // the tests that need scripts/build-matrix.sh's binaries, apart, should they ever run before the build ends
-      {
-        extends: true,
-        test: { name: "matrix", include: MATRIX_TESTS, sequence: { groupOrder: 0 } },
       },
       // Each of these emulates a CPU for minutes (no KVM on CI machines): one file at a time, after
       // the suite. (Run beside the suite, a boot took 927 s instead of 286 s and its report's
