@@ -53,20 +53,24 @@ function failures(probes: readonly Probe[]): string {
 }
 
 /**
- * Resolves with the ms (since `t0`) at which the holder's haproxy logged the server of `node` DOWN
- * (haproxy -db writes "Server <backend>/<server> is DOWN" to its stderr, our log file), or
- * undefined when it did not within windowMs.
+ * Resolves with the ms (since `t0`) at which the holder's haproxy logged the server of `node` in
+ * `state` (haproxy -db writes "Server <backend>/<server> is DOWN" or "… is UP" to its stderr, our
+ * log file) after the last line of the other state, or undefined when it did not within windowMs.
  */
-async function markedDown(
+async function marked(
   stage: Stage,
   holder: Stage["nodes"][number],
   node: string,
+  state: "DOWN" | "UP",
   t0: number,
   windowMs: number,
 ): Promise<number | undefined> {
-  const line = new RegExp(`Server \\S+/${node} is DOWN`);
+  const line = (s: string) => new RegExp(`Server \\S+/${node} is ${s}\\b`, "g");
+  const other = state === "UP" ? "DOWN" : "UP";
   while (stage.observer.now() - t0 < windowMs) {
-    if (line.test(await stage.haproxyLog(holder))) return stage.observer.now() - t0;
+    const log = await stage.haproxyLog(holder);
+    const since = Math.max(0, ...[...log.matchAll(line(other))].map((m) => m.index! + m[0].length));
+    if (line(state).test(log.slice(since))) return stage.observer.now() - t0;
     await sleep(100, stage.signal);
   }
   return undefined;
@@ -81,7 +85,7 @@ async function markedDown(
  * haproxy retries the dead server and the client's connection is closed until the health check
  * has failed `fall` times.
  */
-export async function apiserverStopped(stage: Stage, windowMs: number): Promise<ScenarioResult> {
+export async function apiserverStopped(stage: Stage, windowMs: number, backMs: number): Promise<ScenarioResult> {
   const holder = stage.observer.current.length === 1 ? stage.observer.current[0]! : stage.nodes[0]!.name;
   const node = stage.nodes.find((n) => n.name === holder)!;
   const title = `apiserver killed on ${holder}: marked down, requests keep succeeding, VIP stays`;
@@ -90,9 +94,13 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
   await stage.stop(node, "apiserver");
   const [probes, downAt] = await Promise.all([
     probeFor(stage, windowMs),
-    markedDown(stage, node, holder, t0, windowMs),
+    marked(stage, node, holder, "DOWN", t0, windowMs),
   ]);
   await stage.start(node, "apiserver");
+  // The next scenario starts from every server in rotation: one still waiting for its `rise`
+  // checks would leave the failing apiserver alone behind haproxy, and its timing to chance.
+  const restarted = stage.observer.now();
+  const upAt = downAt === undefined ? undefined : await marked(stage, node, holder, "UP", restarted, backMs);
   const ok = probes.filter((p) => p.ok).length;
   const moved = stage.observer.changes.some(
     (c) => c.atMs >= t0 && !(c.holders.length === 1 && c.holders[0] === holder),
@@ -101,8 +109,12 @@ export async function apiserverStopped(stage: Stage, windowMs: number): Promise<
     downAt === undefined
       ? `haproxy on ${holder} did not mark it down within ${seconds(windowMs)} s`
       : `marked down by haproxy after ${seconds(downAt)} s`;
-  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}; ${down}; VIP ${moved ? `moved away (held by ${stage.observer.current.join(" and ") || "nobody"})` : `stayed on ${holder}`}`;
-  if (moved || downAt === undefined)
+  const back =
+    upAt === undefined
+      ? `not back in rotation ${seconds(backMs)} s after its restart`
+      : `back up after ${seconds(upAt)} s`;
+  const detail = `${ok}/${probes.length} requests answered 200 over ${seconds(windowMs)} s${askedAgain(probes)}; ${down}, ${back}; VIP ${moved ? `moved away (held by ${stage.observer.current.join(" and ") || "nobody"})` : `stayed on ${holder}`}`;
+  if (moved || downAt === undefined || upAt === undefined)
     return {
       id: "apiserver-down",
       title,

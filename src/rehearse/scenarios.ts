@@ -117,6 +117,8 @@ function budgets(plan: ClusterPlan) {
     stay: check * (rise + 1) + masterDown + 1000,
     // haproxy's own check (same interval and fall) has surely marked the server down by then
     apiserverDown: check * (fall + 1) + 1000,
+    // a restarted apiserver is back in haproxy's rotation after `rise` passed checks
+    apiserverBack: check * (rise + 1) + slack,
     apiserverFailing: check * (fall + 1) + 3000,
     settled: 3000,
     answer: 5000,
@@ -157,7 +159,7 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
   } else {
     results.push(...(await stopAndRestore(stage, "keepalived", limit)));
     results.push(...(await stopAndRestore(stage, "haproxy", limit)));
-    results.push(await apiserverStopped(stage, limit.apiserverDown));
+    results.push(await apiserverStopped(stage, limit.apiserverDown, limit.apiserverBack));
     results.push(await apiserverFailing(stage, limit.apiserverFailing, limit.settled));
     if (stage.faults) {
       results.push(...(await keepalivedKilled(stage, limit.faults)));
