@@ -206,7 +206,11 @@ export function buildProgram(): Command {
     .argument("[spec]", SPEC_ARG)
     .option("-o, --output <dir>", "output directory", "out")
     .option("--json", "print it as JSON on stdout")
-    .action(async (spec: string | undefined, options: { output: string; json?: boolean }) => {
+    .option(
+      "--report",
+      "also ask each lab node for its report (DIR/up/<node>/report.txt; up --stand-in-apiserver labs)",
+    )
+    .action(async (spec: string | undefined, options: { output: string; json?: boolean; report?: boolean }) => {
       const { runStatus } = await import("./commands/up.js");
       await runStatus(spec, options);
     });

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { ExternalError } from "../errors.js";
 
 export type AgentCommand =
-  "ping" | "status" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
+  "ping" | "status" | "report" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
 
 function once(socket: string, command: AgentCommand, timeoutMs: number): Promise<string | undefined> {
   const id = randomBytes(4).toString("hex");

@@ -78,6 +78,8 @@ while :; do
                 if systemctl "$verb" "$unit.service"; then reply=ok; else reply=failed; fi ;;
             "status ")
                 reply="keepalived=$(systemctl is-active keepalived.service) haproxy=$(systemctl is-active haproxy.service)" ;;
+            # the report is many lines: one line of base64 keeps the protocol one answer per line
+            "report ") reply=$(/usr/local/sbin/k8s-ha-lab-report 2>&1 | base64 -w0) ;;
             *) reply=unknown ;;
         esac
         printf '%s %s\\n' "$id" "$reply" >&3
@@ -85,6 +87,49 @@ while :; do
     exec 3>&-
     sleep 1
 done
+`;
+
+// What `k8s-ha status --report` shows of a lab node: cloud-init's result, the files the seed wrote,
+// the services, the network as cloud-init set it up, the firewall and keepalived's state changes.
+// Fixed commands on fixed paths only, nothing from the host. No Python (`cloud-init status`):
+// it takes seconds in a TCG guest; cloud-init's own result files say the same.
+const REPORT = `#!/bin/sh
+# k8s-ha lab only (up --stand-in-apiserver): the node report of \`k8s-ha status --report\`.
+set -- /etc/keepalived/keepalived.conf /etc/keepalived/check_apiserver.sh /etc/haproxy/haproxy.cfg
+section() { printf '\\n--- %s\\n' "$1"; }
+section boot-finished; if [ -e /var/lib/cloud/instance/boot-finished ]; then echo yes; else echo no; fi
+section result.json; cat /run/cloud-init/result.json 2>&1
+section instance-id; cat /var/lib/cloud/data/instance-id 2>&1
+section hostname; hostname
+section users; awk -F: '$3 >= 1000 && $3 < 65534 { print $1 }' /etc/passwd
+section files; stat -c '%a %U:%G %n' "$@" 2>&1
+section sha256; sha256sum "$@" 2>&1
+section is-active; systemctl is-active keepalived.service haproxy.service 2>&1
+section is-enabled; systemctl is-enabled keepalived.service haproxy.service 2>&1
+# "master|worker user root-directory" per haproxy process (/proc: a minimal image has no ps)
+section haproxy-processes
+for proc in /proc/[0-9]*; do
+    [ "$(cat "$proc/comm" 2>/dev/null)" = haproxy ] || continue
+    # the lab's stand-in apiserver is a haproxy too: only the node's own (haproxy.cfg) counts
+    tr '\\0' ' ' <"$proc/cmdline" | grep -q /etc/haproxy/haproxy.cfg || continue
+    parent=$(awk '/^PPid:/ { print $2 }' "$proc/status")
+    role=master
+    [ "$(cat "/proc/$parent/comm" 2>/dev/null)" = haproxy ] && role=worker
+    echo "$role $(stat -c %U "$proc") $(readlink "$proc/root")"
+done
+section addresses; ip -4 -o addr show 2>&1
+section routes; ip -4 route show 2>&1
+section network-renderer
+# -a: a node that lost power mid-write (rehearse's node loss) can have NUL bytes in the log
+grep -ao "Selected renderer '[a-z]*'" /var/log/cloud-init.log 2>&1 | tail -n 1
+ls /etc/netplan /run/systemd/network 2>&1
+section networkctl; networkctl --no-pager status 2>&1 | head -n 20
+section ufw; grep '^ENABLED=' /etc/ufw/ufw.conf 2>&1; iptables -S ufw-user-input 2>&1
+section ufw-routed; grep '^DEFAULT_FORWARD_POLICY=' /etc/default/ufw 2>&1; iptables -S FORWARD 2>&1 | head -n 1
+section ssh-host-keys; for key in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$key" 2>&1; done
+section cloud-init-warnings; grep -aE 'WARNING|ERROR|Traceback' /var/log/cloud-init.log 2>&1 | tail -n 40
+# keepalived's state changes of this boot, with nothing in between to push them out
+section vrrp; journalctl -b --no-pager -o short-monotonic -u keepalived.service 2>&1 | grep -E 'Entering|STATE|Stopped|Started' | tail -n 40
 `;
 
 const AGENT_UNIT = `[Unit]
@@ -119,6 +164,7 @@ function labFiles(plan: ClusterPlan): { path: string; content: string; permissio
     { path: LAB_APISERVER_CONFIG, content: labApiserverConfig(plan.apiserverPort), permissions: "0644" },
     { path: "/etc/systemd/system/k8s-ha-lab-apiserver.service", content: apiserverUnit, permissions: "0644" },
     { path: "/usr/local/sbin/k8s-ha-lab-agent", content: AGENT, permissions: "0755" },
+    { path: "/usr/local/sbin/k8s-ha-lab-report", content: REPORT, permissions: "0755" },
     { path: "/etc/systemd/system/k8s-ha-lab-agent.service", content: AGENT_UNIT, permissions: "0644" },
   ];
 }

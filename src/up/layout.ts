@@ -6,6 +6,8 @@ import { join, resolve } from "node:path";
 
 export const UP_DIR = "up";
 export const STATE_FILE = "state.json";
+/** In a VM's folder: what `status --report` last read from the node's lab agent. */
+export const REPORT_FILE = "report.txt";
 
 export function upDir(outDir: string): string {
   return join(outDir, UP_DIR);

@@ -220,6 +220,14 @@ export async function upQemu(
       await writeUpState(outDir, state);
       log(`${node.name}: ${action}, qemu pid ${vm.pid} (${accel.toUpperCase()}), serial log ${paths.serialLog}`);
       reports.push({ node: node.name, address: node.address, action, state: "running" });
+      if (action === "reseeded") {
+        // One node at a time, as an operator rolls a change through an HA pair: the others keep
+        // the VIP while this one boots its new seed, and the next waits until it is ready again.
+        const one = new Map([[node.name, vm.startedAt]]);
+        await waitReady({ tools, plan, state, started: one, reports, alive: (v) => isQemu(v.pid), ...options });
+        started.delete(node.name);
+        await writeUpState(outDir, state);
+      }
     }
 
     if (started.size > 0)

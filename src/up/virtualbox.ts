@@ -149,6 +149,18 @@ export async function upVirtualBox(
   const made = { hostOnly: false, vms: [] as string[] };
   const reports: NodeReport[] = [];
   const started = new Map<string, number>();
+  const waitFor = (nodes: Map<string, number>) =>
+    waitReady({
+      tools,
+      plan,
+      state,
+      started: nodes,
+      reports,
+      alive: (v) => isRunning(vboxManage, v.vm),
+      timeoutSeconds: options.timeoutSeconds,
+      signal: options.signal,
+      log,
+    });
   try {
     const running = new Map<string, boolean>();
     for (const vm of state.vms) running.set(vm.node, await isRunning(vboxManage, vm.vm));
@@ -249,21 +261,15 @@ export async function upVirtualBox(
         `${node.name}: ${action}, seed on ${slot.controller} port ${slot.port} device ${slot.device}, started headless`,
       );
       reports.push({ node: node.name, address: node.address, action, state: "running" });
+      if (action === "reseeded") {
+        // one node at a time: the others keep the VIP while this one boots its new seed
+        await waitFor(new Map([[node.name, vm.startedAt]]));
+        started.delete(node.name);
+        await writeUpState(outDir, state);
+      }
       action = "unchanged";
     }
-    if (started.size > 0) {
-      await waitReady({
-        tools,
-        plan,
-        state,
-        started,
-        reports,
-        alive: (v) => isRunning(vboxManage, v.vm),
-        timeoutSeconds: options.timeoutSeconds,
-        signal: options.signal,
-        log,
-      });
-    }
+    if (started.size > 0) await waitFor(started);
     await writeUpState(outDir, state);
     return { state, nodes: reports };
   } catch (error) {

@@ -60,6 +60,19 @@ describe("lab seeds", () => {
     expect(metaDataOf(lab, "master01")).not.toEqual(metaDataOf(production, "master01"));
   });
 
+  it.skipIf(!haveTools("shellcheck"))("carry an agent and a report script that shellcheck passes", () => {
+    const after = parse(userDataOf(lab, "master01")) as { write_files: { path: string; content: string }[] };
+    for (const path of ["/usr/local/sbin/k8s-ha-lab-agent", "/usr/local/sbin/k8s-ha-lab-report"]) {
+      const script = after.write_files.find((f) => f.path === path)!.content;
+      const check = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script, encoding: "utf8" });
+      expect(check.stdout + check.stderr, path).toBe("");
+      expect(check.status, path).toBe(0);
+    }
+    // the report travels as one line of base64: the protocol stays one answer per line
+    const agent = after.write_files.find((f) => f.path === "/usr/local/sbin/k8s-ha-lab-agent")!.content;
+    expect(agent).toContain('"report ") reply=$(/usr/local/sbin/k8s-ha-lab-report 2>&1 | base64 -w0) ;;');
+  });
+
   it.skipIf(!haveTools("cloud-init"))("pass cloud-init's schema check", async () => {
     const { dir, cleanup } = await tempDir("k8s-ha-lab-seed-");
     try {

@@ -182,7 +182,10 @@ export async function runDown(
   log(`removed ${state.vms.length} VM(s) of cluster ${state.cluster}${options.keepDisks ? " (disks kept)" : ""}`);
 }
 
-export async function runStatus(spec: string | undefined, options: { output: string; json?: boolean }): Promise<void> {
+export async function runStatus(
+  spec: string | undefined,
+  options: { output: string; json?: boolean; report?: boolean },
+): Promise<void> {
   void spec;
   const { readUpState } = await import("../../up/state.js");
   const state = await readUpState(options.output);
@@ -195,9 +198,14 @@ export async function runStatus(spec: string | undefined, options: { output: str
   const { nodesTable } = await import("../../up/report.js");
   const provider = await loadProvider(state.provider);
   const status = await labStatus(provider.tools, state, provider.alive);
+  let reports;
+  if (options.report) {
+    const { writeNodeReports } = await import("../../up/node-report.js");
+    reports = await writeNodeReports(state, provider.alive, log);
+  }
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes }, null, 2)}\n`,
+      `${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes, ...(reports ? { reports } : {}) }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(nodesTable(status.nodes, status.holder));
