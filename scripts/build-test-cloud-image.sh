@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the "cloud image" that test/bake/bake-boot.test.ts hands to `k8s-ha build-image` (qemu
+# Builds the "cloud image" that test/up/up-qemu.test.ts hands to `k8s-ha build-image` (qemu
 # builder) as its source: a Debian 12 UEFI disk like the distributions' cloud images (GPT, an ESP
 # with GRUB, an ext4 root with cloud-init, sshd and sudo), made from the root file system of
-# scripts/build-boot-rootfs.sh — the same debootstrap, not a second one — so that the baked image
-# keeps that system's test fixtures (stand-in kube-apiserver, boot report) for the boot test.
+# scripts/build-boot-rootfs.sh — the same debootstrap, not a second one. The baked image keeps that
+# system's stand-in kube-apiserver on 6443, which the VM test's lab must NOT be answered by (its
+# spec puts the apiserver on 6444); the rootfs's boot report unit stays off (nothing asks for it
+# since the VM test reads `k8s-ha status --report`).
 #
 # Recipe from DESIGN.md "A real Packer bake works here", without loop mounts: the rootfs's ext4
 # image, grown and edited with debugfs; `mkfs.vfat -C` + mtools for the ESP, holding a standalone

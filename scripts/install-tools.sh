@@ -26,13 +26,13 @@ tools=(
   blkid:util-linux
   # the seed benchmark's baseline (bench/seed.mjs)
   cloud-localds:cloud-image-utils
-  # the first boot of a seeded node (test/seed/boot.test.ts, scripts/build-boot-rootfs.sh)
+  # the golden path in VMs (test/up/up-qemu.test.ts): the Debian system of scripts/build-boot-rootfs.sh
   debootstrap:debootstrap
   qemu-system-x86_64:qemu-system-x86
   mkfs.ext4:e2fsprogs
   setpriv:util-linux
   flock:util-linux
-  # the qemu bake (test/bake/bake-boot.test.ts, scripts/build-test-cloud-image.sh)
+  # its cloud image and the qemu bake (scripts/build-test-cloud-image.sh)
   qemu-img:qemu-utils
   sfdisk:fdisk
   mkfs.vfat:dosfstools
