@@ -162,6 +162,7 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
     results.push(await apiserverStopped(stage, limit.apiserverDown, limit.apiserverBack));
     results.push(await apiserverFailing(stage, limit.apiserverFailing, limit.settled));
     if (stage.faults) {
+      await settle(stage, limit);
       results.push(...(await keepalivedKilled(stage, limit.faults)));
       results.push(...(await linkCut(stage, limit.faults)));
       results.push(...(await partition(stage, limit.faults)));
@@ -173,6 +174,21 @@ export async function runScenarios(stage: Stage): Promise<ScenarioResult[]> {
 }
 
 type Budgets = ReturnType<typeof budgets>;
+
+/**
+ * Waits (not a verdict) until one node holds the VIP — the top node when preempting — so that the
+ * hard faults start from the cluster's rest state. A failing apiserver behind haproxy can fail any
+ * node's health check (its curls go through haproxy to either apiserver) until haproxy takes it
+ * out, and the VIP may have moved for a while: the holder a fault picks must be the usual one.
+ */
+async function settle(stage: Stage, limit: Budgets): Promise<void> {
+  const top = stage.plan.vrrp.preempt ? expectedHolder(stage.plan) : undefined;
+  const t0 = stage.observer.now();
+  const at = await stage.observer.waitFor((h) => only(h, top), limit.restore, stage.signal, t0);
+  if (at === undefined)
+    stage.log(`the VIP did not settle within ${seconds(limit.restore)} s: ${describe(stage.observer.current)}`);
+  else if (at - t0 >= 1000) stage.log(`the VIP settled on ${stage.observer.current[0]} after ${seconds(at - t0)} s`);
+}
 
 async function startScenario(stage: Stage, limit: Budgets): Promise<ScenarioResult> {
   const { plan, observer } = stage;
