@@ -135,6 +135,8 @@ export async function upQemu(
   const made = { netns: false, vms: [] as string[] };
   const reports: NodeReport[] = [];
   const started = new Map<string, number>();
+  const waitFor = (nodes: Map<string, number>) =>
+    waitReady({ tools, plan, state, started: nodes, reports, alive: (vm) => isQemu(vm.pid), ...options });
   try {
     const running = new Map<string, boolean>();
     for (const vm of state.vms) running.set(vm.node, await isQemu(vm.pid));
@@ -223,15 +225,13 @@ export async function upQemu(
       if (action === "reseeded") {
         // One node at a time, as an operator rolls a change through an HA pair: the others keep
         // the VIP while this one boots its new seed, and the next waits until it is ready again.
-        const one = new Map([[node.name, vm.startedAt]]);
-        await waitReady({ tools, plan, state, started: one, reports, alive: (v) => isQemu(v.pid), ...options });
+        await waitFor(new Map([[node.name, vm.startedAt]]));
         started.delete(node.name);
         await writeUpState(outDir, state);
       }
     }
 
-    if (started.size > 0)
-      await waitReady({ tools, plan, state, started, reports, alive: (vm) => isQemu(vm.pid), ...options });
+    if (started.size > 0) await waitFor(started);
     await writeUpState(outDir, state);
     return { state, nodes: reports };
   } catch (error) {
