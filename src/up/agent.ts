@@ -5,9 +5,10 @@ import { randomBytes } from "node:crypto";
 import { ExternalError } from "../errors.js";
 
 export type AgentCommand =
-  "ping" | "status" | "report" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
+  "ping" | "status" | "report" | "vip" | "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy";
 
-function once(socket: string, command: AgentCommand, timeoutMs: number): Promise<string | undefined> {
+/** One try: the reply, or undefined when the agent is not there (a VM powered off, booting) or slow. */
+export function askOnce(socket: string, command: AgentCommand, timeoutMs: number): Promise<string | undefined> {
   const id = randomBytes(4).toString("hex");
   return new Promise((resolve) => {
     const conn = connect(socket);
@@ -43,7 +44,7 @@ export async function agentRequest(
 ): Promise<string> {
   const deadline = Date.now() + totalMs;
   while (Date.now() < deadline) {
-    const reply = await once(socket, command, Math.min(60_000, Math.max(1000, deadline - Date.now())));
+    const reply = await askOnce(socket, command, Math.min(60_000, Math.max(1000, deadline - Date.now())));
     if (reply !== undefined) return reply;
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -6,7 +6,7 @@ import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { sleep } from "../rehearse/wait.js";
 import { agentRequest } from "./agent.js";
-import { cloudInitFinished, probePoint, probeVip, type Tools } from "./probe.js";
+import { askVip, cloudInitFinished, type Tools } from "./probe.js";
 import { isQemu, qmp, startVm, waitGone, type VmConfig } from "./qemu.js";
 import type { UpState, VmState } from "./state.js";
 
@@ -39,10 +39,6 @@ export interface FaultContext {
 
 const PROBE_PAUSE_MS = 250;
 
-function holderOf(state: UpState, mac: string | undefined): VmState | undefined {
-  return state.vms.find((vm) => vm.mac === mac);
-}
-
 /** Polls until the VIP answers and `accept(holder)` is true; resolves to that holder, or undefined at the deadline. */
 async function waitVip(
   ctx: FaultContext,
@@ -51,8 +47,8 @@ async function waitVip(
 ): Promise<VmState | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const answer = await probeVip(ctx.tools, probePoint(ctx.state), ctx.plan.vip, ctx.plan.lbPort);
-    const holder = holderOf(ctx.state, answer.mac);
+    const answer = await askVip(ctx.tools, ctx.state);
+    const holder = ctx.state.vms.find((vm) => vm.node === answer.holder);
     if (answer.ok && holder && accept(holder)) return holder;
     await sleep(PROBE_PAUSE_MS, ctx.signal);
   }
@@ -125,7 +121,7 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   const moved = await waitVip(ctx, (h) => h !== holder, ctx.timeoutSeconds * 1000);
   const failoverSeconds = moved ? seconds(t0) : undefined;
   // heal: boot it again from the same disk and seed; cloud-init has run for this instance
-  holder.pid = await startVm(ctx.tools.ip, ctx.tools.qemu, ctx.state.netns!, ctx.vmConfig(holder));
+  holder.pid = await startVm(ctx.tools.ip, ctx.tools.qemu, ctx.state.netns, ctx.vmConfig(holder));
   const t1 = Date.now();
   holder.startedAt = t1;
   await ctx.saveState();

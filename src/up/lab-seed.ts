@@ -9,6 +9,7 @@ import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import type { Artifact } from "../render/artifact.js";
 import { renderMetaData } from "../render/meta-data.js";
 import { NODE_FILES, nodeDir } from "../render/paths.js";
+import { shellQuote } from "../render/quote.js";
 import { toCloudYaml, yamlComments } from "../render/yaml.js";
 
 /** The virtio-serial port name the agent reads: /dev/virtio-ports/<name> in the guest. */
@@ -65,9 +66,13 @@ WantedBy=multi-user.target
 // Fixed commands only: nothing read from the port reaches a shell as code. Each request is
 // "<id> <command>", each answer "<id> <reply>", so a late answer is never taken for the next one.
 // The port reads EOF while the host side is not connected: reopen it after a pause.
-const AGENT = `#!/bin/sh
+// "vip" is the host's eyes in a rootless lab, where the host has no leg on the cluster segment:
+// whether this node holds the VIP, and whether the VIP answers on the LB port from here.
+const agentScript = (plan: ClusterPlan) => `#!/bin/sh
 # k8s-ha lab only (up --stand-in-apiserver): the rehearsal agent of \`k8s-ha up --rehearse\`.
 port=/dev/virtio-ports/${AGENT_PORT}
+vip=${shellQuote(plan.vip)}
+lb_port=${shellQuote(String(plan.lbPort))}
 while :; do
     if [ ! -e "$port" ]; then sleep 1; continue; fi
     exec 3<>"$port"
@@ -76,6 +81,10 @@ while :; do
             "ping ") reply=pong ;;
             "stop keepalived" | "start keepalived" | "stop haproxy" | "start haproxy")
                 if systemctl "$verb" "$unit.service"; then reply=ok; else reply=failed; fi ;;
+            "vip ")
+                if ip -4 -o addr show | grep -qF "inet $vip/"; then held=yes; else held=no; fi
+                if curl -sfk --max-time 2 -o /dev/null "https://$vip:$lb_port/healthz"; then answers=yes; else answers=no; fi
+                reply="held=$held answers=$answers" ;;
             "status ")
                 reply="keepalived=$(systemctl is-active keepalived.service) haproxy=$(systemctl is-active haproxy.service)" ;;
             # the report is many lines: one line of base64 keeps the protocol one answer per line
@@ -163,7 +172,7 @@ function labFiles(plan: ClusterPlan): { path: string; content: string; permissio
   return [
     { path: LAB_APISERVER_CONFIG, content: labApiserverConfig(plan.apiserverPort), permissions: "0644" },
     { path: "/etc/systemd/system/k8s-ha-lab-apiserver.service", content: apiserverUnit, permissions: "0644" },
-    { path: "/usr/local/sbin/k8s-ha-lab-agent", content: AGENT, permissions: "0755" },
+    { path: "/usr/local/sbin/k8s-ha-lab-agent", content: agentScript(plan), permissions: "0755" },
     { path: "/usr/local/sbin/k8s-ha-lab-report", content: REPORT, permissions: "0755" },
     { path: "/etc/systemd/system/k8s-ha-lab-agent.service", content: AGENT_UNIT, permissions: "0644" },
   ];

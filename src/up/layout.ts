@@ -48,6 +48,17 @@ export function labNetns(cluster: string, outDir: string): string {
 
 export const BRIDGE = "k8sha-br0";
 
+/**
+ * The rootless lab's cluster segment: a multicast group and port on loopback that the VMs' qemu
+ * processes share (qemu's socket network), from the output folder's hash as the namespace name
+ * is, so two labs never share one. 239.255.0.0/16 is the IPv4 local scope (RFC 2365).
+ */
+export function labSegment(outDir: string): string {
+  const digest = createHash("sha256").update(resolve(outDir)).digest();
+  const port = 20_000 + (digest.readUInt16BE(2) % 40_000);
+  return `239.255.${digest[0]}.${digest[1]}:${port}`;
+}
+
 export function tapName(index: number): string {
   return `k8sha-tap${index}`;
 }

@@ -42,12 +42,6 @@ export async function findQemuTools(): Promise<QemuTools> {
   } catch {
     throw new ExternalError(`no UEFI firmware at ${OVMF}: the lab VMs boot UEFI images`, "apt-get install ovmf");
   }
-  if (process.getuid?.() !== 0) {
-    throw new ExternalError(
-      "up --provider qemu must run as root: it creates a network namespace with a bridge and taps",
-      "run it with sudo",
-    );
-  }
   return found as QemuTools;
 }
 

@@ -1,4 +1,5 @@
-// `up`, `down` and `status` with qemu: the lab namespace and bridge (network.ts), one VM per node
+// `up`, `down` and `status` with qemu: the lab network (as root, a namespace with a bridge and
+// taps, network.ts; without root, qemu's multicast socket network on loopback), one VM per node
 // (qemu.ts) on a copy-on-write overlay of the golden image, its seed as CD-ROM. Idempotent: a VM
 // that runs with the seed it has is left alone; one whose seed changed is powered off, given the
 // new ISO and booted; one that is not running is booted. What exists is in the state file, written
@@ -12,7 +13,7 @@ import { sha256 } from "../write/hash.js";
 import { writeFileAtomic } from "../packer/record.js";
 import { describeExit, run } from "../tools/run.js";
 import { checkAborted } from "../rehearse/wait.js";
-import { labNetns, macAddress, BRIDGE, statePath, tapName, upDir, vmPaths } from "./layout.js";
+import { labNetns, labSegment, macAddress, BRIDGE, statePath, tapName, upDir, vmPaths } from "./layout.js";
 import { createLabNetwork, createTap, deleteLabNetwork, namespaceExists, tapExists } from "./network.js";
 import { nicSlot } from "./nic-slot.js";
 import { checkAddressClash, checkImage, checkMemory, findQemuTools, probeAccel, type QemuTools } from "./preflight.js";
@@ -47,12 +48,18 @@ export function hostAddress(plan: ClusterPlan): string {
   throw new ExternalError(`no free address for the host in ${plan.vip}/${prefix}`);
 }
 
-/** NICs of a node: the cluster NIC on a tap, and a user-mode (NAT, DHCP) NIC per dhcpInterfaces entry. */
-function nics(plan: ClusterPlan, index: number): Nic[] {
+/** The lab's cluster network: a bridge when root can make one, else qemu's socket network. */
+type LabNetwork = "bridge" | "socket";
+
+/**
+ * NICs of a node: the cluster NIC (on a tap, or on the rootless segment), and a user-mode (NAT,
+ * DHCP) NIC per dhcpInterfaces entry.
+ */
+function nics(plan: ClusterPlan, index: number, network: LabNetwork, segment: string | undefined): Nic[] {
   const cluster: Nic = {
     slot: nicSlot(plan.network.interface, "spec.network.interface"),
     mac: macAddress(index, 0),
-    kind: { tap: tapName(index) },
+    kind: network === "socket" ? { segment: segment! } : { tap: tapName(index) },
   };
   // spec.network.dhcpInterfaces (issue 19) is read when the plan has it
   const dhcp = (plan.network as { dhcpInterfaces?: string[] }).dhcpInterfaces ?? [];
@@ -83,7 +90,7 @@ export function vmConfig(plan: ClusterPlan, state: UpState, vm: VmState): VmConf
     accel: state.accel ?? "tcg",
     cpus: state.cpus,
     memoryMiB: state.memoryMiB,
-    nics: nics(plan, index),
+    nics: nics(plan, index, state.network ?? "bridge", state.segment),
     agent: state.labMode,
   };
 }
@@ -94,6 +101,28 @@ async function qemuImg(tools: QemuTools, args: string[]): Promise<void> {
     throw new ExternalError(`qemu-img ${args.join(" ")}: ${describeExit("qemu-img", result)}: ${result.stderr.trim()}`);
 }
 
+/**
+ * Root gets a bridge the host is on; anyone else qemu's socket network, where only the lab agents
+ * can see the VIP. A lab keeps the network it was made with.
+ */
+function labNetwork(previous: UpState | undefined, labMode: boolean): LabNetwork {
+  const root = process.getuid?.() === 0;
+  const network = previous ? (previous.network ?? "bridge") : root ? "bridge" : "socket";
+  if (network === "bridge" && !root) {
+    throw new ExternalError(
+      "this lab was made by root, on a bridge in a network namespace: only root can change or boot its VMs",
+      "run k8s-ha as root for this -o DIR (sudo), or `sudo k8s-ha down` it and start a rootless lab",
+    );
+  }
+  if (network === "socket" && !labMode) {
+    throw new ExternalError(
+      "without root, the lab's cluster network is qemu's socket network on loopback, which the host is not on: only the nodes' lab agents can tell whether the VIP answers",
+      "add --stand-in-apiserver (lab seeds with the agent), or run as root for a bridge the host is on",
+    );
+  }
+  return network;
+}
+
 export async function upQemu(
   plan: ClusterPlan,
   seeds: readonly Seed[],
@@ -102,7 +131,6 @@ export async function upQemu(
   const { outDir, log, signal } = options;
   const tools = await findQemuTools();
   await checkImage(options.image);
-  for (const [i] of plan.nodes.entries()) nics(plan, i); // bad NIC names fail before anything is made
   const previous = await readUpState(outDir);
   if (previous && (previous.provider !== "qemu" || previous.cluster !== plan.name)) {
     throw new ExternalError(
@@ -110,8 +138,11 @@ export async function upQemu(
       "run `k8s-ha down` for it first, or use another -o DIR",
     );
   }
+  const network = labNetwork(previous, options.labMode);
+  const segment = network === "socket" ? (previous?.segment ?? labSegment(outDir)) : undefined;
+  for (const [i] of plan.nodes.entries()) nics(plan, i, network, segment); // bad NIC names fail before anything is made
   const accel = previous?.accel ?? (await probeAccel(tools.qemu, options.accel));
-  const netns = previous?.netns ?? labNetns(plan.name, outDir);
+  const netns = network === "bridge" ? (previous?.netns ?? labNetns(plan.name, outDir)) : undefined;
   const state: UpState = previous ?? {
     version: 1,
     provider: "qemu",
@@ -123,16 +154,15 @@ export async function upQemu(
     labMode: options.labMode,
     cpus: options.cpus,
     memoryMiB: options.memoryMiB,
-    netns,
-    bridge: BRIDGE,
-    hostAddress: hostAddress(plan),
+    network,
+    ...(network === "bridge" ? { netns, bridge: BRIDGE, hostAddress: hostAddress(plan) } : { segment }),
     prefixLength: plan.network.prefixLength,
     vms: [],
   };
   state.labMode = options.labMode;
 
   // What this run made, so an interrupt or a failure removes exactly that.
-  const made = { netns: false, vms: [] as string[] };
+  const made = { lab: false, vms: [] as string[] };
   const reports: NodeReport[] = [];
   const started = new Map<string, number>();
   const waitFor = (nodes: Map<string, number>) =>
@@ -142,14 +172,22 @@ export async function upQemu(
     for (const vm of state.vms) running.set(vm.node, await isQemu(vm.pid));
     const toBoot = plan.nodes.filter((n) => !running.get(n.name));
     await checkMemory(toBoot.length, options.memoryMiB);
-    if (!(await namespaceExists(tools.ip, netns))) {
+    if (netns && !(await namespaceExists(tools.ip, netns))) {
       checkAddressClash(plan);
       await mkdir(upDir(outDir), { recursive: true });
       await createLabNetwork(tools.ip, netns, state.hostAddress!, plan.network.prefixLength);
-      made.netns = true;
+      made.lab = true;
       state.netns = netns;
       await writeUpState(outDir, state);
       log(`lab network: namespace ${netns}, bridge ${BRIDGE}, host ${state.hostAddress}/${plan.network.prefixLength}`);
+    }
+    if (!previous && network === "socket") {
+      await mkdir(upDir(outDir), { recursive: true });
+      made.lab = true;
+      await writeUpState(outDir, state);
+      log(
+        `lab network (rootless): qemu's socket network, multicast ${segment} on loopback; the host is not on it, the nodes' lab agents report the VIP`,
+      );
     }
 
     // nodes no longer in the spec: theirs to remove
@@ -195,7 +233,7 @@ export async function upQemu(
           node: node.name,
           address: node.address,
           mac: macAddress(index, 0),
-          tap: tapName(index),
+          ...(netns ? { tap: tapName(index) } : {}),
           dir: paths.dir,
           disk: paths.disk,
           seed: paths.seed,
@@ -213,7 +251,7 @@ export async function upQemu(
       await writeFileAtomic(paths.seed, seed.contents);
       vm.seedSha256 = seedSha;
       vm.instanceId = seed.instanceId;
-      if (!(await tapExists(tools.ip, netns, vm.tap!))) await createTap(tools.ip, netns, vm.tap!);
+      if (netns && !(await tapExists(tools.ip, netns, vm.tap!))) await createTap(tools.ip, netns, vm.tap!);
       await rm(paths.serialLog, { force: true });
       vm.pid = await startVm(tools.ip, tools.qemu, netns, vmConfig(plan, state, vm));
       delete vm.readySeconds;
@@ -245,7 +283,7 @@ async function undo(
   tools: QemuTools,
   outDir: string,
   state: UpState,
-  made: { netns: boolean; vms: string[] },
+  made: { lab: boolean; vms: string[] },
   log: (line: string) => void,
 ): Promise<void> {
   for (const name of made.vms) {
@@ -255,14 +293,14 @@ async function undo(
     await removeVm(tools, state, vm, false);
     state.vms = state.vms.filter((v) => v !== vm);
   }
-  if (made.netns && state.vms.length === 0) {
-    await deleteLabNetwork(tools.ip, state.netns!);
+  if (made.lab && state.vms.length === 0) {
+    if (state.netns) await deleteLabNetwork(tools.ip, state.netns);
     await rm(statePath(outDir), { force: true });
     await rm(upDir(outDir), { recursive: true, force: true }).catch(() => undefined);
     return;
   }
   // nothing was recorded before and nothing was made: there is no state to write
-  if (state.vms.length === 0 && !(await namespaceExists(tools.ip, state.netns!))) return;
+  if (state.vms.length === 0 && !(state.netns && (await namespaceExists(tools.ip, state.netns)))) return;
   await writeUpState(outDir, state);
 }
 

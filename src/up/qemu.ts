@@ -15,8 +15,11 @@ export interface Nic {
   /** PCI slot: the guest calls the NIC enp0s<slot>. */
   slot: number;
   mac: string;
-  /** A tap on the lab bridge, or qemu's user-mode network (NAT and DHCP, like VirtualBox NAT). */
-  kind: { tap: string } | { user: true };
+  /**
+   * A tap on the lab bridge; qemu's multicast socket network on loopback ("group:port", the
+   * rootless lab's segment); or qemu's user-mode network (NAT and DHCP, like VirtualBox NAT).
+   */
+  kind: { tap: string } | { segment: string } | { user: true };
 }
 
 export interface VmConfig {
@@ -27,6 +30,13 @@ export interface VmConfig {
   memoryMiB: number;
   nics: Nic[];
   agent: boolean;
+}
+
+function netdev(id: string, kind: Nic["kind"]): string {
+  if ("tap" in kind) return `tap,id=${id},ifname=${kind.tap},script=no,downscript=no`;
+  // localaddr: the group is joined and sent to on loopback only, so frames never leave the host
+  if ("segment" in kind) return `socket,id=${id},mcast=${kind.segment},localaddr=127.0.0.1`;
+  return `user,id=${id}`;
 }
 
 export function qemuArgs(vm: VmConfig): string[] {
@@ -57,7 +67,7 @@ export function qemuArgs(vm: VmConfig): string[] {
     const id = `net${i}`;
     args.push(
       "-netdev",
-      "tap" in nic.kind ? `tap,id=${id},ifname=${nic.kind.tap},script=no,downscript=no` : `user,id=${id}`,
+      netdev(id, nic.kind),
       "-device",
       `virtio-net-pci,netdev=${id},mac=${nic.mac},addr=0x${nic.slot.toString(16)}`,
     );
@@ -86,9 +96,16 @@ export function qemuArgs(vm: VmConfig): string[] {
   return args;
 }
 
-/** Starts the VM inside `netns` (qemu opens its taps there); resolves to qemu's pid. */
-export async function startVm(ipPath: string, qemuPath: string, netns: string, vm: VmConfig): Promise<number> {
-  const result = await run(ipPath, ["netns", "exec", netns, qemuPath, ...qemuArgs(vm)], { timeoutMs: 60_000 });
+/** Starts the VM, inside `netns` when the lab has one (qemu opens its taps there); resolves to qemu's pid. */
+export async function startVm(
+  ipPath: string,
+  qemuPath: string,
+  netns: string | undefined,
+  vm: VmConfig,
+): Promise<number> {
+  const result = netns
+    ? await run(ipPath, ["netns", "exec", netns, qemuPath, ...qemuArgs(vm)], { timeoutMs: 60_000 })
+    : await run(qemuPath, qemuArgs(vm), { timeoutMs: 60_000 });
   if (result.code !== 0) {
     throw new ExternalError(
       `qemu could not start VM ${vm.name}: ${describeExit("qemu", result)}: ${result.stderr.trim()}`,

@@ -1,9 +1,10 @@
-// Waiting for a booted lab, from the outside only, for either provider: every started VM prints
-// cloud-init's final message on its serial console, then the VIP answers on the LB port.
+// Waiting for a booted lab, for either provider: every started VM prints cloud-init's final
+// message on its serial console, then the VIP answers on the LB port (probe.ts: from the host's
+// leg on the lab network, or, in a rootless lab, as the nodes' agents see it).
 import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { checkAborted, sleep } from "../rehearse/wait.js";
-import { cloudInitFinished, probePoint, probeVip, type Tools } from "./probe.js";
+import { askVip, cloudInitFinished, type Tools } from "./probe.js";
 import type { NodeReport } from "./report-types.js";
 import type { UpState, VmState } from "./state.js";
 
@@ -54,7 +55,7 @@ export async function waitReady(w: ReadyWait): Promise<void> {
     }
     await sleep(2000, w.signal);
   }
-  while (!(await probeVip(w.tools, probePoint(state), plan.vip, plan.lbPort)).ok) {
+  while (!(await askVip(w.tools, state)).ok) {
     if (Date.now() > deadline) {
       throw new ExternalError(
         `the VIP ${plan.vip} did not answer on port ${plan.lbPort} within ${w.timeoutSeconds} s`,

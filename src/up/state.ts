@@ -43,6 +43,14 @@ export const upStateSchema = z.object({
   labMode: z.boolean(),
   cpus: z.number().int(),
   memoryMiB: z.number().int(),
+  /**
+   * The qemu lab's cluster network: "bridge" (root: a namespace with a bridge and taps, the host
+   * on it) or "socket" (rootless: qemu's multicast socket network on loopback, `segment`; the host
+   * sees the VIP through the lab agents). Absent in state files from before: a bridge.
+   */
+  network: z.enum(["bridge", "socket"]).optional(),
+  /** The rootless lab's multicast group:port (layout.ts labSegment). */
+  segment: z.string().optional(),
   /** The network namespace `up` created (qemu), with its bridge and the host's address there. */
   netns: z.string().optional(),
   bridge: z.string().optional(),

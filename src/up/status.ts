@@ -1,6 +1,6 @@
 // `status`: which VMs of the state file run, and which node answers for the VIP right now.
 import type { UpState, VmState } from "./state.js";
-import { probePoint, probeVip, type Tools } from "./probe.js";
+import { askVip, type Tools } from "./probe.js";
 import type { NodeReport } from "./report-types.js";
 import { namespaceExists } from "./network.js";
 
@@ -27,7 +27,7 @@ export async function labStatus(
     });
   }
   if (state.netns && !(await namespaceExists(tools.ip, state.netns))) return { nodes, vipAnswers: false };
-  const answer = await probeVip(tools, probePoint(state), state.vip, state.lbPort);
-  const holder = answer.ok ? state.vms.find((vm) => vm.mac === answer.mac)?.node : undefined;
+  const answer = await askVip(tools, state);
+  const holder = answer.ok ? answer.holder : undefined;
   return { nodes, vipAnswers: answer.ok, ...(holder ? { holder } : {}) };
 }

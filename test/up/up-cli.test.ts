@@ -1,13 +1,14 @@
 // `up`, `down` and `status` refusing what they cannot do: the exit code DESIGN.md fixes, a message
 // and a hint, no stack trace, and nothing created (no DIR/up/, no namespace).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { specYaml } from "../helpers/specs.js";
 import { haveTools, isRoot } from "../helpers/tools.js";
+import { asNobody, nobodysDir, readableCli } from "../helpers/unprivileged.js";
 
 interface Case {
   name: string;
@@ -113,4 +114,72 @@ describe("up, down and status refuse cleanly", () => {
       if (canPreflight) expect(namespaces()).toBe(before);
     });
   }
+});
+
+// Without root, `up --provider qemu` makes a rootless lab (qemu's socket network): it refuses
+// what it cannot do there, before anything is made. Run as nobody through setpriv.
+const canDrop = canPreflight && haveTools("setpriv");
+
+describe.skipIf(!canDrop)("up without root refuses cleanly", () => {
+  let cli: ReturnType<typeof readableCli>;
+  let home: ReturnType<typeof nobodysDir>;
+  let spec = "";
+  let image = "";
+  beforeAll(async () => {
+    cli = readableCli();
+    home = nobodysDir("k8s-ha-up-rootless-");
+    spec = join(home.dir, "k8s-ha.yaml");
+    image = join(home.dir, "image.qcow2");
+    await writeFile(spec, specYaml(), { mode: 0o644 });
+    await writeFile(image, "not booted in these cases", { mode: 0o644 });
+  });
+  afterAll(() => {
+    cli?.cleanup();
+    home?.cleanup();
+  });
+
+  const nobody = (args: string[]) => {
+    const { program, args: full } = asNobody(cli.bin, args);
+    const r = spawnSync(program, full, { encoding: "utf8" });
+    return { code: r.status, stderr: r.stderr };
+  };
+
+  it("a rootless lab without lab seeds: the host could not see the VIP (exit 3)", () => {
+    const out = join(home.dir, "out-no-lab");
+    const r = nobody(["up", spec, "--image", image, "-o", out]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /without root, the lab's cluster network is qemu's socket network on loopback[^]*hint: add --stand-in-apiserver/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(out, "up"))).toBe(false);
+  });
+
+  it("a lab root made on a bridge: only root may change it (exit 3), its state file untouched", async () => {
+    const out = join(home.dir, "out-root-lab");
+    const state = {
+      version: 1,
+      provider: "qemu",
+      cluster: "lab",
+      vip: "10.0.2.100",
+      lbPort: 8443,
+      image,
+      accel: "tcg",
+      labMode: true,
+      cpus: 1,
+      memoryMiB: 512,
+      netns: "k8s-ha-lab-00000000",
+      bridge: "k8sha-br0",
+      hostAddress: "10.0.2.1",
+      prefixLength: 24,
+      vms: [],
+    };
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    await mkdir(join(out, "up"), { recursive: true });
+    await writeFile(join(out, "up", "state.json"), text, { mode: 0o644 });
+    const r = nobody(["up", spec, "--image", image, "-o", out, "--stand-in-apiserver"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/this lab was made by root, on a bridge[^]*hint: run k8s-ha as root for this -o DIR/);
+    expect(readFileSync(join(out, "up", "state.json"), "utf8")).toBe(text);
+  });
 });

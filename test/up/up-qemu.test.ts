@@ -29,8 +29,8 @@
 // stand-in can make the checks pass. The health check runs every 5 s instead of 2: each run is
 // two curls with TLS, and in a TCG guest those kept a core busy (a re-seed boot beside an idle
 // node took 489 s instead of 165 s); the rehearsed faults do not depend on that interval.
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,6 +38,7 @@ import { BIN, ROOT, runCli, tempDir, type CliResult } from "../helpers/cli.js";
 import { specYaml } from "../helpers/specs.js";
 import { haveTools, IN_CI, isRoot } from "../helpers/tools.js";
 import { runDetached } from "../helpers/run-detached.js";
+import { asNobody, NOBODY, nobodysDir, readableCli } from "../helpers/unprivileged.js";
 import { parseImageRecord, type ImageRecord } from "../../src/packer/record.js";
 import { OVMF_FIRMWARE } from "../../src/packer/qemu.js";
 import { hashFile, sha256 } from "../../src/write/hash.js";
@@ -149,6 +150,15 @@ interface UpJson {
     | null;
 }
 
+/** The rootless lab's namespace: the test's own (nobody cannot make one), holding its multicast segment. */
+const ROOTLESS_NETNS = `k8s-ha-test-rootless-${process.pid}`;
+interface RootlessState {
+  network?: string;
+  segment?: string;
+  netns?: string;
+  vms: { node: string; pid?: number; tap?: string }[];
+}
+
 const sh = (program: string, ...args: string[]) => spawnSync(program, args, { encoding: "utf8" }).stdout;
 const CLUSTER = "uptest";
 /**
@@ -199,12 +209,45 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
   let record: ImageRecord | undefined;
   let imageSha256 = "";
   const stateFile = () => join(out, "up", "state.json");
+  // the rootless lab
+  let cli: ReturnType<typeof readableCli> | undefined;
+  let rootlessHome: ReturnType<typeof nobodysDir> | undefined;
+  let rootlessOut = "";
+  const rootless: {
+    up?: CliResult;
+    result?: UpJson;
+    state?: RootlessState;
+    /** Each VM's qemu while the lab ran: its user and its command line. */
+    processes: Record<string, { uid: number; cmdline: string }>;
+    status?: CliResult;
+    reports: Record<string, string>;
+    down?: CliResult;
+  } = { processes: {}, reports: {} };
+  const readRootlessState = (): RootlessState | undefined => {
+    const file = join(rootlessOut, "up", "state.json");
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RootlessState) : undefined;
+  };
+  /** The CLI as nobody, in the test's namespace, in its own process group. */
+  const nobody = (args: string[], timeoutMs: number, what: string) => {
+    const { program, args: full } = asNobody(cli!.bin, args, ROOTLESS_NETNS);
+    return longRunOf(program, full, timeoutMs, what);
+  };
   const readState = () => (existsSync(stateFile()) ? JSON.parse(readFileSync(stateFile(), "utf8")) : undefined);
 
   /** The built CLI in its own process group, SIGTERM'd (up's Ctrl-C path) on a hang or if vitest dies. */
-  async function longRun(args: string[], timeoutMs: number, what: string, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  function longRun(args: string[], timeoutMs: number, what: string, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+    return longRunOf(process.execPath, [BIN, ...args], timeoutMs, what, env);
+  }
+
+  async function longRunOf(
+    program: string,
+    args: string[],
+    timeoutMs: number,
+    what: string,
+    env?: NodeJS.ProcessEnv,
+  ): Promise<CliResult> {
     const started = Date.now();
-    const running = runDetached(process.execPath, [BIN, ...args], {
+    const running = runDetached(program, args, {
       env,
       timeoutMs,
       onStderr: (chunk) => process.stderr.write(chunk), // a long run's progress is worth seeing in the log
@@ -212,9 +255,9 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
     stops.push(running.stop);
     const done = await running.done;
     process.stderr.write(`up test: ${what} took ${Math.round((Date.now() - started) / 1000)} s, exit ${done.code}\n`);
-    if (done.code !== 0 && args[0] === "up") {
+    if (done.code !== 0 && args.includes("up")) {
       for (const node of NODES) {
-        const log = join(out, "up", node, "serial.log");
+        const log = join(args.includes(rootlessOut) && rootlessOut ? rootlessOut : out, "up", node, "serial.log");
         if (existsSync(log))
           process.stderr.write(`up test: end of ${node}'s serial.log:\n${readFileSync(log, "utf8").slice(-4000)}\n`);
       }
@@ -286,16 +329,60 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
       status = await runCli(["status", spec, "-o", out, "--json"]);
       lastState = readState();
       down = await runCli(["down", spec, "-o", out]);
+      if (down.code !== 0) return;
+
+      // The same image without root: nobody runs `up` in a network namespace of this test's own,
+      // so the lab's multicast segment stays in there too.
+      cli = readableCli();
+      rootlessHome = nobodysDir("k8s-ha-up-rootless-");
+      const home = rootlessHome.dir;
+      const image = join(home, "golden.qcow2");
+      copyFileSync(join(out, "images", record.file), image);
+      chmodSync(image, 0o644);
+      const rootlessSpec = join(home, "k8s-ha.yaml");
+      await writeFile(rootlessSpec, labSpec([FLANNEL]), { mode: 0o644 });
+      rootlessOut = join(home, "out");
+      execFileSync("ip", ["netns", "add", ROOTLESS_NETNS]);
+      execFileSync("ip", ["-n", ROOTLESS_NETNS, "link", "set", "lo", "up"]);
+      const rootlessArgs = ["-o", rootlessOut, "--image", image, "--stand-in-apiserver", "--memory", "512"];
+      rootlessArgs.push("--cpus", "1", "--json", "--timeout", String(STEP_TIMEOUT_S), "--rehearse");
+      rootless.up = await nobody(["up", rootlessSpec, ...rootlessArgs], UP_TIMEOUT_MS, "rootless up --rehearse");
+      if (rootless.up.stdout.trim()) rootless.result = JSON.parse(rootless.up.stdout) as UpJson;
+      rootless.state = readRootlessState();
+      for (const vm of rootless.state?.vms ?? []) {
+        if (vm.pid === undefined || !qemuAlive(vm.pid)) continue;
+        const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${vm.pid}/status`, "utf8"))?.[1];
+        rootless.processes[vm.node] = {
+          uid: Number(uid),
+          cmdline: readFileSync(`/proc/${vm.pid}/cmdline`, "utf8").split("\0").join(" "),
+        };
+      }
+      if (rootless.up.code !== 0) return;
+      rootless.status = await nobody(
+        ["status", rootlessSpec, "-o", rootlessOut, "--json", "--report"],
+        minutes(5),
+        "rootless status --report",
+      );
+      for (const node of NODES) {
+        const file = join(rootlessOut, "up", node, "report.txt");
+        if (existsSync(file)) rootless.reports[node] = readFileSync(file, "utf8");
+      }
+      rootless.down = await nobody(["down", rootlessSpec, "-o", rootlessOut], minutes(3), "rootless down");
     },
-    BUILD_TIMEOUT_MS + BAKE_TIMEOUT_MS + UP_TIMEOUT_MS + RESEED_TIMEOUT_MS + minutes(12),
+    BUILD_TIMEOUT_MS + BAKE_TIMEOUT_MS + 2 * UP_TIMEOUT_MS + RESEED_TIMEOUT_MS + minutes(20),
   );
 
   afterAll(async () => {
     for (const stop of stops) stop();
     // a failed run must not leave VMs behind: down removes what the state file lists
     if (out && existsSync(stateFile())) await runCli(["down", spec, "-o", out]);
+    if (rootlessOut && readRootlessState())
+      await nobody(["down", "-o", rootlessOut], minutes(3), "rootless down (clean-up)");
+    spawnSync("ip", ["netns", "delete", ROOTLESS_NETNS]);
+    cli?.cleanup();
+    rootlessHome?.cleanup();
     cleanup();
-  }, minutes(3));
+  }, minutes(6));
 
   const bakeLog = () => bake.stderr.split("\n").slice(-80).join("\n");
   const upLog = () => (up ? up.stderr.split("\n").slice(-30).join("\n") : `nothing was baked:\n${bakeLog()}`);
@@ -566,5 +653,78 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
     // what build-image made (the image and its record, the Packer template) is the user's, untouched
     expect(readdirSync(out).sort()).toEqual(["images", "packer"]);
     expect(readdirSync(join(out, "images")).sort()).toEqual([`${IMAGE.name}-${IMAGE.version}.json`, record!.file]);
+  });
+
+  describe("without root: the same image on qemu's socket network, seen through the lab agents", () => {
+    const rootlessLog = () =>
+      rootless.up ? rootless.up.stderr.split("\n").slice(-30).join("\n") : `the root lab failed first:\n${upLog()}`;
+    const rootlessSection = (node: string, name: string) => {
+      const text = rootless.reports[node];
+      if (text === undefined)
+        throw new Error(`no rootless report of ${node}:\n${rootless.status?.stderr ?? rootlessLog()}`);
+      return reportSection(text, name);
+    };
+
+    it("boots every node to the end of cloud-init, as nobody, and the VIP answers", () => {
+      expect(rootless.up?.code, rootlessLog()).toBe(0);
+      expect(rootless.result!.nodes.map((n) => [n.node, n.state, n.action])).toEqual([
+        ["master01", "ready", "created"],
+        ["master02", "ready", "created"],
+      ]);
+      expect(rootless.result!.vipAnswers).toBe(true);
+      expect(NODES).toContain(rootless.result!.holder);
+      expect(rootless.up!.stderr).toMatch(/lab network \(rootless\): qemu's socket network, multicast 239\.255\./);
+    });
+
+    it("runs qemu as that user, the cluster NIC on a loopback multicast segment: no namespace, bridge or tap", () => {
+      const state = rootless.state!;
+      expect(state.network).toBe("socket");
+      expect(state.segment).toMatch(/^239\.255\.\d+\.\d+:\d+$/);
+      expect(state.netns).toBeUndefined();
+      expect(state.vms.map((vm) => vm.tap)).toEqual([undefined, undefined]);
+      expect(Object.keys(rootless.processes).sort(), rootlessLog()).toEqual([...NODES]);
+      for (const node of NODES) {
+        const { uid, cmdline } = rootless.processes[node]!;
+        expect(uid).toBe(NOBODY);
+        expect(cmdline).toContain(`socket,id=net0,mcast=${state.segment},localaddr=127.0.0.1`);
+        expect(cmdline).not.toMatch(/\btap,/);
+      }
+    });
+
+    it("rehearses the three faults over the segment, each failing over and healed", () => {
+      expect(
+        rootless.result?.faults?.map((f) => f.fault),
+        rootlessLog(),
+      ).toEqual(["keepalived-stopped", "haproxy-stopped", "holder-powered-off"]);
+      for (const fault of rootless.result!.faults!) {
+        expect(fault.passed, `${fault.fault}: ${fault.detail}`).toBe(true);
+        expect(fault.newHolder).not.toBe(fault.holder);
+        expect(fault.failoverSeconds).toBeGreaterThan(0);
+      }
+      process.stderr.write(
+        `up test: rootless fault timings ${JSON.stringify(rootless.result!.faults!.map((f) => [f.fault, f.failoverSeconds, f.healSeconds]))}\n`,
+      );
+    });
+
+    it("the nodes share the segment: the VIP is on one node only, which entered MASTER state", () => {
+      expect(rootless.status?.code, rootless.status?.stderr).toBe(0);
+      const holder = (JSON.parse(rootless.status!.stdout) as { holder: string | null }).holder;
+      const withVip = NODES.filter((node) =>
+        new RegExp(`^\\d+: enp0s8\\s+inet ${VIP.replace(/\./g, "\\.")}/24 `, "m").test(
+          rootlessSection(node, "addresses"),
+        ),
+      );
+      expect(withVip).toEqual([holder]);
+      expect(rootlessSection(holder!, "vrrp")).toContain("(k8s_apiserver) Entering MASTER STATE");
+      for (const node of NODES) expect(rootlessSection(node, "is-active").split("\n")).toEqual(["active", "active"]);
+    });
+
+    it("down, as the same user, stops every qemu and removes the lab's files", () => {
+      expect(rootless.down?.code, rootless.down?.stderr).toBe(0);
+      for (const vm of rootless.state!.vms) expect(qemuAlive(vm.pid!), `qemu of ${vm.node}`).toBe(false);
+      expect(existsSync(join(rootlessOut, "up"))).toBe(false);
+      expect(labNamespaces()).toEqual([]);
+      expect(labTraces()).toEqual(tracesBefore);
+    });
   });
 });

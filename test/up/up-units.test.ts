@@ -2,6 +2,7 @@
 // the qemu command line (NIC slots give the guest the spec's interface names), the host address.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -10,7 +11,9 @@ import { LAB_APISERVER_CONFIG, labApiserverConfig, labArtifacts, labUserData } f
 import { nicSlot } from "../../src/up/nic-slot.js";
 import { hostAddress } from "../../src/up/qemu-provider.js";
 import { qemuArgs } from "../../src/up/qemu.js";
-import { vmPaths } from "../../src/up/layout.js";
+import { labSegment, vmPaths } from "../../src/up/layout.js";
+import { askVip } from "../../src/up/probe.js";
+import type { UpState } from "../../src/up/state.js";
 import { tempDir } from "../helpers/cli.js";
 import { planOf } from "../helpers/plan.js";
 import { loadMatrix } from "../helpers/matrix.js";
@@ -71,6 +74,9 @@ describe("lab seeds", () => {
     // the report travels as one line of base64: the protocol stays one answer per line
     const agent = after.write_files.find((f) => f.path === "/usr/local/sbin/k8s-ha-lab-agent")!.content;
     expect(agent).toContain('"report ") reply=$(/usr/local/sbin/k8s-ha-lab-report 2>&1 | base64 -w0) ;;');
+    // the rootless probe's VIP and port: the spec's, quoted, never read from the port
+    expect(agent).toContain(`vip='${plan.vip}'\nlb_port='${plan.lbPort}'\n`);
+    expect(agent).toContain('curl -sfk --max-time 2 -o /dev/null "https://$vip:$lb_port/healthz"');
   });
 
   it.skipIf(!haveTools("cloud-init"))("pass cloud-init's schema check", async () => {
@@ -222,6 +228,22 @@ describe("qemu command line", () => {
     expect(args.slice(-3)).toEqual(["-daemonize", "-pidfile", "/tmp/x/up/master01/qemu.pid"]);
   });
 
+  it("puts a rootless lab's cluster NIC on qemu's multicast socket network, on loopback only", () => {
+    const rootless = qemuArgs({
+      name: "master01",
+      paths: vmPaths("/tmp/x", "master01"),
+      accel: "tcg",
+      cpus: 1,
+      memoryMiB: 768,
+      nics: [{ slot: 8, mac: "52:54:00:4b:00:01", kind: { segment: "239.255.7.9:31337" } }],
+      agent: true,
+    }).join(" ");
+    expect(rootless).toContain(
+      "-netdev socket,id=net0,mcast=239.255.7.9:31337,localaddr=127.0.0.1 -device virtio-net-pci,netdev=net0,mac=52:54:00:4b:00:01,addr=0x8",
+    );
+    expect(rootless).not.toContain("tap");
+  });
+
   it("names NICs enp0s<slot> and rejects names it cannot place", () => {
     expect(nicSlot("enp0s8", "f")).toBe(8);
     expect(() => nicSlot("eth0", "spec.network.interface")).toThrow(/enp0s<slot>/);
@@ -237,5 +259,66 @@ describe("the host's address on the lab bridge", () => {
       s.spec.nodes[1].address = "10.0.2.254";
     });
     expect(hostAddress(noGateway)).toBe("10.0.2.253");
+  });
+});
+
+describe("the rootless lab's segment", () => {
+  it("is a local-scope multicast group and port, the same for the same folder and another for another", () => {
+    const a = labSegment("/labs/one");
+    expect(a).toMatch(/^239\.255\.\d{1,3}\.\d{1,3}:\d{5}$/);
+    const [group, port] = a.split(":");
+    expect(group!.split(".").every((n) => Number(n) <= 255)).toBe(true);
+    expect(Number(port)).toBeGreaterThanOrEqual(20_000);
+    expect(Number(port)).toBeLessThan(60_000);
+    expect(labSegment("/labs/one/")).toBe(a); // the folder, not its spelling
+    expect(labSegment("/labs/two")).not.toBe(a);
+  });
+});
+
+describe("the rootless VIP probe (the nodes' lab agents)", () => {
+  /** A stand-in agent on a Unix socket: answers "vip" with `reply`, or never (a node still booting). */
+  function fakeAgent(path: string, reply: string | undefined): Promise<Server> {
+    const server = createServer((conn) => {
+      conn.setEncoding("utf8");
+      conn.on("data", (line: string) => {
+        const [id, verb] = line.trim().split(" ");
+        if (verb === "vip" && reply !== undefined) conn.end(`${id} ${reply}\n`);
+      });
+    });
+    return new Promise((resolve) => server.listen(path, () => resolve(server)));
+  }
+
+  async function probe(replies: Record<string, string | undefined>) {
+    const { dir, cleanup } = tempDir("k8s-ha-agents-");
+    const servers: Server[] = [];
+    try {
+      const vms = [];
+      for (const [node, reply] of Object.entries(replies)) {
+        const agent = join(dir, `${node}.sock`);
+        // a node whose VM is off has no listener at all
+        if (reply !== "off") servers.push(await fakeAgent(agent, reply));
+        vms.push({ node, agent });
+      }
+      const state = { network: "socket", vms } as unknown as UpState;
+      return await askVip({ ip: "/nonexistent/ip", curl: "/nonexistent/curl" }, state);
+    } finally {
+      for (const s of servers) s.close();
+      cleanup();
+    }
+  }
+
+  it("finds the holder, and the VIP answering from a node that does not hold it", async () => {
+    expect(await probe({ m1: "held=yes answers=yes", m2: "held=no answers=yes" })).toEqual({ ok: true, holder: "m1" });
+    expect(await probe({ m1: "held=no answers=no", m2: "held=yes answers=yes" })).toEqual({ ok: false, holder: "m2" });
+  });
+
+  it("takes the holder's own answer when no other node runs", async () => {
+    expect(await probe({ m1: "off", m2: "held=yes answers=yes" })).toEqual({ ok: true, holder: "m2" });
+  });
+
+  it("names no holder when none or two hold the VIP, and ignores what is not an answer", async () => {
+    expect(await probe({ m1: "held=no answers=no", m2: "held=no answers=no" })).toEqual({ ok: false });
+    expect(await probe({ m1: "held=yes answers=yes", m2: "held=yes answers=yes" })).toEqual({ ok: true });
+    expect(await probe({ m1: "unknown", m2: "off" })).toEqual({ ok: false });
   });
 });
