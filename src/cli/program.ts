@@ -175,6 +175,10 @@ export function buildProgram(): Command {
       "--rehearse",
       "then stop keepalived, stop haproxy and power off the VIP holder in turn, timing each failover and heal",
     )
+    .option(
+      "--faults <list>",
+      "with --rehearse: only these, comma-separated (keepalived-stopped, haproxy-stopped, holder-powered-off)",
+    )
     .addOption(
       new Option("--accel <accel>", "qemu accelerator; auto probes KVM and falls back to TCG")
         .choices(["auto", "kvm", "tcg"])

@@ -6,11 +6,10 @@ import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import { sleep } from "../rehearse/wait.js";
 import { agentRequest } from "./agent.js";
+import { FAULT_IDS, type FaultId } from "./fault-ids.js";
 import { askVip, cloudInitFinished, type Tools } from "./probe.js";
 import { isQemu, qmp, startVm, waitGone, type VmConfig } from "./qemu.js";
 import type { UpState, VmState } from "./state.js";
-
-export type FaultId = "keepalived-stopped" | "haproxy-stopped" | "holder-powered-off";
 
 export interface FaultResult {
   fault: FaultId;
@@ -142,7 +141,11 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   };
 }
 
-export async function rehearseFaults(ctx: FaultContext): Promise<FaultResult[]> {
+/** Runs `faults` (default: all) in FAULT_IDS order. */
+export async function rehearseFaults(
+  ctx: FaultContext,
+  faults: readonly FaultId[] = FAULT_IDS,
+): Promise<FaultResult[]> {
   if (!ctx.state.labMode) {
     throw new ExternalError(
       "up --rehearse needs the lab agent and a stand-in apiserver in the VMs",
@@ -152,12 +155,13 @@ export async function rehearseFaults(ctx: FaultContext): Promise<FaultResult[]> 
   if (ctx.state.vms.length < 2)
     throw new ExternalError("up --rehearse needs at least two nodes: the VIP has nowhere to go");
   const results: FaultResult[] = [];
-  for (const run of [
-    () => serviceFault(ctx, "keepalived-stopped", "keepalived"),
-    () => serviceFault(ctx, "haproxy-stopped", "haproxy"),
-    () => powerOffFault(ctx),
-  ]) {
-    const result = await run();
+  const runs: Record<FaultId, () => Promise<FaultResult>> = {
+    "keepalived-stopped": () => serviceFault(ctx, "keepalived-stopped", "keepalived"),
+    "haproxy-stopped": () => serviceFault(ctx, "haproxy-stopped", "haproxy"),
+    "holder-powered-off": () => powerOffFault(ctx),
+  };
+  for (const fault of FAULT_IDS.filter((f) => faults.includes(f))) {
+    const result = await runs[fault]();
     ctx.log(
       `rehearse: ${result.fault}: ${result.passed ? "pass" : "FAIL"}, failover ${result.failoverSeconds ?? "-"} s, heal ${result.healSeconds ?? "-"} s (${result.detail})`,
     );

@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { renderNodes } from "../../src/render/index.js";
 import { LAB_APISERVER_CONFIG, labApiserverConfig, labArtifacts, labUserData } from "../../src/up/lab-seed.js";
+import { FAULT_IDS, parseFaultList } from "../../src/up/fault-ids.js";
 import { nicSlot } from "../../src/up/nic-slot.js";
 import { hostAddress } from "../../src/up/qemu-provider.js";
 import { qemuArgs } from "../../src/up/qemu.js";
@@ -248,6 +249,17 @@ describe("qemu command line", () => {
     expect(nicSlot("enp0s8", "f")).toBe(8);
     expect(() => nicSlot("eth0", "spec.network.interface")).toThrow(/enp0s<slot>/);
     expect(() => nicSlot("enp0s2", "f")).toThrow();
+  });
+});
+
+describe("up --faults", () => {
+  it("runs the chosen faults in the rehearsal's order, whatever order they were named in", () => {
+    expect(parseFaultList("holder-powered-off, keepalived-stopped")).toEqual([
+      "keepalived-stopped",
+      "holder-powered-off",
+    ]);
+    expect(parseFaultList("haproxy-stopped")).toEqual(["haproxy-stopped"]);
+    expect(parseFaultList(FAULT_IDS.join(","))).toEqual([...FAULT_IDS]);
   });
 });
 

@@ -17,6 +17,8 @@ export interface UpCommandOptions {
   provider: "qemu" | "virtualbox";
   image?: string;
   rehearse?: boolean;
+  /** With --rehearse: only these faults (comma-separated). */
+  faults?: string;
   standInApiserver?: boolean;
   json?: boolean;
   accel: "auto" | "kvm" | "tcg";
@@ -62,6 +64,10 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       "add --stand-in-apiserver",
     );
   }
+  if (options.faults !== undefined && !options.rehearse)
+    throw new UsageError("--faults chooses among the faults of --rehearse", "add --rehearse");
+  const faultIds =
+    options.faults === undefined ? undefined : (await import("../../up/fault-ids.js")).parseFaultList(options.faults);
   const { plan } = await compileSpec(spec);
   const image = await imagePath(plan, options.output, options.image);
   let rendered = renderNodes(plan);
@@ -104,16 +110,19 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       const { findQemuTools } = await import("../../up/preflight.js");
       const { writeUpState } = await import("../../up/state.js");
       const saveState = () => writeUpState(options.output, state);
-      faults = await rehearseFaults({
-        plan,
-        state,
-        tools: await findQemuTools(),
-        vmConfig: (vm) => vmConfig(plan, state, vm),
-        saveState,
-        timeoutSeconds,
-        signal: interrupts.signal,
-        log,
-      });
+      faults = await rehearseFaults(
+        {
+          plan,
+          state,
+          tools: await findQemuTools(),
+          vmConfig: (vm) => vmConfig(plan, state, vm),
+          saveState,
+          timeoutSeconds,
+          signal: interrupts.signal,
+          log,
+        },
+        faultIds,
+      );
       await saveState();
     }
     if (options.json) {
