@@ -103,7 +103,12 @@ export function renderUserData(plan: ClusterPlan, node: NodePlan, files: NodeFil
     ...(pods
       ? []
       : [
-          ["systemctl", "enable", ...SERVICES],
+          // Without the SysV sync: both packages also ship /etc/init.d scripts, so a plain
+          // `systemctl enable` runs update-rc.d (Perl) for each, and each of those reloads
+          // systemd. systemd never reads rc.d links for a unit it has a unit file for; under
+          // emulation the two runs took ~45 s of a boot, and a reload on a slow guest can outlast
+          // systemctl's D-Bus timeout. systemctl's own reload (one) stays.
+          ["env", "SYSTEMCTL_SKIP_SYSV=1", "systemctl", "enable", ...SERVICES],
           ["systemctl", "restart", ...SERVICES],
         ]),
     ...kubeadmCommands(plan, node, files),

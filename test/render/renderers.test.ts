@@ -153,7 +153,7 @@ describe("cloud-init files", () => {
       ],
       ["ufw", "allow", "from", "10.0.2.11", "to", "224.0.0.18", "comment", "VRRP from master02"],
       ["ufw", "--force", "enable"],
-      ["systemctl", "enable", "keepalived.service", "haproxy.service"],
+      ["env", "SYSTEMCTL_SKIP_SYSV=1", "systemctl", "enable", "keepalived.service", "haproxy.service"],
       ["systemctl", "restart", "keepalived.service", "haproxy.service"],
     ]);
   });
@@ -196,7 +196,10 @@ describe("cloud-init files", () => {
     const c = parse(String(renderNode(p, p.nodes[0]!)[0]!.contents), { version: "1.1" });
     expect(c.packages).toBeUndefined();
     expect(c.package_update).toBeUndefined();
-    expect(c.runcmd.map((r: string[]) => r[0])).toEqual(["systemctl", "systemctl"]);
+    expect(c.runcmd.map((r: string[]) => r.find((word) => !word.includes("=") && word !== "env"))).toEqual([
+      "systemctl",
+      "systemctl",
+    ]);
   });
   it("network-config is version 2 with a 0.0.0.0/0 route, not `to: default`", () => {
     expect(parse(networkConfig!)).toEqual({
