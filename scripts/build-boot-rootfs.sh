@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the small Debian 12 system that test/seed/boot.test.ts boots under qemu with a node's
-# seed ISO attached. It stands in for the k8s-ha golden image: cloud-init, keepalived, haproxy,
-# curl and ufw are installed, nothing is configured for a cluster, so first boot needs no apt.
+# Builds the small Debian 12 system that scripts/build-test-cloud-image.sh makes the VM tests'
+# cloud image of (and scripts/build-kube-chroot.sh its chroot). It stands in for the k8s-ha golden
+# image: cloud-init, keepalived, haproxy, curl and ufw are installed, nothing is configured for a
+# cluster, so first boot needs no apt.
 # Also installed, as test fixtures only:
 #   - k8s-ha-test-apiserver.service: a stand-in kube-apiserver (HTTPS, 200 on every GET, so
 #     /healthz passes and keepalived's check lets the node hold the VIP);
@@ -10,8 +11,8 @@
 #     the second serial port (ttyS1, so kernel and systemd messages on ttyS0 never interleave
 #     with it) and powers off.
 #
-# Output: a folder with disk.img (raw ext4, made with `mkfs.ext4 -d`, no mount), vmlinuz and
-# initrd.img, under ${K8S_HA_TEST_CACHE:-/var/cache/k8s-ha-test}/boot-rootfs-<hash of this file>.
+# Output: a folder with disk.img (raw ext4, made with `mkfs.ext4 -d`, no mount), the same root
+# as rootfs.tar, vmlinuz and initrd.img, under ${K8S_HA_TEST_CACHE:-/var/cache/k8s-ha-test}/boot-rootfs-<hash of this file>.
 # Its path is the only thing printed on stdout; progress goes to stderr. Cached: a second run
 # prints the path at once. A lock keeps parallel runs from building twice. Needs root and
 # debootstrap, and network access to the Debian archive for the first build.
@@ -341,6 +342,8 @@ size_mib=$((used_mib + used_mib / 2 + 256))
 log "making disk.img (${size_mib} MiB ext4, ${used_mib} MiB used) without mounting"
 truncate -s "${size_mib}M" "$work/out/disk.img"
 mkfs.ext4 -q -F -L k8s-ha-root -d "$rootfs" "$work/out/disk.img" >&2
+# The same root as a tar, for the chroot of scripts/build-kube-chroot.sh: one debootstrap, not two.
+tar -C "$rootfs" --numeric-owner -cf "$work/out/rootfs.tar" .
 
 printf '%s\n' "$key" >"$work/out/complete"
 rm -rf "$out"

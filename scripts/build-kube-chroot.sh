@@ -1,40 +1,37 @@
 #!/usr/bin/env bash
 # Builds the Debian 12 system (with systemd, as on the golden image) that test/packer/kubernetes-script.test.ts runs
-# packer/scripts/30-kubernetes.sh in (chroot): a minbase debootstrap with systemd, curl and
-# ca-certificates, packed as rootfs.tar, plus debs/ holding Debian's real containerd and every
-# package it needs that the root lacks (downloaded here, so the test itself needs no network: it
-# serves them from a local apt repository beside its stand-in kubeadm/kubelet/kubectl).
+# packer/scripts/30-kubernetes.sh in (chroot): the root of scripts/build-boot-rootfs.sh (the VM
+# tests' stand-in golden image: one debootstrap serves both), packed as rootfs.tar, plus debs/
+# holding Debian's real containerd and every package it needs that the root lacks (downloaded
+# here, so the test itself needs no network: it serves them from a local apt repository beside its
+# stand-in kubeadm/kubelet/kubectl).
 #
-# Output: ${K8S_HA_TEST_CACHE:-/var/cache/k8s-ha-test}/kube-chroot-<hash of this file>/ with
-# rootfs.tar, debs/*.deb and `complete`; its path is the only thing printed on stdout. Cached and
-# locked like scripts/build-boot-rootfs.sh. Needs root, debootstrap, and the Debian archive once.
+# Output: ${K8S_HA_TEST_CACHE:-/var/cache/k8s-ha-test}/kube-chroot-<hash of this file and that
+# root>/ with rootfs.tar, debs/*.deb and `complete`; its path is the only thing printed on stdout.
+# Cached and locked like scripts/build-boot-rootfs.sh. Needs root and the Debian archive once.
 #
-# Usage: scripts/build-kube-chroot.sh [--print-dir]
+# Usage: scripts/build-kube-chroot.sh
 set -euo pipefail
 
 cache_root=${K8S_HA_TEST_CACHE:-/var/cache/k8s-ha-test}
-mirror=${K8S_HA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-suite=bookworm
-key=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
-out="$cache_root/kube-chroot-$key"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf 'build-kube-chroot: %s\n' "$*" >&2; }
 
-if [ "${1:-}" = "--print-dir" ]; then
-    printf '%s\n' "$out"
-    exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    log "needs root (chroot, file ownership)"
+    exit 1
 fi
+for tool in flock tar; do
+    command -v "$tool" >/dev/null 2>&1 || { log "missing $tool (apt-get install util-linux tar)"; exit 1; }
+done
+base=$(bash "$here/build-boot-rootfs.sh" | tail -n 1)
+key=$( { cat "${BASH_SOURCE[0]}"; cat "$base/complete"; } | sha256sum | cut -c1-16)
+out="$cache_root/kube-chroot-$key"
 if [ -f "$out/complete" ]; then
     printf '%s\n' "$out"
     exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-    log "needs root (debootstrap, chroot, file ownership)"
-    exit 1
-fi
-for tool in debootstrap flock tar; do
-    command -v "$tool" >/dev/null 2>&1 || { log "missing $tool (apt-get install debootstrap util-linux tar)"; exit 1; }
-done
 
 mkdir -p "$cache_root"
 exec 9>"$cache_root/.kube-chroot.lock"
@@ -59,11 +56,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "debootstrap $suite (minbase + curl, ca-certificates, systemd) from $mirror"
-if ! debootstrap --variant=minbase --components=main --include=curl,ca-certificates,systemd,systemd-sysv "$suite" "$rootfs" "$mirror" >&2; then
-    tail -n 40 "$rootfs/debootstrap/debootstrap.log" >&2 || true
-    exit 1
-fi
+log "unpacking the root of $base"
+mkdir "$rootfs"
+tar -C "$rootfs" --numeric-owner -xf "$base/rootfs.tar"
+# apt in the chroot resolves deb.debian.org with the host's resolver
+rm -f "$rootfs/etc/resolv.conf"
+cp -L /etc/resolv.conf "$rootfs/etc/resolv.conf"
 
 # Debian's containerd and what it pulls in, downloaded (not installed) by the root's own apt.
 log "downloading containerd and its dependencies"
