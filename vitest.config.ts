@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
  * nodes booted from it, a rolling re-seed and `down` (minutes of emulated CPU: no KVM on CI machines).
  */
 const GOLDEN_PATH_TEST = "test/up/up-qemu.test.ts";
-// debootstrap (first run) and dpkg in a chroot: heavy too, so it runs after the suite with the boots
+// dpkg in a chroot of the boot rootfs (which the golden path builds): after the suite, with the boots
 const IMAGE_SCRIPT_TEST = "test/packer/kubernetes-script.test.ts";
 
 export default defineConfig({
@@ -14,6 +14,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: one file at a time on the 2-core CI
+    // machine, while the rehearsals, the S3 races and the Ctrl-C tests mostly wait on timers and
+    // leave a core idle. Two files at once; the boot project below still runs its files alone.
+    maxWorkers: 2,
     // snapshots are written only by an explicit `npx vitest run -u`, never by CI
     update: false,
     projects: [
