@@ -25,4 +25,8 @@ if [ -z "$script" ] || [ ! -f "$script" ]; then
   exit 0
 fi
 echo "version matrix: $script" >&2
-bash "$script"
+# The matrix's haproxy binaries only parse configs (haproxy -c): built without optimisation, which
+# compiles ~2.5x faster (three of haproxy 3.2's files: 9.4-9.8 s at -O2, 3.4-4.8 s at -O0).
+# MAKEFLAGS carries the override to the make that the shared script runs; keepalived's build
+# (autotools, with _FORTIFY_SOURCE, which wants optimisation) takes no notice of these two names.
+MAKEFLAGS="CPU_CFLAGS.generic=-O0 OPT_CFLAGS=-O0" bash "$script"
