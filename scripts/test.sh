@@ -3,8 +3,8 @@
 # Debian, via apt-get, only those missing) and the haproxy/keepalived version matrix, builds the CLI the end-to-end tests spawn, runs every
 # test, and ends with one plain "N passed, N failed, N skipped" line.
 #
-# One step after the other; inside vitest the suite runs two files at once (vitest.config.ts) and
-# the VM boots run alone after it. Tried on 2026-12-02: the image builds in the background from
+# One step after the other; inside vitest the suite runs two files at once (vitest.config.ts), then
+# the rehearsals and the VM boots run alone. Tried on 2026-12-02: the image builds in the background from
 # the start, beside the matrix build: 11 and 15 minutes, no better than one after the other (both
 # CPU-bound). Tried on 2026-12-01: three lanes side by side (the suite,
 # the matrix build then its tests, the VM boots) took a cold run from ~45 to 41 minutes on the 2-core
