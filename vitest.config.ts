@@ -16,6 +16,17 @@ const REHEARSALS = "test/rehearse/**/*.test.ts";
 /** Concurrent publishes against s3rver: two-wide, s3rver once threw ENOENT on a probe object a racer had deleted. */
 const S3_RACES = "test/publish/race.test.ts";
 
+/**
+ * Files that run after the suite, one at a time, each group after the one before: the timed
+ * rehearsals and races, then the VMs. Each boot emulates a CPU for minutes (no KVM on CI
+ * machines); run beside the suite, a boot took 927 s instead of 286 s and its report's journal
+ * overflowed (scripts/test.sh).
+ */
+const ALONE = [
+  { name: "timing", include: [REHEARSALS, S3_RACES] },
+  { name: "boot", include: [GOLDEN_PATH_TEST, IMAGE_SCRIPT_TEST] },
+];
+
 export default defineConfig({
   test: {
     // real tools, namespaces and a VM boot run in these tests: give them room, not retries
@@ -24,7 +35,7 @@ export default defineConfig({
     pool: "forks",
     // Vitest's default is one worker fewer than the cores: one file at a time on the 2-core CI
     // machine, while many files mostly wait on processes and timers and leave a core idle. Two
-    // files at once in the suite; the rehearsals and the boots below run their files alone.
+    // files at once in the suite; the groups in ALONE run their files alone.
     maxWorkers: 2,
     // snapshots are written only by an explicit `npx vitest run -u`, never by CI
     update: false,
@@ -34,31 +45,14 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["test/**/*.test.ts"],
-          exclude: [GOLDEN_PATH_TEST, IMAGE_SCRIPT_TEST, REHEARSALS, S3_RACES],
+          exclude: ALONE.flatMap((group) => group.include),
           sequence: { groupOrder: 0 },
         },
       },
-      {
+      ...ALONE.map(({ name, include }, index) => ({
         extends: true,
-        test: {
-          name: "rehearse",
-          include: [REHEARSALS, S3_RACES],
-          fileParallelism: false,
-          sequence: { groupOrder: 1 },
-        },
-      },
-      // Each of these emulates a CPU for minutes (no KVM on CI machines): one file at a time, after
-      // the suite. (Run beside the suite, a boot took 927 s instead of 286 s and its report's
-      // journal overflowed: see scripts/test.sh.)
-      {
-        extends: true,
-        test: {
-          name: "boot",
-          include: [GOLDEN_PATH_TEST, IMAGE_SCRIPT_TEST],
-          fileParallelism: false,
-          sequence: { groupOrder: 2 },
-        },
-      },
+        test: { name, include, fileParallelism: false, sequence: { groupOrder: index + 1 } },
+      })),
     ],
   },
 });

@@ -4,9 +4,9 @@
 # test, and ends with one plain "N passed, N failed, N skipped" line.
 #
 # One step after the other; inside vitest the suite runs two files at once (vitest.config.ts), then
-# the rehearsals and the VM boots run alone. Tried on 2026-12-02: the image builds in the background from
-# the start, beside the matrix build: 11 and 15 minutes, no better than one after the other (both
-# CPU-bound). Tried on 2026-12-01: three lanes side by side (the suite,
+# the timed rehearsals and races and the VM boots run alone. Tried on 2026-12-02: the image builds
+# in the background from the start, beside the matrix build: 16.7 minutes for both, not clearly
+# better than one after the other (both CPU-bound). Tried on 2026-12-01: three lanes side by side (the suite,
 # the matrix build then its tests, the VM boots) took a cold run from ~45 to 41 minutes on the 2-core
 # machine, but the CPU is the limit (the matrix, the images, the boots and the suite are each minutes
 # of it): a boot beside the others took 927 s instead of 286 s, and its report lost keepalived's

@@ -141,7 +141,7 @@ async function powerOffFault(ctx: FaultContext): Promise<FaultResult> {
   };
 }
 
-/** Runs `faults` (default: all) in FAULT_IDS order. */
+/** Runs `faults` (default: all), in the order given: parseFaultList keeps FAULT_IDS' order. */
 export async function rehearseFaults(
   ctx: FaultContext,
   faults: readonly FaultId[] = FAULT_IDS,
@@ -160,7 +160,7 @@ export async function rehearseFaults(
     "haproxy-stopped": () => serviceFault(ctx, "haproxy-stopped", "haproxy"),
     "holder-powered-off": () => powerOffFault(ctx),
   };
-  for (const fault of FAULT_IDS.filter((f) => faults.includes(f))) {
+  for (const fault of faults) {
     const result = await runs[fault]();
     ctx.log(
       `rehearse: ${result.fault}: ${result.passed ? "pass" : "FAIL"}, failover ${result.failoverSeconds ?? "-"} s, heal ${result.healSeconds ?? "-"} s (${result.detail})`,

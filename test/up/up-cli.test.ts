@@ -21,6 +21,18 @@ interface Case {
   needsQemu?: boolean;
 }
 
+/** `up` with lab seeds and `--rehearse --faults LIST`. */
+const rehearsing = (faults: string) => (spec: string, image: string) => [
+  "up",
+  spec,
+  "--image",
+  image,
+  "--stand-in-apiserver",
+  "--rehearse",
+  "--faults",
+  faults,
+];
+
 const CASES: Case[] = [
   {
     name: "--rehearse without lab seeds",
@@ -36,47 +48,20 @@ const CASES: Case[] = [
   },
   {
     name: "--faults with an unknown fault",
-    args: (spec, image) => [
-      "up",
-      spec,
-      "--image",
-      image,
-      "--stand-in-apiserver",
-      "--rehearse",
-      "--faults",
-      "keepalived-stopped,disk-full",
-    ],
+    args: rehearsing("keepalived-stopped,disk-full"),
     code: 2,
     message:
       /--faults: no fault named "disk-full"[^]*hint: name one or more of keepalived-stopped, haproxy-stopped, holder-powered-off/,
   },
   {
     name: "--faults naming one twice",
-    args: (spec, image) => [
-      "up",
-      spec,
-      "--image",
-      image,
-      "--stand-in-apiserver",
-      "--rehearse",
-      "--faults",
-      "haproxy-stopped,haproxy-stopped",
-    ],
+    args: rehearsing("haproxy-stopped,haproxy-stopped"),
     code: 2,
     message: /--faults names haproxy-stopped twice/,
   },
   {
     name: "--faults with an empty name",
-    args: (spec, image) => [
-      "up",
-      spec,
-      "--image",
-      image,
-      "--stand-in-apiserver",
-      "--rehearse",
-      "--faults",
-      "haproxy-stopped,",
-    ],
+    args: rehearsing("haproxy-stopped,"),
     code: 2,
     message: /--faults "haproxy-stopped," has an empty name/,
   },
