@@ -43,6 +43,7 @@ import { runDetached } from "../helpers/run-detached.js";
 import { asNobody, NOBODY, nobodysDir, readableCli } from "../helpers/unprivileged.js";
 import { parseImageRecord, type ImageRecord } from "../../src/packer/record.js";
 import { OVMF_FIRMWARE } from "../../src/packer/qemu.js";
+import { labNetns } from "../../src/up/layout.js";
 import { hashFile, sha256 } from "../../src/write/hash.js";
 
 const BUILD_SCRIPT = join(ROOT, "scripts/build-test-cloud-image.sh");
@@ -174,10 +175,14 @@ const labTraces = () =>
   `${sh("ip", "-o", "link", "show")}\n${sh("ip", "-o", "addr", "show")}`
     .split("\n")
     .filter((line) => /k8sha-|192\.0\.2\./.test(line));
-const labNamespaces = () =>
+/**
+ * Whether the lab of this output folder has its namespace. Only this run's own: on a shared
+ * machine another run's lab (another folder, another name) may come and go meanwhile.
+ */
+const labNamespaceExists = (outDir: string) =>
   sh("ip", "netns", "list")
     .split("\n")
-    .filter((line) => line.startsWith(`k8s-ha-${CLUSTER}-`));
+    .some((line) => line.split(" ")[0] === labNetns(CLUSTER, outDir));
 const qemuAlive = (pid: number) =>
   existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("qemu-system");
 
@@ -283,8 +288,6 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
   beforeAll(
     async () => {
       ({ dir, cleanup } = tempDir("k8s-ha-up-"));
-      // a lab left by an earlier, killed run would make this one's checks meaningless
-      expect(labNamespaces(), "a k8s-ha-uptest-* namespace already exists").toEqual([]);
       tracesBefore = labTraces();
       const build = await runDetached("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS }).done;
       if (build.code !== 0)
@@ -298,6 +301,8 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
       const rendered = await runCli(["render", spec, "-o", join(dir, "rendered")]);
       if (rendered.code !== 0) throw new Error(`k8s-ha render failed:\n${rendered.stderr}`);
       out = join(dir, "out");
+      // a fresh temporary folder names a namespace nobody has; if it existed, the checks would be meaningless
+      expect(labNamespaceExists(out), `namespace ${labNetns(CLUSTER, out)} already exists`).toBe(false);
 
       // The stand-in replaces Debian's cloud image through Packer's own variables (PKR_VAR_*), as a
       // user would point the template at a local copy.
@@ -652,8 +657,8 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
     expect(lastState!.vms).toHaveLength(2);
     for (const vm of lastState!.vms) expect(qemuAlive(vm.pid!), `qemu of ${vm.node}`).toBe(false);
     // the bridge and the taps lived only in this namespace; none of them, nor the subnet, reached the host's
-    expect(state!.netns).toMatch(new RegExp(`^k8s-ha-${CLUSTER}-`));
-    expect(labNamespaces()).toEqual([]);
+    expect(state!.netns).toBe(labNetns(CLUSTER, out));
+    expect(labNamespaceExists(out)).toBe(false);
     expect(labTraces()).toEqual(tracesBefore);
     expect(existsSync(join(out, "up"))).toBe(false);
     // what build-image made (the image and its record, the Packer template) is the user's, untouched
@@ -730,7 +735,8 @@ describe.skipIf(!canBoot)("k8s-ha up --provider qemu --rehearse, then a rolling 
       expect(rootless.down?.code, rootless.down?.stderr).toBe(0);
       for (const vm of rootless.state!.vms) expect(qemuAlive(vm.pid!), `qemu of ${vm.node}`).toBe(false);
       expect(existsSync(join(rootlessOut, "up"))).toBe(false);
-      expect(labNamespaces()).toEqual([]);
+      // its cluster NIC was a socket segment in the test's namespace: it never made one of its own
+      expect(labNamespaceExists(rootlessOut)).toBe(false);
       expect(labTraces()).toEqual(tracesBefore);
     });
   });
