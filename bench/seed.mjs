@@ -2,7 +2,7 @@
 // Benchmark (issue 3, item 6): `k8s-ha seed` of a 3-node spec against three `cloud-localds` runs
 // on the same user-data, meta-data and network-config — the way a user makes the same seeds
 // without k8s-ha. Both sides are whole programs started from here, the way a user runs them:
-//   k8s-ha:        node dist/index.js seed examples/three-node-unicast.yaml -o DIR
+//   k8s-ha:        node dist/k8s-ha.cjs seed examples/three-node-unicast.yaml -o DIR
 //                  (loads and checks the spec, renders every file, writes 3 ISOs + manifest)
 //   cloud-localds: cloud-localds -N network-config seed.iso user-data meta-data, once per node
 //                  (genisoimage underneath; the files were rendered beforehand, not timed)
@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "dist/index.js");
+const BIN = join(ROOT, "dist/k8s-ha.cjs");
 const SPEC = join(ROOT, "examples/three-node-unicast.yaml");
 const ENV = { ...process.env, K8S_HA_VRRP_PASS: "s3cret" };
 

@@ -3,7 +3,7 @@
 // commander are many small files), which keeps `k8s-ha render` close to a bare `node` start.
 // Type checking is `npm run typecheck`.
 //
-//   dist/index.js           the bin (src/start/launch.ts): turns V8's compile cache on, loads cli.cjs
+//   dist/k8s-ha.cjs         the bin (src/start/launch.ts): turns V8's compile cache on, loads cli.cjs
 //   dist/cli.cjs            src/index.ts: the command line (commander), no command's code
 //   dist/command-<x>.cjs    src/cli/commands/<x>.ts and all it needs, loaded only when <x> runs
 //   dist/errors.cjs         src/errors.ts, one copy shared by all (the entry tests `instanceof ExitError`)
@@ -36,6 +36,24 @@ const englishOnlyZod = {
     build.onLoad({ filter: /^zod-locales-english$/, namespace: "k8s-ha" }, () => ({
       contents: 'export { default as en } from "zod/v4/locales/en.js";',
       resolveDir: root,
+      loader: "js",
+    }));
+  },
+};
+/**
+ * commander requires node:child_process at load for the one thing k8s-ha never does (running
+ * executable subcommands); loading it is ~5 ms of every start. Its spawn is required when called.
+ */
+const lazyChildProcessInCommander = {
+  name: "commander-lazy-child-process",
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]commander[\\/]lib[\\/]command\.js$/.test(args.importer)
+        ? { path: "commander-child-process", namespace: "k8s-ha" }
+        : undefined,
+    );
+    build.onLoad({ filter: /^commander-child-process$/, namespace: "k8s-ha" }, () => ({
+      contents: 'exports.spawn = (...args) => require("node:child_process").spawn(...args);',
       loader: "js",
     }));
   },
@@ -86,12 +104,18 @@ await build({
   // the source is ES modules; packer/ and package.json are found from the bundle's own path
   define: { "import.meta.url": "__k8sHaModuleUrl" },
   banner: { js: 'const __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [englishOnlyZod, separateBundles],
+  plugins: [englishOnlyZod, lazyChildProcessInCommander, separateBundles],
 });
+// The bin is CommonJS too: an ES module as the main script makes Node load its ES module loader
+// first (~30 ms of every run, issue 13); a .cjs file keeps it on the CommonJS path `node -e 0` takes.
 await build({
   ...common,
-  entryPoints: { index: "src/start/launch.ts" },
-  format: "esm",
-  banner: { js: "#!/usr/bin/env node" },
+  entryPoints: { "k8s-ha": "src/start/launch.ts" },
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  define: { "import.meta.url": "__k8sHaModuleUrl" },
+  banner: {
+    js: '#!/usr/bin/env node\nconst __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
 });
-chmodSync(join(outdir, "index.js"), 0o755);
+chmodSync(join(outdir, "k8s-ha.cjs"), 0o755);

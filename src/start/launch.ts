@@ -1,4 +1,4 @@
-// The package's bin (dist/index.js): turns on V8's compile cache, then runs the CLI (dist/cli.cjs,
+// The package's bin (dist/k8s-ha.cjs): turns on V8's compile cache, then runs the CLI (dist/cli.cjs,
 // from src/index.ts). Start-up is mostly compiling k8s-ha's own code (issue 13): with the cache, a
 // run after the first reads the compiled code instead. Node ≥ 22.1 does this itself
 // (module.enableCompileCache, for every module it loads); Node 20 gets our equivalent for dist/.

@@ -20,7 +20,7 @@ function copyPackage() {
   cpSync(join(ROOT, "package.json"), join(temp.dir, "pkg/package.json"));
   const cache = join(temp.dir, "cache");
   const run = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(temp.dir, "pkg/dist/index.js"), ...args], {
+    const result = spawnSync(process.execPath, [join(temp.dir, "pkg/dist/k8s-ha.cjs"), ...args], {
       encoding: "utf8",
       env: { ...process.env, NODE_COMPILE_CACHE: cache },
     });

@@ -1,4 +1,4 @@
-// Spawns the built CLI (dist/index.js, built by `npm test` before vitest runs) like a user would.
+// Spawns the built CLI (dist/k8s-ha.cjs, built by `npm test` before vitest runs) like a user would.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 import { sha256 } from "../../src/write/hash.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const BIN = join(ROOT, "dist/index.js");
+export const BIN = join(ROOT, "dist/k8s-ha.cjs");
 export const EXAMPLES = join(ROOT, "examples");
 
 export interface CliResult {

@@ -8,14 +8,14 @@ import { ROOT } from "./cli.js";
 
 export const NOBODY = 65534;
 
-/** The package copied where nobody can read it; its dist/index.js, and a cleanup. */
+/** The package copied where nobody can read it; its dist/k8s-ha.cjs, and a cleanup. */
 export function readableCli(): { bin: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "k8s-ha-cli-"));
   chmodSync(dir, 0o755);
   // what the package ships (package.json "files") and package.json itself, as npm installs it
   const { files } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { files: string[] };
   for (const entry of [...files, "package.json"]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  return { bin: join(dir, "dist", "index.js"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { bin: join(dir, "dist", "k8s-ha.cjs"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A folder for nobody to write in: its own, under the temp folder. */

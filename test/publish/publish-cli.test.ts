@@ -502,7 +502,7 @@ describe("start-up", () => {
     const loaded: string[] = JSON.parse(/^LOADED (.*)$/m.exec(result.stderr)![1]!);
     const ours = [BIN, ...loaded.filter((file) => file.startsWith(dirname(BIN)))];
     expect(ours.map((file) => basename(file))).toEqual(
-      expect.arrayContaining(["index.js", "cli.cjs", "command-render.cjs"]),
+      expect.arrayContaining(["k8s-ha.cjs", "cli.cjs", "command-render.cjs"]),
     );
     for (const file of ours) expect(await readFile(file, "utf8"), file).not.toMatch(/S3Client|@aws-sdk/);
   });
