@@ -1,6 +1,6 @@
 // The commands as users run them: the built binary, in a temp folder.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeArtifacts } from "../../src/write/output.js";
@@ -121,6 +121,26 @@ describe("render", () => {
     };
     expect(manifest.artifacts.map((a) => a.path)).not.toContain("nodes/old-node/user-data");
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
+  });
+
+  it("leaves a file that already holds its bytes and mode as it is; replaces one edited or chmod'ed", async () => {
+    const out = join(dir, "out");
+    expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
+    const files = {
+      same: join(out, "nodes/master01/user-data"),
+      edited: join(out, "nodes/master01/files/haproxy.cfg"),
+      chmodded: join(out, "nodes/master02/files/check_apiserver.sh"),
+    };
+    const rendered = await tree(out);
+    await writeFile(files.edited, "edited by hand\n");
+    await chmod(files.chmodded, 0o777);
+    const inode = async (file: string) => (await stat(file)).ino;
+    const before = { same: await inode(files.same), edited: await inode(files.edited) };
+    expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
+    expect(await tree(out)).toEqual(rendered); // the bytes the first render wrote
+    expect(await inode(files.same)).toBe(before.same); // not rewritten
+    expect(await inode(files.edited)).not.toBe(before.edited); // replaced, by rename, as every write is
+    expect((await stat(files.chmodded)).mode & 0o777).toBe(0o755);
   });
 
   it("keeps the previous output whole when a render fails", async () => {
