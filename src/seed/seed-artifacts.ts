@@ -33,7 +33,7 @@ export interface SeedOptions {
   date?: Date;
 }
 
-function seedPath(node: string): string {
+export function seedPath(node: string): string {
   return `${nodeDir(node)}/${NODE_FILES.seedIso}`;
 }
 

@@ -1,11 +1,12 @@
 // `k8s-ha render`: writes the rendered files (all, or one node's with --node) and the manifest.
 // Seeds are `seed`'s: a seed ISO already in the output stays, listed in the manifest only when
 // it is exactly the seed this spec makes (render builds them in memory to compare, never writes).
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { clusterFiles } from "../../pipeline/artifacts.js";
 import { renderNodes } from "../../render/index.js";
 import { parseSourceDateEpoch } from "../../seed/date.js";
-import { buildSeeds, seedArtifacts, selectNodes } from "../../seed/seed-artifacts.js";
+import { buildSeeds, seedArtifacts, seedPath, selectNodes } from "../../seed/seed-artifacts.js";
 import { compileSpec } from "../compile.js";
 import { rewriteFilter, writePartial } from "../partial-write.js";
 
@@ -18,9 +19,14 @@ export async function runRender(
   const { plan } = compiled;
   if (options.node !== undefined) selectNodes(plan, [options.node]);
   const nodes = renderNodes(plan);
+  // only the seeds already in the output can be listed, so only those are built (issue 13: building
+  // three ISOs was 15 ms of a render)
+  const onDisk = plan.nodes.filter((node) => existsSync(join(options.output, seedPath(node.name))));
   const seeds =
-    plan.target.provisioning === "cloud-init"
-      ? seedArtifacts(buildSeeds(plan, nodes, sourceDate ? { date: sourceDate } : {}))
+    plan.target.provisioning === "cloud-init" && onDisk.length > 0
+      ? seedArtifacts(
+          buildSeeds(plan, nodes, { nodes: onDisk.map((n) => n.name), ...(sourceDate ? { date: sourceDate } : {}) }),
+        )
       : [];
   const seedPaths = new Set(seeds.map((s) => s.path));
   const expected = [...clusterFiles(compiled, [], nodes), ...seeds];
