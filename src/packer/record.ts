@@ -71,7 +71,7 @@ export async function readImageRecord(path: string): Promise<ImageRecord | undef
 /** The record in `text`, or undefined when it is not JSON or not one we wrote. */
 export function parseImageRecord(text: string): ImageRecord | undefined {
   try {
-    const parsed = imageRecordSchema.safeParse(JSON.parse(text));
+    const parsed = imageRecordSchema.safeParse(JSON.parse(text), { jitless: true });
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -116,7 +116,7 @@ export function parseCatalogue(text: string, name: string): Catalogue | { error:
   } catch (error) {
     return { error: `not JSON (${(error as Error).message})` };
   }
-  const parsed = catalogueSchema.safeParse(value);
+  const parsed = catalogueSchema.safeParse(value, { jitless: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {

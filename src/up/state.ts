@@ -73,7 +73,7 @@ export async function readUpState(outDir: string): Promise<UpState | undefined> 
     return undefined;
   }
   try {
-    return upStateSchema.parse(JSON.parse(text));
+    return upStateSchema.parse(JSON.parse(text), { jitless: true });
   } catch (error) {
     throw new ExitError(
       EXIT.invalid,
