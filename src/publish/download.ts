@@ -2,12 +2,12 @@
 // whatever the size). The caller renames the temp files into place only once every file of
 // the pull has passed, so a pull leaves all of its files or none.
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { createWriteStream } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { IntegrityError } from "./errors.js";
+import { FileSink } from "./file-sink.js";
 import { VerifyingHash } from "./hashing.js";
 
 export interface DownloadOptions {
@@ -59,19 +59,8 @@ export async function downloadVerified(options: DownloadOptions): Promise<string
       { sha256: options.sha256, size: options.size, hint: DAMAGED_HINT },
       options.onProgress,
     );
-    await pipeline(
-      body,
-      verify,
-      createWriteStream(temp, { mode: 0o644 }),
-      options.signal ? { signal: options.signal } : {},
-    );
-    // on disk before it gets its name: a crash must not leave a short file that looks verified
-    const handle = await open(temp, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    // FileSink has the file on disk when the pipeline ends: a crash must not leave a short file that looks verified
+    await pipeline(body, verify, new FileSink(temp, 0o644), options.signal ? { signal: options.signal } : {});
     return temp;
   } catch (error) {
     await rm(temp, { force: true });
