@@ -103,8 +103,13 @@ function cpuSeconds(pid) {
  * Runs a program; resolves to its wall time, peak resident memory (VmHWM) and CPU time, both
  * polled every 20 ms, and the CPU time the server spent meanwhile: on 2 cores the client and the
  * server share the machine, so a client that burns less CPU leaves more to the server.
+ * Each run starts after `sync`: without it, the run after an upload shares the disk with the
+ * kernel writing back the gigabytes the server just stored (measured: a 4 GiB pull took 24 s in
+ * that slot and 15 s after a sync), and the alternating order gives that slot to one client
+ * twice in three rounds.
  */
 function measure(argv, serverPid) {
+  spawnSync("sync");
   return new Promise((resolveRun, reject) => {
     const started = process.hrtime.bigint();
     const serverBefore = cpuSeconds(serverPid);

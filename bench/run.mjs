@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 
 const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "dist/index.js");
+const bin = join(root, "dist/k8s-ha.cjs");
 const roundsArg = process.argv.indexOf("--rounds");
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
 const work = mkdtempSync(join(tmpdir(), "k8s-ha-bench-"));
@@ -56,9 +56,17 @@ try {
   );
   for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
     const spec = join(root, "examples", example);
+    // again into the same folder (the edit-render loop: unchanged files are left as they are) and
+    // into a new folder each time (every file written, through the staging folder)
     row(
       `render ${example} vs node -e 0`,
       median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, "out")])),
+      node,
+    );
+    let fresh = 0;
+    row(
+      `render ${example}, new folder, vs node -e 0`,
+      median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, `new-${fresh++}`)])),
       node,
     );
     row(
