@@ -105,7 +105,7 @@ function cpuSeconds(pid) {
  * server share the machine, so a client that burns less CPU leaves more to the server.
  * Each run starts after `sync`: without it, the run after an upload shares the disk with the
  * kernel writing back the gigabytes the server just stored (measured: a 4 GiB pull took 24 s in
- * that slot and 15 s after a sync), and the alternating order gives that slot to one client
+ * that slot and 13-16 s timed alone), and the alternating order gives that slot to one client
  * twice in three rounds.
  */
 function measure(argv, serverPid) {
