@@ -44,36 +44,47 @@ function ufwRules(userData) {
 }
 
 function row(name, ms, baseline) {
-  console.log(`${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / baseline).toFixed(2)}x`);
+  console.log(`${name.padEnd(68)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / baseline).toFixed(2)}x`);
+}
+
+const bareNode = () => time([process.execPath, "-e", "0"]);
+
+/**
+ * `fn` against a bare `node -e 0`, run in turn (one of each per round, after a warm-up of each):
+ * this machine's speed drifts by 20 % within a minute, and a baseline timed once before every
+ * figure let the drift into the ratios. Prints the row with its own baseline's median.
+ */
+function againstNode(name, n, fn) {
+  bareNode();
+  fn();
+  const ours = [];
+  const node = [];
+  for (let i = 0; i < n; i++) {
+    node.push(bareNode());
+    ours.push(fn());
+  }
+  const mid = (samples) => samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  row(`${name} vs node -e 0 (${mid(node).toFixed(1)} ms)`, mid(ours), mid(node));
 }
 
 try {
-  const node = median(rounds, () => time([process.execPath, "-e", "0"]));
   console.log(
     `rounds: ${rounds} (median); load average ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(" ")}; baseline node -e 0: ${node.toFixed(1)} ms\n`,
+      .join(" ")}\n`,
   );
   for (const example of ["two-masters.yaml", "three-node-unicast.yaml"]) {
     const spec = join(root, "examples", example);
     // again into the same folder (the edit-render loop: unchanged files are left as they are) and
     // into a new folder each time (every file written, through the staging folder)
-    row(
-      `render ${example} vs node -e 0`,
-      median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, "out")])),
-      node,
+    againstNode(`render ${example}`, rounds, () =>
+      time([process.execPath, bin, "render", spec, "-o", join(work, "out")]),
     );
     let fresh = 0;
-    row(
-      `render ${example}, new folder, vs node -e 0`,
-      median(rounds, () => time([process.execPath, bin, "render", spec, "-o", join(work, `new-${fresh++}`)])),
-      node,
+    againstNode(`render ${example}, new folder`, rounds, () =>
+      time([process.execPath, bin, "render", spec, "-o", join(work, `new-${fresh++}`)]),
     );
-    row(
-      `validate ${example} vs node -e 0`,
-      median(rounds, () => time([process.execPath, bin, "validate", spec])),
-      node,
-    );
+    againstNode(`validate ${example}`, rounds, () => time([process.execPath, bin, "validate", spec]));
   }
 
   // validate --tools auto against the same programs run one after another, as a person would

@@ -1,8 +1,9 @@
 // The one writer of rendered output. A file that already holds its bytes and mode is left alone;
 // everything else is written into a staging folder inside the output directory first, and only
-// when all of it is on disk is each file moved over its old version by rename (`manifest.json` last). A failure while moving puts the old versions back. The writer
-// replaces exactly the files it is given and deletes nothing else: other nodes' seeds, a bundle,
-// `images/` from build-image stay as they are (DESIGN.md: a command replaces only what it rewrote).
+// when all of it is on disk is each file moved over its old version by rename (`manifest.json`
+// last). A failure while moving puts the old versions back. The writer replaces exactly the files
+// it is given and deletes nothing else: other nodes' seeds, a bundle, `images/` from build-image
+// stay as they are (DESIGN.md: a command replaces only what it rewrote).
 //
 // Synchronous calls (issue 13): a render writes ~30 small files one after the other, and each
 // awaited fs call is a round trip through libuv's thread pool; ~300 of them were a fifth of
