@@ -87,7 +87,13 @@ function alreadyWritten(path: string, artifact: Artifact): boolean {
   const info = lstatSync(path, { throwIfNoEntry: false });
   const bytes = artifactBytes(artifact.contents);
   if (!info?.isFile() || info.size !== bytes.length || (info.mode & 0o7777) !== artifact.mode) return false;
-  return Buffer.from(bytes).equals(readFileSync(path));
+  try {
+    return Buffer.from(bytes).equals(readFileSync(path));
+  } catch {
+    // unreadable to us (render's and seed's modes let everyone read, so only an ACL can deny it):
+    // replaced by rename, as every changed file is, rather than an error
+    return false;
+  }
 }
 
 /** mkdir -p, once per folder of a run: each call is a system call even when the folder exists. */
