@@ -30,11 +30,13 @@ function time(argv, options = {}) {
   return ms;
 }
 
+/** The middle of the samples (the upper one of an even count). */
+const middle = (samples) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+
 /** Median of `n` runs of `fn`, after one warm-up run. */
 function median(n, fn) {
   fn();
-  const samples = Array.from({ length: n }, fn).sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return middle(Array.from({ length: n }, fn));
 }
 
 /** The `ufw allow …` commands of a node's runcmd, which validate --tools dry-runs. */
@@ -63,8 +65,7 @@ function againstNode(name, n, fn) {
     node.push(bareNode());
     ours.push(fn());
   }
-  const mid = (samples) => samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-  row(`${name} vs node -e 0 (${mid(node).toFixed(1)} ms)`, mid(ours), mid(node));
+  row(`${name} vs node -e 0 (${middle(node).toFixed(1)} ms)`, middle(ours), middle(node));
 }
 
 try {

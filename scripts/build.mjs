@@ -87,6 +87,11 @@ const common = {
   legalComments: "eof",
   logLevel: "warning",
 };
+/** `import.meta.url` in a CommonJS bundle: the bundle's own file URL, set by a line at its top. */
+const moduleUrl = {
+  define: { "import.meta.url": "__k8sHaModuleUrl" },
+  banner: 'const __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+};
 const commands = readdirSync(join(root, "src/cli/commands"))
   .filter((file) => file.endsWith(".ts"))
   .map((file) => file.slice(0, -3));
@@ -102,8 +107,8 @@ await build({
   // program.ts's `await import("./commands/x.js")` becomes require(): one loader, one cache
   supported: { "dynamic-import": false },
   // the source is ES modules; packer/ and package.json are found from the bundle's own path
-  define: { "import.meta.url": "__k8sHaModuleUrl" },
-  banner: { js: 'const __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: moduleUrl.define,
+  banner: { js: moduleUrl.banner },
   plugins: [englishOnlyZod, lazyChildProcessInCommander, separateBundles],
 });
 // The bin is CommonJS too: an ES module as the main script makes Node load its ES module loader
@@ -113,9 +118,7 @@ await build({
   entryPoints: { "k8s-ha": "src/start/launch.ts" },
   format: "cjs",
   outExtension: { ".js": ".cjs" },
-  define: { "import.meta.url": "__k8sHaModuleUrl" },
-  banner: {
-    js: '#!/usr/bin/env node\nconst __k8sHaModuleUrl = require("node:url").pathToFileURL(__filename).href;',
-  },
+  define: moduleUrl.define,
+  banner: { js: `#!/usr/bin/env node\n${moduleUrl.banner}` },
 });
 chmodSync(join(outdir, "k8s-ha.cjs"), 0o755);

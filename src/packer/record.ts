@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../zod.js";
 import type { ImageSpec } from "../spec/schema.js";
 
 export const IMAGES_DIR = "images";
@@ -71,7 +71,7 @@ export async function readImageRecord(path: string): Promise<ImageRecord | undef
 /** The record in `text`, or undefined when it is not JSON or not one we wrote. */
 export function parseImageRecord(text: string): ImageRecord | undefined {
   try {
-    const parsed = imageRecordSchema.safeParse(JSON.parse(text), { jitless: true });
+    const parsed = imageRecordSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
 // version names the revision (a folder of its own, layout.ts) its files were uploaded under.
 // Writing it is commit.ts's job: the one commit point of a publish.
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { z } from "zod";
+import { z } from "../zod.js";
 import { ExternalError } from "../errors.js";
 import compareSemver from "semver/functions/compare.js";
 import { API_VERSION, IMAGE_VERSION } from "../spec/schema.js";
@@ -116,7 +116,7 @@ export function parseCatalogue(text: string, name: string): Catalogue | { error:
   } catch (error) {
     return { error: `not JSON (${(error as Error).message})` };
   }
-  const parsed = catalogueSchema.safeParse(value, { jitless: true });
+  const parsed = catalogueSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {

@@ -59,7 +59,8 @@ export async function downloadVerified(options: DownloadOptions): Promise<string
       { sha256: options.sha256, size: options.size, hint: DAMAGED_HINT },
       options.onProgress,
     );
-    // FileSink has the file on disk when the pipeline ends: a crash must not leave a short file that looks verified
+    // the file is on disk when the pipeline ends (FileSink syncs it): a crash must not leave a
+    // short file that looks verified
     await pipeline(body, verify, new FileSink(temp, 0o644), options.signal ? { signal: options.signal } : {});
     return temp;
   } catch (error) {

@@ -45,9 +45,7 @@ export function checkSpecText(
 export function checkLoaded(loaded: LoadedSpec, env: Env, requires: readonly SpecRequirement[]): CheckedSpec {
   const base = { file: loaded.file, sha256: sha256(loaded.text) };
   if (hasErrors(loaded.findings)) return { ...base, findings: loaded.findings };
-  // jitless: zod would otherwise compile a parser per object schema with `new Function` on first use,
-  // which V8's code cache cannot keep; for the one parse a run makes, interpreting is ~10 ms faster
-  const parsed = specSchema.safeParse(loaded.value, { jitless: true });
+  const parsed = specSchema.safeParse(loaded.value);
   if (!parsed.success) {
     return {
       ...base,

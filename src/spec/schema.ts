@@ -6,7 +6,7 @@
 // Every string that ends up in a generated file is constrained to a safe character set here:
 // the renderers also refuse unsafe values (render/quote.ts), so a bypass of one layer is caught
 // by the other.
-import { z } from "zod";
+import { z } from "../zod.js";
 import { MIN_WEIGHT } from "./failover.js";
 import { isIPv4 } from "./ipv4.js";
 import { IMAGE_BUILDERS, SERVICE_MODES, TARGET_OSES } from "./targets.js";

@@ -2,7 +2,7 @@
 // nothing else, and a second `up` knows what already runs. It is rewritten after every step that
 // creates something, so an interrupted `up` still leaves a true record.
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import { z } from "../zod.js";
 import { ExitError, EXIT } from "../errors.js";
 import { writeFileAtomic } from "../packer/record.js";
 import { statePath } from "./layout.js";
@@ -73,7 +73,7 @@ export async function readUpState(outDir: string): Promise<UpState | undefined> 
     return undefined;
   }
   try {
-    return upStateSchema.parse(JSON.parse(text), { jitless: true });
+    return upStateSchema.parse(JSON.parse(text));
   } catch (error) {
     throw new ExitError(
       EXIT.invalid,

@@ -57,12 +57,7 @@ function removeLeftovers(dir: string): void {
 }
 
 function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Each file's path, manifest.json last: it describes the others, so it lands when they have. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "../../zod.js";
 import { specSchema } from "../../spec/schema.js";
 
 /** The JSON Schema of the spec as users write it (defaults are optional), for editors. */
