@@ -1,10 +1,10 @@
-import { z } from "../../zod.js";
+import { toJSONSchema } from "zod";
 import { specSchema } from "../../spec/schema.js";
 
 /** The JSON Schema of the spec as users write it (defaults are optional), for editors. */
 export function specJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(specSchema, { io: "input", target: "draft-2020-12" }),
+    ...toJSONSchema(specSchema, { io: "input", target: "draft-2020-12" }),
     title: "k8s-ha Cluster spec (k8s-ha/v1alpha1)",
   };
 }
