@@ -11,7 +11,8 @@
  * options.date, no wall clock, no random bytes. Files are single-extent: at most 4 GiB - 1
  * each. See README.md beside this file for the layout and the spec sections per file.
  */
-export { writeIso, isoToBuffer } from "./writer.js";
+export { writeIso } from "./writer.js";
+export { isoToBuffer } from "./buffer.js";
 export { volumeDateFields } from "./bytes.js";
 export { IsoError, type IsoFile, type IsoOptions, type IsoSource } from "./types.js";
 export { MAX_FILE_SIZE, MAX_NAME_CHARS, MAX_PATH_BYTES, MAX_DIR_DEPTH } from "./validate.js";

@@ -71,15 +71,3 @@ export async function writeIso(
   }
   return { size: plan.totalBlocks * SECTOR };
 }
-
-/** The whole image in memory, for small seeds and tests. Sources must be in memory too. */
-export function isoToBuffer(files: readonly IsoFile[], options: IsoOptions): Uint8Array {
-  const plan = planIso(files, options);
-  const onDisk = files.filter((f) => !(f.source instanceof Uint8Array)).map((f) => JSON.stringify(f.name));
-  if (onDisk.length > 0)
-    throw new IsoError([`isoToBuffer needs in-memory sources; use writeIso for ${onDisk.join(", ")}`]);
-  const image = Buffer.alloc(plan.totalBlocks * SECTOR);
-  plan.metadata.copy(image, 0);
-  for (const { file, block } of plan.files) image.set(file.source as Uint8Array, block * SECTOR);
-  return image;
-}

@@ -1,7 +1,6 @@
 // Reads the static Packer files (provisioning scripts, autoinstall seed) from the package's
 // top-level packer/ folder. This is the edge: the renderer gets their contents and reads nothing.
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PACKER_ASSET_FILES, type PackerAssetFile, type PackerAssets } from "./render.js";
@@ -30,16 +29,18 @@ export function packerAssetsDir(): string {
   return found;
 }
 
-/** Reads every file the template needs; a missing one is a broken install, reported as such. */
+/**
+ * Reads every file the template needs; a missing one is a broken install, reported as such.
+ * Synchronous reads of a few small files (issue 13): every render pays for this, and
+ * node:fs/promises would be loaded for it alone. Async for its callers.
+ */
 export async function loadPackerAssets(dir: string = packerAssetsDir()): Promise<PackerAssets> {
-  const entries = await Promise.all(
-    PACKER_ASSET_FILES.map(async (file): Promise<[PackerAssetFile, string]> => {
-      try {
-        return [file, await readFile(join(dir, file), "utf8")];
-      } catch (error) {
-        throw new Error(`k8s-ha is incomplete: cannot read ${join(dir, file)} (${(error as Error).message})`);
-      }
-    }),
-  );
+  const entries = PACKER_ASSET_FILES.map((file): [PackerAssetFile, string] => {
+    try {
+      return [file, readFileSync(join(dir, file), "utf8")];
+    } catch (error) {
+      throw new Error(`k8s-ha is incomplete: cannot read ${join(dir, file)} (${(error as Error).message})`);
+    }
+  });
   return Object.fromEntries(entries) as PackerAssets;
 }

@@ -8,7 +8,7 @@
 //    stable date, and so its own stable blkid UUID.
 import { createHash } from "node:crypto";
 import { UsageError } from "../errors.js";
-import { volumeDateFields } from "../iso/index.js";
+import { volumeDateFields } from "../iso/bytes.js";
 
 /** 2020-01-01T00:00:00Z: the base of derived dates, and the bundle's mtime without SOURCE_DATE_EPOCH. */
 export const DERIVED_DATE_BASE = Date.UTC(2020, 0, 1);

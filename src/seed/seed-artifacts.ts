@@ -1,7 +1,8 @@
 // Pure: the plan and the rendered artifacts in, one seed ISO artifact per node out. The ISO holds
 // exactly the bytes of the rendered user-data, meta-data and network-config, under volume id
 // `cidata` (what cloud-init's NoCloud datasource looks for), dated by date.ts.
-import { isoToBuffer, type IsoFile } from "../iso/index.js";
+import { isoToBuffer } from "../iso/buffer.js";
+import type { IsoFile } from "../iso/types.js";
 import type { ClusterPlan, NodePlan } from "../plan/plan.js";
 import { artifactBytes, type Artifact } from "../render/artifact.js";
 import { instanceId } from "../render/meta-data.js";

@@ -1,6 +1,8 @@
 // Reading the spec file: the only I/O of the spec stage. Turns every way a file can be unusable
 // (missing, a directory, huge, not YAML, an alias bomb, several documents) into findings.
-import { readFile, stat } from "node:fs/promises";
+// Synchronous reads (issue 13): a spec is one small file read once, and node:fs/promises is
+// ~2 ms of loading that render, seed and validate need for nothing else.
+import { readFileSync, statSync } from "node:fs";
 import { LineCounter, parseAllDocuments, type Document } from "yaml";
 import { Locator, type Finding } from "./findings.js";
 
@@ -38,7 +40,7 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
   });
   let size: number;
   try {
-    const info = await stat(file);
+    const info = statSync(file);
     if (info.isDirectory()) return fail("is a directory, not a spec file", "name the YAML file, e.g. k8s-ha.yaml");
     if (!info.isFile()) return fail("is not a regular file", "name the YAML file, e.g. k8s-ha.yaml");
     size = info.size;
@@ -57,7 +59,7 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
   }
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = readFileSync(file, "utf8");
   } catch (error) {
     return fail(`cannot read: ${(error as Error).message}`);
   }

@@ -1,8 +1,7 @@
 // The one place that starts external programs. Argument arrays only, never a shell string:
 // no value from a spec can be read by a shell on its way to a tool.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { access, constants } from "node:fs/promises";
+import { accessSync, closeSync, constants, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ExternalError, InterruptedError } from "../errors.js";
 import { trackGroup } from "./interrupts.js";
@@ -176,9 +175,10 @@ export async function which(program: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** One access(2) call: synchronous, so that loading this module needs no node:fs/promises. */
 async function isExecutable(path: string): Promise<boolean> {
   try {
-    await access(path, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
