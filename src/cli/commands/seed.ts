@@ -5,7 +5,6 @@
 // not list it); without it, a bundle left by an earlier run is left alone too.
 import { join, resolve } from "node:path";
 import { renderNodes } from "../../render/index.js";
-import { bundleArtifact } from "../../seed/bundle.js";
 import { blkidUuid, parseSourceDateEpoch } from "../../seed/date.js";
 import { buildSeeds, seedArtifacts, SEED_VOLUME_ID, selectNodes } from "../../seed/seed-artifacts.js";
 import type { Artifact } from "../../render/artifact.js";
@@ -41,7 +40,10 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   // the bundle packs the manifest and the seeds written in this run; it is not listed itself
   let bundle: Artifact | undefined;
   const { written, manifest } = await writePartial(options.output, compiled, expected, rewrite, async (manifest) => {
-    bundle = options.bundle ? await bundleArtifact(plan.name, [manifest, ...isos], sourceDate) : undefined;
+    // loaded only for --bundle: tar-stream and zlib are ~60 KB of code a plain seed never runs (issue 13)
+    bundle = options.bundle
+      ? await (await import("../../seed/bundle.js")).bundleArtifact(plan.name, [manifest, ...isos], sourceDate)
+      : undefined;
     return bundle ? [bundle] : [];
   });
   const bundleSha256 = bundle ? sha256(bundle.contents) : undefined;
