@@ -33,39 +33,42 @@ function time(argv, options = {}) {
 /** The middle of the samples (the upper one of an even count). */
 const middle = (samples) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 
-/** Median of `n` runs of `fn`, after one warm-up run. */
-function median(n, fn) {
-  fn();
-  return middle(Array.from({ length: n }, fn));
-}
-
 /** The `ufw allow …` commands of a node's runcmd, which validate --tools dry-runs. */
 function ufwRules(userData) {
   const runcmd = parse(readFileSync(userData, "utf8")).runcmd ?? [];
   return runcmd.filter((c) => Array.isArray(c) && c[0] === "ufw" && c[1] === "allow");
 }
 
-function row(name, ms, baseline) {
-  console.log(`${name.padEnd(68)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / baseline).toFixed(2)}x`);
+function row(name, ms, ratio) {
+  console.log(`${name.padEnd(68)} ${ms.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2)}x`);
+}
+
+/**
+ * `ours` against `baseline`, run in turn (one of each per round, after a warm-up of each). The
+ * ratio is the median of each round's ratio, not the ratio of the two medians: this machine's
+ * speed drifts by 20 % within a minute (a bare `node -e 0` took 104-154 ms within one run), and
+ * a round's two runs, taken back to back, see the same speed. Returns the medians and the ratio.
+ */
+function paired(n, baseline, ours) {
+  baseline();
+  ours();
+  const pairs = Array.from({ length: n }, () => {
+    const base = baseline();
+    return { base, ours: ours() };
+  });
+  return {
+    base: middle(pairs.map((p) => p.base)),
+    ours: middle(pairs.map((p) => p.ours)),
+    ratio: middle(pairs.map((p) => p.ours / p.base)),
+  };
 }
 
 const bareNode = () => time([process.execPath, "-e", "0"]);
 
-/**
- * `fn` against a bare `node -e 0`, run in turn (one of each per round, after a warm-up of each):
- * this machine's speed drifts by 20 % within a minute, and a baseline timed once before every
- * figure let the drift into the ratios. Prints the row with its own baseline's median.
- */
+/** A row: `fn` against a bare `node -e 0`, paired round by round. */
 function againstNode(name, n, fn) {
-  bareNode();
-  fn();
-  const ours = [];
-  const node = [];
-  for (let i = 0; i < n; i++) {
-    node.push(bareNode());
-    ours.push(fn());
-  }
-  row(`${name} vs node -e 0 (${middle(node).toFixed(1)} ms)`, middle(ours), middle(node));
+  const { base, ours, ratio } = paired(n, bareNode, fn);
+  row(`${name} vs node -e 0 (${base.toFixed(1)} ms)`, ours, ratio);
 }
 
 try {
@@ -137,15 +140,11 @@ try {
   const commands =
     1 + ["cp1", "cp2", "cp3"].reduce((n, node) => n + 5 + ufwRules(join(out, "nodes", node, "user-data")).length, 0);
   const toolRounds = Math.max(5, Math.floor(rounds / 3));
-  const hand = median(toolRounds, byHand);
+  const tools = paired(toolRounds, byHand, () => time([process.execPath, bin, "validate", spec, "--tools", "auto"]));
   console.log(
-    `\nbaseline: the ${commands} tool commands of validate --tools for three-node-unicast, one by one: ${hand.toFixed(1)} ms (median of ${toolRounds})`,
+    `\nbaseline: the ${commands} tool commands of validate --tools for three-node-unicast, one by one: ${tools.base.toFixed(1)} ms (median of ${toolRounds})`,
   );
-  row(
-    "validate --tools auto three-node-unicast vs by hand",
-    median(toolRounds, () => time([process.execPath, bin, "validate", spec, "--tools", "auto"])),
-    hand,
-  );
+  row("validate --tools auto three-node-unicast vs by hand", tools.ours, tools.ratio);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
