@@ -40,11 +40,11 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   // the bundle packs the manifest and the seeds written in this run; it is not listed itself
   let bundle: Artifact | undefined;
   const { written, manifest } = await writePartial(options.output, compiled, expected, rewrite, async (manifest) => {
+    if (!options.bundle) return [];
     // loaded only for --bundle: tar-stream and zlib are ~60 KB of code a plain seed never runs (issue 13)
-    bundle = options.bundle
-      ? await (await import("../../seed/bundle.js")).bundleArtifact(plan.name, [manifest, ...isos], sourceDate)
-      : undefined;
-    return bundle ? [bundle] : [];
+    const { bundleArtifact } = await import("../../seed/bundle.js");
+    bundle = await bundleArtifact(plan.name, [manifest, ...isos], sourceDate);
+    return [bundle];
   });
   const bundleSha256 = bundle ? sha256(bundle.contents) : undefined;
   const artifacts = [...written, manifest];
