@@ -6,7 +6,7 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import Module from "node:module";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT, tempDir } from "../helpers/cli.js";
+import { EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
 
 const builtIn = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === "function";
 let cleanup = () => {};
@@ -19,18 +19,20 @@ function copyPackage() {
   cpSync(join(ROOT, "dist"), join(temp.dir, "pkg/dist"), { recursive: true });
   cpSync(join(ROOT, "package.json"), join(temp.dir, "pkg/package.json"));
   const cache = join(temp.dir, "cache");
-  const run = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(temp.dir, "pkg/dist/k8s-ha.cjs"), ...args], {
+  const attempt = (...args: string[]) =>
+    spawnSync(process.execPath, [join(temp.dir, "pkg/dist/k8s-ha.cjs"), ...args], {
       encoding: "utf8",
-      env: { ...process.env, NODE_COMPILE_CACHE: cache },
+      env: { ...process.env, NODE_COMPILE_CACHE: cache, K8S_HA_VRRP_PASS: "s3cret" },
     });
+  const run = (...args: string[]) => {
+    const result = attempt(...args);
     expect(result.status, result.stderr).toBe(0);
     return result.stdout;
   };
   /** Our cache files (Node 20), by name: <bundle>-<sha256 of its text>. */
   const ours = () =>
     readdirSync(cache, { recursive: true, encoding: "utf8" }).filter((f) => /\.cjs-[0-9a-f]{32}$/.test(f));
-  return { dir: temp.dir, cache, run, ours };
+  return { dir: temp.dir, cache, attempt, run, ours };
 }
 
 describe("V8 code cache of the bin", () => {
@@ -60,6 +62,23 @@ describe("V8 code cache of the bin", () => {
     for (const file of pkg.ours()) writeFileSync(join(pkg.cache, file), Buffer.alloc(4096, 0x5a));
     expect(pkg.run("--help")).toMatch(/Compile ONE cluster spec/);
   });
+
+  it.skipIf(builtIn)(
+    "Node 20: only a run that succeeded writes the cache (a failed one compiled a fraction of its command)",
+    () => {
+      const pkg = copyPackage();
+      const bad = join(pkg.dir, "bad.yaml");
+      writeFileSync(
+        bad,
+        readFileSync(join(EXAMPLES, "two-masters.yaml"), "utf8").replace(/vip: .*/, "vip: 192.168.56.300"),
+      );
+      const validateCache = () => pkg.ours().filter((f) => f.includes("command-validate.cjs-"));
+      expect(pkg.attempt("validate", bad).status).toBe(1);
+      expect(validateCache()).toEqual([]);
+      pkg.run("validate", join(EXAMPLES, "two-masters.yaml"));
+      expect(validateCache()).toHaveLength(1);
+    },
+  );
 
   it.skipIf(!builtIn)("Node >= 22: module.enableCompileCache() writes Node's own cache", () => {
     const pkg = copyPackage();
