@@ -7,6 +7,7 @@
 //   dist/cli.cjs            src/index.ts: the command line (commander), no command's code
 //   dist/command-<x>.cjs    src/cli/commands/<x>.ts and all it needs, loaded only when <x> runs
 //   dist/errors.cjs         src/errors.ts, one copy shared by all (the entry tests `instanceof ExitError`)
+//   dist/terminal.cjs       src/terminal.ts, one copy shared by all (one stdout and one stderr, so output stays in order)
 //
 // CommonJS, not ES modules (issue 13): Node 20 can keep V8's compiled code only for scripts
 // (vm.Script cachedData, src/start/code-cache.ts); Node ≥ 22 caches both. Without code splitting
@@ -58,7 +59,9 @@ const lazyChildProcessInCommander = {
     }));
   },
 };
-/** Command modules and src/errors.ts stay separate files, required at run time (see above). */
+/** Modules every bundle shares one instance of: separate files, as command modules are. */
+const SHARED = ["errors", "terminal"];
+/** Command modules and the SHARED ones stay separate files, required at run time (see above). */
 const separateBundles = {
   name: "separate-bundles",
   setup(build) {
@@ -67,8 +70,10 @@ const separateBundles = {
       const command = /^\.\/commands\/([a-z-]+)\.js$/.exec(args.path);
       if (command && args.importer === join(root, "src/cli/program.ts"))
         return { path: `./command-${command[1]}.cjs`, external: true };
-      if (resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")) === join(root, "src/errors.ts"))
-        return { path: "./errors.cjs", external: true };
+      const shared = SHARED.find(
+        (name) => resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")) === join(root, `src/${name}.ts`),
+      );
+      if (shared) return { path: `./${shared}.cjs`, external: true };
       return undefined;
     });
   },
@@ -99,7 +104,7 @@ await build({
   ...common,
   entryPoints: {
     cli: "src/index.ts",
-    errors: "src/errors.ts",
+    ...Object.fromEntries(SHARED.map((name) => [name, `src/${name}.ts`])),
     ...Object.fromEntries(commands.map((name) => [`command-${name}`, `src/cli/commands/${name}.ts`])),
   },
   format: "cjs",

@@ -3,14 +3,7 @@
 import { EXIT, ExitError } from "./errors.js";
 import { buildProgram, commanderExit } from "./cli/program.js";
 import { systemFailure } from "./cli/system-error.js";
-
-// A reader that went away (a closed terminal, a test runner that died) must not crash a command
-// half-way through its clean-up (up's Ctrl-C path stops VMs): what it would print is lost, the rest goes on.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-  });
-}
+import { stderr } from "./terminal.js";
 
 async function main(): Promise<void> {
   try {
@@ -19,13 +12,13 @@ async function main(): Promise<void> {
     // commander has already printed its own usage message; we only map its exit code
     const error = commanderExit(caught) ?? systemFailure(caught) ?? caught;
     if (error instanceof ExitError) {
-      if (error.message) process.stderr.write(`k8s-ha: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`    hint: ${error.hint}\n`);
+      if (error.message) stderr.write(`k8s-ha: ${error.message}\n`);
+      if (error.hint) stderr.write(`    hint: ${error.hint}\n`);
       process.exitCode = error.code;
       return;
     }
     // A bug in k8s-ha, not in the user's input: say so plainly, with the stack for the report.
-    process.stderr.write(
+    stderr.write(
       `k8s-ha: internal error — please report it with the command you ran:\n${(error as Error)?.stack ?? String(error)}\n`,
     );
     process.exitCode = EXIT.external;

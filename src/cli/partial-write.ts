@@ -7,6 +7,7 @@ import type { Artifact } from "../render/artifact.js";
 import { nodeDir } from "../render/paths.js";
 import { writeArtifacts } from "../write/output.js";
 import { partialOutput, type PartialOutput } from "../write/partial.js";
+import { stderr } from "../terminal.js";
 
 /** With --node NAME, only paths under nodes/NAME/; else every path `all` accepts. */
 export function rewriteFilter(
@@ -30,7 +31,7 @@ export async function writePartial(
   const manifest = manifestOf(compiled, [...output.written, ...output.kept]);
   await writeArtifacts(dir, [...output.written, manifest, ...(await unlisted(manifest))]);
   for (const path of output.stale) {
-    process.stderr.write(
+    stderr.write(
       `  left ${path} as it is: it was made from another spec, so manifest.json does not list it (k8s-ha seed without --node renews every file)\n`,
     );
   }

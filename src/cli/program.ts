@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
 import { EXIT, ExitError, UsageError } from "../errors.js";
 import { DEFAULT_SPEC } from "./defaults.js";
+import { stderr, stdout } from "../terminal.js";
 
 const SPEC_ARG = `cluster spec file, - for standard input (default: ./${DEFAULT_SPEC})`;
 
@@ -16,7 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("    hint: run `k8s-ha --help` for usage")
     .exitOverride()
     .configureOutput({
-      writeErr: (text) => process.stderr.write(text.startsWith("error:") ? `k8s-ha: ${text}` : text),
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text.startsWith("error:") ? `k8s-ha: ${text}` : text),
     });
 
   program

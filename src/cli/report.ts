@@ -4,6 +4,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { formatPath, type Finding } from "../spec/findings.js";
 import { STDIN_NAME } from "../spec/load.js";
 import { run } from "../tools/run.js";
+import { stderr, stdout, type TextOut } from "../terminal.js";
 
 export type Format = "text" | "json" | "github";
 
@@ -49,7 +50,7 @@ export function summary(findings: readonly Finding[]): string {
 export function printFindings(
   findings: readonly Finding[],
   format: Format,
-  stream: NodeJS.WritableStream = format === "github" ? process.stdout : process.stderr,
+  stream: TextOut = format === "github" ? stdout : stderr,
 ): void {
   if (format === "json") return; // the command prints one JSON document of its own
   for (const f of findings) {

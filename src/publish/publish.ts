@@ -28,6 +28,7 @@ import { localImage } from "./local.js";
 import { watchInterrupts } from "../tools/run.js";
 import { createTransferProgress } from "./progress.js";
 import { transferOverrides, transferSettings, uploadFile, type TransferSettings } from "./upload.js";
+import { stderr as terminalStderr } from "../terminal.js";
 
 export interface PublishOptions {
   /** The output folder of build-image (and seed --bundle): DIR of `-o DIR`. */
@@ -38,7 +39,7 @@ export interface PublishOptions {
   image: Pick<ImageSpec, "name" | "version">;
   /** Replace a version already published (or left half-published). */
   force?: boolean;
-  /** Progress and logs (default process.stderr). */
+  /** Progress and logs (default k8s-ha's stderr). */
   stderr?: NodeJS.WritableStream;
   /** Force the progress bar on or off (default: whether stderr is a TTY). */
   tty?: boolean;
@@ -79,7 +80,7 @@ export interface PublishResult {
 }
 
 export async function publishImage(options: PublishOptions): Promise<PublishResult> {
-  const stderr = options.stderr ?? process.stderr;
+  const stderr = options.stderr ?? terminalStderr.stream();
   const watch = watchInterrupts({
     cleanup: "aborting the upload",
     leftBehind: `the parts of an unfinished multipart upload may stay in bucket ${options.s3.bucket} (aws s3api list-multipart-uploads --bucket ${options.s3.bucket}); the catalogue changes only in its last step`,

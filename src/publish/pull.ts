@@ -26,6 +26,7 @@ import { commitDownload, downloadVerified } from "./download.js";
 import { watchInterrupts } from "../tools/run.js";
 import { catalogueKey, LATEST, ROLES, s3Url, storeName, type ImageRef } from "./layout.js";
 import { createTransferProgress } from "./progress.js";
+import { stderr as terminalStderr } from "../terminal.js";
 
 export interface PullOptions {
   outDir: string;
@@ -62,7 +63,7 @@ function destinationOf(outDir: string, file: CatalogueFile): string | undefined 
 }
 
 export async function pullImage(options: PullOptions): Promise<PullResult> {
-  const stderr = options.stderr ?? process.stderr;
+  const stderr = options.stderr ?? terminalStderr.stream();
   const watch = watchInterrupts({
     cleanup: "removing the partial download",
     leftBehind: "a partial download (.<file>.partial-<pid>) may remain beside the destination",

@@ -15,6 +15,7 @@ import { checkPrerequisites } from "./prerequisites.js";
 import { killProgram, startProgram, stopProgram, type LabContext, type LabNode } from "./processes.js";
 import { expectedHolder, runScenarios, type ScenarioResult } from "./scenarios.js";
 import { checkAborted } from "./wait.js";
+import { stderr } from "../terminal.js";
 
 export type { Rewrite } from "./files.js";
 export type { ScenarioResult, Verdict } from "./scenarios.js";
@@ -57,7 +58,7 @@ export interface RehearseResult {
 
 export async function rehearse(options: RehearseOptions): Promise<RehearseResult> {
   const { plan, signal } = options;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? ((line: string) => stderr.write(`${line}\n`));
   const tools = await checkPrerequisites();
   const names = labNames(plan);
   const client = clientAddress(plan);

@@ -2,6 +2,7 @@
 // max per scenario. One sample says little about a timing on a shared machine; the tail does.
 import type { RehearseOptions, RehearseResult } from "./index.js";
 import type { ScenarioId } from "./scenarios.js";
+import { stderr } from "../terminal.js";
 
 export interface ScenarioStats {
   id: ScenarioId;
@@ -63,7 +64,7 @@ export async function rehearseRuns(
   options: RehearseOptions,
   runs: number,
 ): Promise<RunsResult> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? ((line: string) => stderr.write(`${line}\n`));
   const results: RehearseResult[] = [];
   const retried: RunsResult["retried"] = [];
   for (let run = 1; run <= runs; run++) {

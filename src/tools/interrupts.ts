@@ -10,6 +10,7 @@
 // Programs run in their own process groups (run.ts), so a terminal's Ctrl-C reaches only us and is
 // passed on once, by this module.
 import { InterruptedError } from "../errors.js";
+import { stderr } from "../terminal.js";
 
 /** A process group that run.ts started and that is still alive. */
 export interface TrackedGroup {
@@ -30,7 +31,7 @@ export interface InterruptScopeOptions {
   cleanup: string;
   /** What quitting at once may leave behind and how to remove it, said at the second Ctrl-C. */
   leftBehind?: string;
-  /** Where the messages go (default process.stderr). */
+  /** Where the messages go (default k8s-ha's stderr). */
   stderr?: NodeJS.WritableStream;
   /** Aborting it acts as a first Ctrl-C (callers and tests that interrupt without a signal). */
   signal?: AbortSignal;
@@ -134,6 +135,5 @@ function quitNow(signal: NodeJS.Signals): void {
 }
 
 function say(text: string): void {
-  const stream = [...scopes][0]?.options.stderr ?? process.stderr;
-  stream.write(text);
+  ([...scopes][0]?.options.stderr ?? stderr).write(text);
 }

@@ -45,7 +45,7 @@ describe("V8 code cache of the bin", () => {
         .ours()
         .map((f) => f.replace(/^.*\//, "").replace(/-[0-9a-f]+$/, ""))
         .sort(),
-    ).toEqual(["cli.cjs", "errors.cjs"]);
+    ).toEqual(["cli.cjs", "errors.cjs", "terminal.cjs"]);
     const written = pkg.ours().map((f) => readFileSync(join(pkg.cache, f)));
     expect(pkg.run("--help")).toBe(first);
     expect(pkg.ours().map((f) => readFileSync(join(pkg.cache, f)))).toEqual(written); // used, not rewritten

@@ -10,6 +10,7 @@ import type { S3Spec } from "../../spec/schema.js";
 import { STDIN, STDIN_NAME } from "../../spec/load.js";
 import { INSTALLER_ISOS } from "../../spec/targets.js";
 import { compileSpec, publishTarget } from "../compile.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export interface BuildImageCommandOptions {
   output: string;
@@ -59,19 +60,19 @@ export async function runBuildImage(specPath: string | undefined, options: Build
     dryRun: options.dryRun ?? false,
     renderCommand: ["k8s-ha", "render", compiled.file === STDIN_NAME ? STDIN : compiled.file, "-o", options.output],
     force,
-    stderr: process.stderr,
-    stdout: process.stdout,
+    stderr: stderr.stream(),
+    stdout: stdout.stream(),
   });
   if (record)
-    process.stderr.write(
+    stderr.write(
       `image ${record.name} ${record.version}: ${record.file} (${record.size} bytes, sha256 ${record.sha256})\n`,
     );
   if (!publishTo) {
-    if (record && options.json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    if (record && options.json) stdout.write(`${JSON.stringify(record, null, 2)}\n`);
     return;
   }
   if (!record) {
-    process.stderr.write(
+    stderr.write(
       `--dry-run: would then publish ${compiled.plan.image.name} ${compiled.plan.image.version} and list it in ${publishTo.catalogueUrl}\n`,
     );
     return;
@@ -86,12 +87,12 @@ export async function runBuildImage(specPath: string | undefined, options: Build
       image: compiled.plan.image,
       force,
     });
-    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (options.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } catch (error) {
     // The bake is not lost: say where the image is and how to publish it alone.
     if (error instanceof ExitError && error.code !== EXIT.interrupted) {
       const where = relative(process.cwd(), imageRecordPath(options.output, compiled.plan.image));
-      process.stderr.write(
+      stderr.write(
         `the image is baked and recorded in ${where}: \`k8s-ha publish ${compiled.file} -o ${options.output}\` publishes it without baking again\n`,
       );
     }

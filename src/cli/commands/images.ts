@@ -13,6 +13,7 @@ import { pullImage } from "../../publish/pull.js";
 import { IMAGE_NAME } from "../../spec/schema.js";
 import { UsageError } from "../../errors.js";
 import { compileSpec, publishTarget } from "../compile.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export interface ImagesListOptions {
   json?: boolean;
@@ -39,7 +40,7 @@ export async function runImagesList(spec: string | undefined, options: ImagesLis
     s3,
   );
   for (const { version, problems } of damaged) {
-    process.stderr.write(`warning: ${name} ${version} is listed in ${url} but not shown: ${problems.join("; ")}\n`);
+    stderr.write(`warning: ${name} ${version} is listed in ${url} but not shown: ${problems.join("; ")}\n`);
   }
   const catalogue = { ...listed, versions: complete };
   const latest = latestVersion(catalogue)?.version ?? null;
@@ -54,15 +55,15 @@ export async function runImagesList(spec: string | undefined, options: ImagesLis
       versions: catalogue.versions,
       damaged: damaged.map((d) => d.version),
     };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
   if (catalogue.versions.length === 0) {
-    process.stderr.write(`no version of ${name} is published in ${s3Url(s3, s3.prefix)} (${storeName(s3)})\n`);
+    stderr.write(`no version of ${name} is published in ${s3Url(s3, s3.prefix)} (${storeName(s3)})\n`);
     return;
   }
-  process.stderr.write(`${name} in ${s3Url(s3, s3.prefix)} (${storeName(s3)}), latest ${latest}\n`);
-  process.stdout.write(formatTable(catalogue, latest));
+  stderr.write(`${name} in ${s3Url(s3, s3.prefix)} (${storeName(s3)}), latest ${latest}\n`);
+  stdout.write(formatTable(catalogue, latest));
 }
 
 export function formatTable(catalogue: Catalogue, latest: string | null): string {
@@ -97,7 +98,7 @@ export async function runImagesPull(spec: string | undefined, ref: string, optio
   const compiled = await compileSpec(spec, { requires: ["publish"], nothingDone: "nothing was pulled" });
   const s3 = publishTarget(compiled);
   const result = await pullImage({ outDir: options.output, s3, ref: parsed });
-  if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (options.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
 export interface ImagesGcOptions {
@@ -126,7 +127,7 @@ export async function runImagesGc(spec: string | undefined, options: ImagesGcOpt
   const s3 = publishTarget(compiled);
   const name = options.name ?? compiled.spec.spec.image.name;
   const where = s3Url(s3, `${s3.prefix}${name}/`);
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (line: string) => stderr.write(`${line}\n`);
   const result = await attempt(
     () =>
       collectGarbage({
@@ -148,6 +149,5 @@ export async function runImagesGc(spec: string | undefined, options: ImagesGcOpt
   log(
     `${options.dryRun ? "would remove" : "removed"} ${result.removed.length} object(s), ${formatBytes(result.bytes)}, named by no version in ${s3Url(s3, catalogueKey(s3, name))}`,
   );
-  if (options.json)
-    process.stdout.write(`${JSON.stringify({ name, dryRun: options.dryRun ?? false, ...result }, null, 2)}\n`);
+  if (options.json) stdout.write(`${JSON.stringify({ name, dryRun: options.dryRun ?? false, ...result }, null, 2)}\n`);
 }

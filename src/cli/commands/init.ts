@@ -2,6 +2,7 @@ import { open } from "node:fs/promises";
 import { STARTER_SPEC } from "../../spec/starter.js";
 import { UsageError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
+import { stderr } from "../../terminal.js";
 
 export async function runInit(path: string | undefined, options: { force?: boolean }): Promise<void> {
   const target = path ?? DEFAULT_SPEC;
@@ -21,5 +22,5 @@ export async function runInit(path: string | undefined, options: { force?: boole
     if (code === "ENOENT") throw new UsageError(`cannot create ${target}: its directory does not exist`);
     throw error; // the machine's failure (read-only, full, no permission): exit 3, see system-error.ts
   }
-  process.stderr.write(`wrote ${target}: edit the addresses, then run \`k8s-ha validate ${target}\`\n`);
+  stderr.write(`wrote ${target}: edit the addresses, then run \`k8s-ha validate ${target}\`\n`);
 }

@@ -13,6 +13,7 @@ import { joinSecretProblems, renderJoinConfig } from "../../render/kubeadm.js";
 import { NODE_FILES, nodeDir } from "../../render/paths.js";
 import { compileSpec } from "../compile.js";
 import { DEFAULT_SPEC } from "../defaults.js";
+import { stderr } from "../../terminal.js";
 
 export interface JoinConfigOptions {
   output: string;
@@ -86,7 +87,7 @@ export async function runJoinConfig(
     await mkdir(join(options.output, nodeDir(file.node)), { recursive: true });
     await writeFileAtomic(file.path, file.contents, 0o600);
   }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (line: string) => stderr.write(`${line}\n`);
   log(
     `wrote the JoinConfiguration of ${files.length} node(s) of cluster ${plan.name} (mode 0600, holds the join token and certificate key):`,
   );

@@ -3,6 +3,7 @@
 // has the order of steps that keeps the bucket consistent.
 import { publishImage } from "../../publish/publish.js";
 import { compileSpec, publishTarget } from "../compile.js";
+import { stdout } from "../../terminal.js";
 
 export interface PublishCommandOptions {
   output: string;
@@ -20,5 +21,5 @@ export async function runPublish(spec: string | undefined, options: PublishComma
     image: compiled.spec.spec.image,
     ...(options.force ? { force: true } : {}),
   });
-  if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (options.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

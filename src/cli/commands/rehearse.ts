@@ -7,6 +7,7 @@ import { loadSpec } from "../../spec/index.js";
 import { EXIT, ExitError, UsageError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, printFindings, summary } from "../report.js";
+import { stderr, stdout } from "../../terminal.js";
 
 /** Enough for the statistics docs/rehearsal-faults.md asks for (30), bounded so a typo cannot run for days. */
 const MAX_RUNS = 200;
@@ -48,9 +49,9 @@ export async function runRehearse(
         runs === 1
           ? resultJson(result, { ...context, retried: all.retried })
           : { ...context, passed: all.passed, retried: all.retried, stats: all.stats, runs: all.runs };
-      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {
-      process.stdout.write(runs === 1 ? formatTable(result) : formatStats(all));
+      stdout.write(runs === 1 ? formatTable(result) : formatStats(all));
     }
     if (!all.passed) {
       const failed = [
@@ -80,7 +81,7 @@ async function planForRehearsal(
   if (invalid && acceptInvalid && checked.parsed) {
     const asWarnings = checked.findings.map((f) => ({ ...f, severity: "warning" as const }));
     printFindings(asWarnings, "text");
-    process.stderr.write(
+    stderr.write(
       `k8s-ha: --accept-invalid: rehearsing ${file} although the checks reject it (${summary(checked.findings)})\n`,
     );
     try {

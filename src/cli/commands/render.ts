@@ -9,6 +9,7 @@ import { parseSourceDateEpoch } from "../../seed/date.js";
 import { buildSeeds, seedArtifacts, seedPath, selectNodes } from "../../seed/seed-artifacts.js";
 import { compileSpec } from "../compile.js";
 import { rewriteFilter, writePartial } from "../partial-write.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export async function runRender(
   specPath: string | undefined,
@@ -36,12 +37,12 @@ export async function runRender(
     expected,
     rewriteFilter(options.node, (path) => !seedPaths.has(path)),
   );
-  process.stderr.write(
+  stderr.write(
     `rendered ${options.node ?? `${plan.nodes.length} node(s)`} of cluster ${plan.name} into ${options.output} (${written.length + 1} files)\n`,
   );
   if (options.json) {
     // the manifest is the result: every file of this spec in the output, with its sha256, size and mode
     const document = JSON.parse(String(manifest.contents)) as Record<string, unknown>;
-    process.stdout.write(`${JSON.stringify({ output: resolve(options.output), ...document }, null, 2)}\n`);
+    stdout.write(`${JSON.stringify({ output: resolve(options.output), ...document }, null, 2)}\n`);
   }
 }

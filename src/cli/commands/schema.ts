@@ -1,5 +1,6 @@
 import { toJSONSchema } from "zod";
 import { specSchema } from "../../spec/schema.js";
+import { stdout } from "../../terminal.js";
 
 /** The JSON Schema of the spec as users write it (defaults are optional), for editors. */
 export function specJsonSchema(): Record<string, unknown> {
@@ -10,5 +11,5 @@ export function specJsonSchema(): Record<string, unknown> {
 }
 
 export function runSchema(): void {
-  process.stdout.write(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
+  stdout.write(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
 }

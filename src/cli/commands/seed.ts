@@ -15,6 +15,7 @@ import { byteLength } from "../../write/manifest.js";
 import { clusterFiles } from "../../pipeline/artifacts.js";
 import { compileSpec } from "../compile.js";
 import { rewriteFilter, writePartial } from "../partial-write.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export interface SeedCommandOptions {
   output: string;
@@ -72,7 +73,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
     };
   });
 
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (line: string) => stderr.write(`${line}\n`);
   log(
     `seeded ${seeds.length} of ${plan.nodes.length} node(s) of cluster ${plan.name} into ${options.output}` +
       ` (${artifacts.length} files${sourceDate ? `, dated SOURCE_DATE_EPOCH ${sourceDate.toISOString()}` : ""})`,
@@ -88,7 +89,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
         ? `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" as recorded in ${recordPath}:`
         : `attach each seed to its VM (powered off) before its first boot; storage controller "${controller}" assumed (no image record at ${recordPath}):`,
     );
-    for (const seed of report) process.stdout.write(`${commandLine(seed.attach)}\n`);
+    for (const seed of report) stdout.write(`${commandLine(seed.attach)}\n`);
     log(
       'VirtualBox may name the controller differently ("IDE" after an OVA import); the VM\'s own names are its storagecontrollername<N> lines:',
     );
@@ -108,6 +109,6 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
           }
         : null,
     };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   }
 }

@@ -11,6 +11,7 @@ import { buildSeeds } from "../../seed/seed-artifacts.js";
 import { watchInterrupts } from "../../tools/interrupts.js";
 import type { VmState } from "../../up/state.js";
 import { compileSpec } from "../compile.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export interface UpCommandOptions {
   output: string;
@@ -27,7 +28,7 @@ export interface UpCommandOptions {
   timeout: string;
 }
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const log = (line: string) => stderr.write(`${line}\n`);
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -126,15 +127,15 @@ export async function runUp(spec: string | undefined, options: UpCommandOptions)
       await saveState();
     }
     if (options.json) {
-      process.stdout.write(
+      stdout.write(
         `${JSON.stringify({ cluster: plan.name, provider: options.provider, vip: plan.vip, lbPort: plan.lbPort, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes, faults: faults ?? null }, null, 2)}\n`,
       );
     } else {
-      process.stdout.write(nodesTable(nodes, status.holder));
-      process.stdout.write(
+      stdout.write(nodesTable(nodes, status.holder));
+      stdout.write(
         `VIP ${plan.vip}:${plan.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`,
       );
-      if (faults) process.stdout.write(`\n${faultsTable(faults)}`);
+      if (faults) stdout.write(`\n${faultsTable(faults)}`);
     }
     if (!status.vipAnswers) throw new ExternalError(`the VIP ${plan.vip} does not answer on port ${plan.lbPort}`);
     if (faults?.some((f) => !f.passed))
@@ -199,7 +200,7 @@ export async function runStatus(
   const { readUpState } = await import("../../up/state.js");
   const state = await readUpState(options.output);
   if (!state) {
-    if (options.json) process.stdout.write(`${JSON.stringify({ running: false, nodes: [] }, null, 2)}\n`);
+    if (options.json) stdout.write(`${JSON.stringify({ running: false, nodes: [] }, null, 2)}\n`);
     else log(`no lab: no ${join(options.output, "up", "state.json")}`);
     return;
   }
@@ -213,12 +214,12 @@ export async function runStatus(
     reports = await writeNodeReports(state, provider.alive, log);
   }
   if (options.json) {
-    process.stdout.write(
+    stdout.write(
       `${JSON.stringify({ running: true, cluster: state.cluster, provider: state.provider, vip: state.vip, vipAnswers: status.vipAnswers, holder: status.holder ?? null, nodes: status.nodes, ...(reports ? { reports } : {}) }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(nodesTable(status.nodes, status.holder));
-    process.stdout.write(
+    stdout.write(nodesTable(status.nodes, status.holder));
+    stdout.write(
       `VIP ${state.vip}:${state.lbPort} ${status.vipAnswers ? `answers through ${status.holder ?? "?"}` : "does NOT answer"}\n`,
     );
   }

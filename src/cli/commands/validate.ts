@@ -14,6 +14,7 @@ import { clusterArtifacts } from "../../pipeline/artifacts.js";
 import { EXIT, ExitError, ExternalError } from "../../errors.js";
 import { DEFAULT_SPEC } from "../defaults.js";
 import { findingJson, formatFindingGithub, printFindings, repoRelative, summary, type Format } from "../report.js";
+import { stderr, stdout } from "../../terminal.js";
 
 export interface ValidateOptions {
   tools: "auto" | "required" | "off";
@@ -92,7 +93,7 @@ export async function runValidate(specPath: string | undefined, options: Validat
         ? { matrix: { dir: matrix.dir, checked: matrix.checked, older: matrix.older, verdicts: matrix.run.verdicts } }
         : {}),
     };
-    process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else {
     const findings = options.format === "github" ? await githubFiles(checked.findings) : checked.findings;
     printFindings(findings, options.format);
@@ -123,7 +124,7 @@ export async function runValidate(specPath: string | undefined, options: Validat
     const releases = matrix
       ? `; ${matrix.run.verdicts.length} checks with ${matrix.checked.length} releases passed`
       : "";
-    process.stderr.write(`${file}: valid (${summary(checked.findings)}${ran}${releases})\n`);
+    stderr.write(`${file}: valid (${summary(checked.findings)}${ran}${releases})\n`);
   }
 }
 
@@ -154,9 +155,8 @@ async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: 
   const github = options.format === "github";
   for (const program of tools.missing) {
     const line = `${program} not found: its checks did not run (${installHint(program)})`;
-    if (github)
-      process.stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
-    else process.stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
+    if (github) stdout.write(`::${options.tools === "required" ? "error" : "warning"} title=${program}::${line}\n`);
+    else stderr.write(`${options.tools === "required" ? "error" : "warning"}: ${line}\n`);
   }
   // a rendered file is not in the repository: its annotation points at the spec it came from
   const annotated = github ? await repoRelative(specFile) : specFile;
@@ -164,21 +164,21 @@ async function printToolRun(tools: ToolRun, options: ValidateOptions, specFile: 
     if (github) {
       if (!v.ok) {
         const message = `nodes/${v.node}/${v.file}: ${v.command}: ${v.output}`;
-        process.stdout.write(
+        stdout.write(
           `${formatFindingGithub({ severity: "error", file: annotated, line: 0, col: 0, path: [v.tool], message })}\n`,
         );
       }
       continue;
     }
     // verdicts are findings about the files, not results: stderr, like the spec's findings
-    process.stderr.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
-    if (!v.ok) process.stderr.write(`${v.output.replace(/^/gm, "        ")}\n`);
+    stderr.write(`${v.ok ? "ok  " : "FAIL"}  ${v.node.padEnd(12)}  ${v.command}\n`);
+    if (!v.ok) stderr.write(`${v.output.replace(/^/gm, "        ")}\n`);
   }
 }
 
 async function printMatrixRun(matrix: MatrixRun, options: ValidateOptions, file: string): Promise<void> {
   for (const b of matrix.older) {
-    process.stderr.write(
+    stderr.write(
       `note: ${b.tool} ${b.version} (${matrix.dir}) skipped: older than the ${b.tool} ${matrix.shipped[b.tool]} the target ships\n`,
     );
   }
