@@ -2,10 +2,12 @@
 // is written, used, and never makes k8s-ha run code that is not in dist/ now: a changed bundle
 // or a damaged cache file gives the same output as no cache at all.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import Module from "node:module";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { textSha256 } from "../../src/start/code-cache.js";
 import { EXAMPLES, ROOT, tempDir } from "../helpers/cli.js";
 
 const builtIn = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === "function";
@@ -36,6 +38,12 @@ function copyPackage() {
 }
 
 describe("V8 code cache of the bin", () => {
+  it("keys a bundle by the sha256 of its UTF-8 bytes, hashed in pieces, also across a surrogate pair", () => {
+    for (const text of ["", "a".repeat(200_000), `${"a".repeat(65535)}😀${"ü".repeat(70_000)}`]) {
+      expect(textSha256(text)).toBe(createHash("sha256").update(Buffer.from(text, "utf8")).digest("hex"));
+    }
+  });
+
   it.skipIf(builtIn)("Node 20: written on the first run, read on the next, same output", () => {
     const pkg = copyPackage();
     const first = pkg.run("--help");
