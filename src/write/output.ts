@@ -9,10 +9,13 @@
 // awaited fs call is a round trip through libuv's thread pool; ~300 of them were a fifth of
 // `render`'s time. Nothing else runs in the process meanwhile that the few milliseconds would delay.
 import {
-  chmodSync,
+  closeSync,
+  fchmodSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -110,7 +113,7 @@ function writeAll(dir: string, all: readonly Artifact[]): void {
   const artifacts = all.filter((artifact) => !alreadyWritten(join(dir, artifact.path), artifact));
   if (artifacts.length === 0) return;
   const staging = mkdtempSync(join(dir, STAGING));
-  const retired = mkdtempSync(join(dir, RETIRED));
+  let retired: string | undefined; // made when a file is first replaced: a new output replaces none
   const makeFolder = folderMaker();
   const moved: string[] = [];
   let current: string | undefined;
@@ -119,14 +122,14 @@ function writeAll(dir: string, all: readonly Artifact[]): void {
       current = join(dir, artifact.path);
       const target = join(staging, artifact.path);
       makeFolder(dirname(target));
-      writeFileSync(target, artifact.contents, { mode: artifact.mode });
-      chmodSync(target, artifact.mode); // the umask must not change the modes we promise
+      writeWithMode(target, artifact);
     }
     current = undefined;
     for (const path of installOrder(artifacts)) {
       const target = join(dir, path);
       makeFolder(dirname(target));
       if (exists(target)) {
+        retired ??= mkdtempSync(join(dir, RETIRED));
         makeFolder(dirname(join(retired, path)));
         renameSync(target, join(retired, path));
       }
@@ -140,12 +143,27 @@ function writeAll(dir: string, all: readonly Artifact[]): void {
     // Put back what was already replaced, so the old output stays whole.
     for (const path of moved.reverse()) {
       rmSync(join(dir, path), { force: true });
-      if (exists(join(retired, path))) renameSync(join(retired, path), join(dir, path));
+      if (retired !== undefined && exists(join(retired, path))) renameSync(join(retired, path), join(dir, path));
     }
     throw error;
   } finally {
     rmSync(staging, { recursive: true, force: true });
-    rmSync(retired, { recursive: true, force: true });
+    if (retired !== undefined) rmSync(retired, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes a new file with the artifact's mode. open(2) applies the umask; only when that took bits
+ * is the mode set again: fstat reads the inode, a chmod per file is a journaled metadata write
+ * (~80 µs each on ext4 here, a tenth of a new output's write time).
+ */
+function writeWithMode(path: string, artifact: Artifact): void {
+  const fd = openSync(path, "w", artifact.mode);
+  try {
+    writeFileSync(fd, artifact.contents);
+    if ((fstatSync(fd).mode & 0o7777) !== artifact.mode) fchmodSync(fd, artifact.mode);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,10 +1,11 @@
 // The commands as users run them: the built binary, in a temp folder.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeArtifacts } from "../../src/write/output.js";
-import { EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
+import { BIN, EXAMPLES, runCli, tempDir, tree } from "../helpers/cli.js";
 import { EXAMPLE_ENV } from "../helpers/plan.js";
 import { sha256 } from "../../src/write/hash.js";
 
@@ -141,6 +142,33 @@ describe("render", () => {
     expect(await inode(files.same)).toBe(before.same); // not rewritten
     expect(await inode(files.edited)).not.toBe(before.edited); // replaced, by rename, as every write is
     expect((await stat(files.chmodded)).mode & 0o777).toBe(0o755);
+  });
+
+  it("gives every file the mode its manifest names, whatever the umask", async () => {
+    for (const umask of ["077", "000"]) {
+      const out = join(dir, `umask-${umask}`);
+      const result = spawnSync("sh", [
+        "-c",
+        `umask ${umask} && exec "$0" "$@"`,
+        process.execPath,
+        BIN,
+        "render",
+        spec,
+        "-o",
+        out,
+      ]);
+      expect(result.status, String(result.stderr)).toBe(0);
+      const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as {
+        artifacts: { path: string; mode: string }[];
+      };
+      const modes = new Set(manifest.artifacts.map((a) => a.mode));
+      expect(modes).toEqual(new Set(["0644", "0640", "0755"]));
+      for (const artifact of manifest.artifacts) {
+        expect(((await stat(join(out, artifact.path))).mode & 0o7777).toString(8).padStart(4, "0"), artifact.path).toBe(
+          artifact.mode,
+        );
+      }
+    }
   });
 
   it("keeps the previous output whole when a render fails", async () => {
