@@ -83,7 +83,8 @@ export async function runFileChecks(
   };
   const root = await mkdtemp(join(tmpdir(), "k8s-ha-validate-"));
   try {
-    const jobs: Array<() => Promise<ToolVerdict>> = [];
+    const nodeJobs: Array<() => Promise<ToolVerdict>> = [];
+    const clusterJobs: Array<() => Promise<ToolVerdict>> = [];
     const stage = async (dir: string, files: readonly Artifact[], strip: string) => {
       for (const artifact of files) {
         const target = join(dir, artifact.path.slice(strip.length));
@@ -102,7 +103,7 @@ export async function runFileChecks(
       for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
         if (binary)
-          jobs.push(() =>
+          nodeJobs.push(() =>
             check.check({ plan, node, dir, binary, release: binaries[check.program]?.release, runShared }),
           );
       }
@@ -117,10 +118,13 @@ export async function runFileChecks(
       );
       for (const check of clusterChecks) {
         const binary = found[check.program];
-        if (binary) jobs.push(() => check.check({ plan, dir, binary }));
+        if (binary) clusterJobs.push(() => check.check({ plan, dir, binary }));
       }
     }
-    const verdicts = await pool(jobs, Math.max(2, availableParallelism()), signal);
+    // The cluster's checks start first, reported last: `packer validate` is the longest single job,
+    // and queued last it ran alone at the end while the other worker had nothing left to do.
+    const done = await pool([...clusterJobs, ...nodeJobs], Math.max(2, availableParallelism()), signal);
+    const verdicts = [...done.slice(clusterJobs.length), ...done.slice(0, clusterJobs.length)];
     return { verdicts, missing, found };
   } finally {
     await rm(root, { recursive: true, force: true });
