@@ -5,15 +5,21 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runRehearse } from "../../src/cli/commands/rehearse.js";
 import { ExitError } from "../../src/errors.js";
+import * as terminal from "../../src/terminal.js";
 import { canRehearse, expectNothingLeft, LAB_TIMEOUT } from "./helpers.js";
 
 const ok = canRehearse();
 const RECIPE = "test/fixtures/recipe-priorities.yaml";
 
-/** Runs the command with stdout and stderr captured; returns them and what it threw. */
+/**
+ * Runs the command with stdout and stderr captured (k8s-ha's own writes, src/terminal.ts, and
+ * anything written to Node's streams); returns them and what it threw.
+ */
 async function capture(run: () => Promise<void>): Promise<{ stdout: string; stderr: string; error: unknown }> {
   let stdout = "";
   let stderr = "";
+  vi.spyOn(terminal.stdout, "write").mockImplementation((text) => void (stdout += text));
+  vi.spyOn(terminal.stderr, "write").mockImplementation((text) => void (stderr += text));
   vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
   vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
   try {
