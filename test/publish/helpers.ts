@@ -7,10 +7,13 @@
 //   - AbortMultipartUpload answers 405 MethodNotAllowed (parts stay in ._S3rver_uploads)
 //   - SigV4 signatures are not verified: a wrong secret passes, only a wrong access key fails
 //   - paginated lists fail on Node 20 without --openssl-legacy-provider (we never list)
+//   - DeleteObject removes folders left empty, racing a PUT under the same prefix that has just
+//     made its folder: the PUT's file stream fails to open, an uncaught ENOENT in this process.
+//     startStore leaves the folders (keepFoldersOnDelete); listings look at files only.
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import type { Server, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { join } from "node:path";
@@ -51,6 +54,7 @@ export async function startStore(dir: string, buckets: string[] = ["golden"]): P
     directory: dir,
     configureBuckets: buckets.map((name) => ({ name })),
   });
+  keepFoldersOnDelete(server.store);
   const address = (await server.run()) as { port: number };
   const http = server.httpServer as Server;
   const sockets = new Set<Socket>();
@@ -114,6 +118,26 @@ export async function startStore(dir: string, buckets: string[] = ["golden"]): P
         throw error;
       }
     },
+  };
+}
+
+/**
+ * s3rver's DeleteObject without its clean-up of empty folders (see the top of this file): the
+ * object's three files go, the folders stay. Concurrent publishers each delete a probe object
+ * under the image's prefix while others write theirs (test/publish/store.test.ts).
+ */
+function keepFoldersOnDelete(store: {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}): void {
+  store.deleteObject = async (bucket, key) => {
+    await Promise.all(
+      ["object", "object.md5", "metadata.json"].map((resource) =>
+        unlink(store.getResourcePath(bucket, key, resource)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        }),
+      ),
+    );
   };
 }
 
