@@ -40,6 +40,11 @@ export interface FileCheck {
   needsRoot?: boolean;
   /** Whether the plan renders the file at all (cloud-init files on Ubuntu, config.ign on fcos/flatcar); default yes. */
   applies?(plan: ClusterPlan): boolean;
+  /**
+   * The one command `check` runs through ctx.runShared, known before any check starts: cloud-init
+   * runs all of a validate's commands in one interpreter (cloud-init-batch.ts).
+   */
+  batchArgs?(ctx: CheckContext): string[];
   check(ctx: CheckContext): Promise<ToolVerdict>;
 }
 
@@ -58,7 +63,8 @@ export interface CheckContext {
   release?: string;
   /**
    * Runs a command whose answer depends on its arguments only (not on a node's files) once per
-   * validate, however many nodes ask: the ufw rules every node shares (issue 13). Default: run.
+   * validate, however many nodes ask: the ufw rules every node shares (issue 13); and answers the
+   * commands of `batchArgs` from one batch. Default: run.
    */
   runShared?: typeof run;
 }
@@ -174,8 +180,11 @@ const cloudConfig: FileCheck = {
   program: "cloud-init",
   file: NODE_FILES.userData,
   applies: cloudInitTarget,
+  batchArgs(ctx) {
+    return ["schema", "-c", join(ctx.dir, this.file)];
+  },
   async check(ctx) {
-    const result = await run(ctx.binary, ["schema", "-c", join(ctx.dir, this.file)], { timeoutMs: toolTimeoutMs() });
+    const result = await (ctx.runShared ?? run)(ctx.binary, this.batchArgs!(ctx), { timeoutMs: toolTimeoutMs() });
     const output = (result.stdout + result.stderr).replace(/^Valid cloud-config: .*$/m, "");
     return verdict(this, ctx, `cloud-init schema -c ${this.file}`, result, output);
   },
@@ -187,11 +196,11 @@ const networkConfig: FileCheck = {
   program: "cloud-init",
   file: NODE_FILES.networkConfig,
   applies: cloudInitTarget,
-  async check(ctx) {
-    // cloud-init 22.4's `schema` knows no network-config; its own converter parses the v2 data
-    // exactly as the NoCloud datasource will, and rejects what Ubuntu 20.04 would (e.g. `to: default`).
+  // cloud-init 22.4's `schema` knows no network-config; its own converter parses the v2 data
+  // exactly as the NoCloud datasource will, and rejects what Ubuntu 20.04 would (e.g. `to: default`).
+  batchArgs(ctx) {
     const outDir = join(ctx.dir, "net-convert");
-    const args = [
+    return [
       "devel",
       "net-convert",
       "-p",
@@ -205,7 +214,9 @@ const networkConfig: FileCheck = {
       "-O",
       "networkd",
     ];
-    const result = await run(ctx.binary, args, { timeoutMs: toolTimeoutMs() });
+  },
+  async check(ctx) {
+    const result = await (ctx.runShared ?? run)(ctx.binary, this.batchArgs!(ctx), { timeoutMs: toolTimeoutMs() });
     const output = (result.stdout + result.stderr)
       .replace(/^Read input format 'yaml' from .*$/m, "")
       .replace(/^Wrote output format 'networkd' to .*$/m, "");

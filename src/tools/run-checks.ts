@@ -6,7 +6,8 @@ import { dirname, join } from "node:path";
 import type { ClusterPlan } from "../plan/plan.js";
 import type { Artifact } from "../render/artifact.js";
 import { nodeDir } from "../render/paths.js";
-import { applicableChecks, FILE_CHECKS, type FileCheck, type ToolVerdict } from "./file-checks.js";
+import { startCloudInitBatch, type StartedBatch } from "./cloud-init-batch.js";
+import { applicableChecks, FILE_CHECKS, toolTimeoutMs, type FileCheck, type ToolVerdict } from "./file-checks.js";
 import { run, which, type RunResult } from "./run.js";
 
 export interface ToolRun {
@@ -76,7 +77,10 @@ export async function runFileChecks(
     else missing.push(program);
   }
   const shared = new Map<string, Promise<RunResult>>();
-  const runShared: typeof run = (binary, args, options) => {
+  let batch: StartedBatch | undefined;
+  const runShared: typeof run = async (binary, args, options) => {
+    const answer = await batch?.answer(binary, args);
+    if (answer) return answer;
     const key = JSON.stringify([binary, args]);
     if (!shared.has(key)) shared.set(key, run(binary, args, options));
     return shared.get(key)!;
@@ -85,6 +89,7 @@ export async function runFileChecks(
   try {
     const nodeJobs: Array<() => Promise<ToolVerdict>> = [];
     const clusterJobs: Array<() => Promise<ToolVerdict>> = [];
+    const batchCommands: string[][] = [];
     const stage = async (dir: string, files: readonly Artifact[], strip: string) => {
       for (const artifact of files) {
         const target = join(dir, artifact.path.slice(strip.length));
@@ -102,10 +107,10 @@ export async function runFileChecks(
       );
       for (const check of checks.filter((c) => c.scope === "node")) {
         const binary = found[check.program];
-        if (binary)
-          nodeJobs.push(() =>
-            check.check({ plan, node, dir, binary, release: binaries[check.program]?.release, runShared }),
-          );
+        if (!binary) continue;
+        const ctx = { plan, node, dir, binary, release: binaries[check.program]?.release, runShared };
+        if (check.batchArgs && check.program === "cloud-init") batchCommands.push(check.batchArgs(ctx));
+        nodeJobs.push(() => check.check(ctx));
       }
     }
     const clusterChecks = checks.filter((c) => c.scope === "cluster");
@@ -121,12 +126,20 @@ export async function runFileChecks(
         if (binary) clusterJobs.push(() => check.check({ plan, dir, binary }));
       }
     }
+    // cloud-init's commands run in one interpreter beside the pool, from the start: its CPU is
+    // spent while the pool's two workers run the other tools
+    if (batchCommands.length > 0) {
+      batch = startCloudInitBatch(found["cloud-init"]!, batchCommands, {
+        timeoutMs: toolTimeoutMs() * batchCommands.length,
+      });
+    }
     // The cluster's checks start first, reported last: `packer validate` is the longest single job,
     // and queued last it ran alone at the end while the other worker had nothing left to do.
     const done = await pool([...clusterJobs, ...nodeJobs], Math.max(2, availableParallelism()), signal);
     const verdicts = [...done.slice(clusterJobs.length), ...done.slice(0, clusterJobs.length)];
     return { verdicts, missing, found };
   } finally {
+    await batch?.settled;
     await rm(root, { recursive: true, force: true });
   }
 }
