@@ -109,8 +109,15 @@ const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\
 const DOCUMENT_MARKER = /^(%|---|\.\.\.)/m;
 
 let schema: Schema | undefined;
+/**
+ * The first characters of every text a resolver of the YAML 1.1 schema (null, bool, int, float,
+ * timestamp) takes, "e5" (a float) included: any other first character is a string, without trying
+ * the ~15 resolvers. Checked against the package's resolvers in test/render/yaml-emit.test.ts.
+ */
+export const OTHER_TYPE_FIRST = "~NnYyTtOoFfEe+-.0123456789";
 /** True when YAML 1.1 reads the plain text as something other than a string (on, 0640, 1:20, ~ …). */
 function readsAsOtherType(text: string): boolean {
+  if (text !== "" && !OTHER_TYPE_FIRST.includes(text[0]!)) return false;
   schema ??= new Document(null, { version: "1.1" }).schema;
   return schema.tags.some(
     (tag) => tag.default === true && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(text) === true,
@@ -121,6 +128,9 @@ function readsAsOtherType(text: string): boolean {
 function plainKey(key: string, indent: string): string {
   if (key.length > 1024 || FORCES_DOUBLE_QUOTES.test(key) || key.includes("\n") || NOT_PLAIN.test(key)) leave();
   if (DOCUMENT_MARKER.test(key) && indent === STEP) leave();
+  // YAML 1.1 reads a plain `<<` key as a merge, and the package writes it plain all the same: left
+  // to it, as before this emitter (no key k8s-ha writes can be `<<`; interface names are validated)
+  if (key === "<<") leave();
   return readsAsOtherType(key) ? leave() : key;
 }
 

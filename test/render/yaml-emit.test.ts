@@ -4,8 +4,8 @@
 // text with leading, trailing and blank lines, and characters that force quoting.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { emitYaml, type EmitStyle } from "../../src/render/yaml-emit.js";
+import { Document, parse } from "yaml";
+import { emitYaml, OTHER_TYPE_FIRST, type EmitStyle } from "../../src/render/yaml-emit.js";
 import { packageCloudYaml, packageManifestYaml, toCloudYaml } from "../../src/render/yaml.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -121,6 +121,27 @@ const { ordinary } = fc.letrec((tie) => ({
 const document = fc.oneof(anyDocument, fc.dictionary(ordinaryKey, ordinary, { maxKeys: 6 }));
 
 describe("the YAML emitter", () => {
+  it("tries the package's YAML 1.1 resolvers only on texts that start as one of them can", () => {
+    const resolvers = new Document(null, { version: "1.1" }).schema.tags.filter(
+      (tag) => tag.default === true && tag.tag !== "tag:yaml.org,2002:str" && tag.test,
+    );
+    const readsAsOtherType = (text: string) => resolvers.some((tag) => tag.test!.test(text));
+    // each tricky value, and each with its first character swapped for every other printable one
+    const samples = fc.sample(tricky, 500).concat(fc.sample(fc.string({ maxLength: 12 }), 2000));
+    let others = 0;
+    for (const value of samples) {
+      for (let code = 0x20; code < 0x7f; code++) {
+        const first = String.fromCharCode(code);
+        for (const text of [first + value, first + value.slice(1)]) {
+          if (!readsAsOtherType(text)) continue;
+          others++;
+          expect(OTHER_TYPE_FIRST, JSON.stringify(text)).toContain(first);
+        }
+      }
+    }
+    expect(others).toBeGreaterThan(1000); // the samples reach every resolver
+  });
+
   it.each([
     ["cloud-config", CLOUD, packageCloudYaml],
     ["manifest", MANIFEST, packageManifestYaml],
@@ -165,6 +186,7 @@ describe("the YAML emitter", () => {
     for (const doc of [
       { a: "x\u0007y" },
       { on: 1 },
+      { "<<": 0 }, // a merge key in YAML 1.1: never written by the emitter, so never read back wrong
       { a: "kept\n\n" },
       { a: 0.5 },
       { a: new Date(0) },
