@@ -28,9 +28,9 @@ import {
   imageStem,
   isUpToDate,
   readImageRecord,
-  writeImageRecord,
   type ImageRecord,
 } from "./record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
 import { packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
 
@@ -324,4 +324,9 @@ async function printDryRun(
   for (const args of [commands.init, commands.validate, commands.build]) {
     if (args) out.write(`${shellQuote([tools.packer, ...args])}\n`);
   }
+}
+
+/** The image record, pretty-printed, written whole (its reader is record.ts, which `seed` loads too). */
+export async function writeImageRecord(path: string, record: ImageRecord): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from "no
 import { dirname, join } from "node:path";
 import { artifactBytes, type Artifact } from "../render/artifact.js";
 import type { Progress } from "./progress.js";
-import { writeFileAtomic } from "./record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { PACKER_DIR } from "./render.js";
 
 /** Writes DIR/packer/ (the same bytes `render` writes), leaving identical files untouched. */

@@ -1,7 +1,8 @@
 // The image record, DIR/images/<name>-<version>.json: what was baked, from what, and its
-// checksum. `publish` and `images pull` read it; build-image reads it to skip a rebuild.
-import { randomBytes } from "node:crypto";
-import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+// checksum. `publish` and `images pull` read it; build-image reads it to skip a rebuild, and
+// `seed` for the OVA's storage controller. Read with synchronous calls (one small file): `seed`
+// loads no node:fs/promises for it (issue 13). The record is written by build-image.ts.
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "../zod.js";
 import type { ImageSpec } from "../spec/schema.js";
@@ -61,7 +62,7 @@ export function imageRecordPath(outDir: string, image: Pick<ImageSpec, "name" | 
 export async function readImageRecord(path: string): Promise<ImageRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
@@ -86,26 +87,9 @@ export function parseImageRecord(text: string): ImageRecord | undefined {
 export async function isUpToDate(recordPath: string, record: ImageRecord, fingerprint: string): Promise<boolean> {
   if (record.templateFingerprint !== fingerprint) return false;
   try {
-    const info = await stat(join(recordPath, "..", record.file));
+    const info = statSync(join(recordPath, "..", record.file));
     return info.isFile() && info.size === record.size;
   } catch {
     return false;
   }
-}
-
-/** Writes a file whole or not at all: a temporary name in the same folder, then a rename. */
-export async function writeFileAtomic(path: string, contents: string | Uint8Array, mode = 0o644): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await writeFile(temporary, contents, { mode });
-    await chmod(temporary, mode); // writeFile's mode is filtered by the umask
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
-export async function writeImageRecord(path: string, record: ImageRecord): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -4,7 +4,7 @@
 // has no SSH; the `up` VM test reads its assertions from it.
 import { join } from "node:path";
 import { ExternalError, UsageError } from "../errors.js";
-import { writeFileAtomic } from "../packer/record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { agentRequest } from "./agent.js";
 import { REPORT_FILE } from "./layout.js";
 import type { UpState, VmState } from "./state.js";

@@ -10,7 +10,7 @@ import { broadcastOf, networkOf, numberToIPv4 } from "../spec/ipv4.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import type { Seed } from "../seed/seed-artifacts.js";
 import { sha256 } from "../write/hash.js";
-import { writeFileAtomic } from "../packer/record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { describeExit, run } from "../tools/run.js";
 import { checkAborted } from "../rehearse/wait.js";
 import { labNetns, labSegment, macAddress, BRIDGE, statePath, tapName, upDir, vmPaths } from "./layout.js";

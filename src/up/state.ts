@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "../zod.js";
 import { ExitError, EXIT } from "../errors.js";
-import { writeFileAtomic } from "../packer/record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { statePath } from "./layout.js";
 
 const vmState = z.object({

@@ -10,7 +10,7 @@ import { ExternalError } from "../errors.js";
 import type { ClusterPlan } from "../plan/plan.js";
 import type { Seed } from "../seed/seed-artifacts.js";
 import { sleep } from "../rehearse/wait.js";
-import { writeFileAtomic } from "../packer/record.js";
+import { writeFileAtomic } from "../write/atomic.js";
 import { which } from "../tools/run.js";
 import { sha256 } from "../write/hash.js";
 import { macAddress, statePath, upDir, vmPaths } from "./layout.js";

@@ -19,7 +19,8 @@ import type { Socket } from "node:net";
 import { join } from "node:path";
 import S3rver from "s3rver"; // no types: tests are not type-checked by tsc
 import { stringify } from "yaml";
-import { imageRecordPath, writeImageRecord, type ImageRecord } from "../../src/packer/record.js";
+import { writeImageRecord } from "../../src/packer/build-image.js";
+import { imageRecordPath, type ImageRecord } from "../../src/packer/record.js";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { BIN, ROOT, tempDir } from "../helpers/cli.js";
 import { baseSpec } from "../helpers/specs.js";

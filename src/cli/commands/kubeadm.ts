@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EXIT, ExitError, UsageError } from "../../errors.js";
-import { writeFileAtomic } from "../../packer/record.js";
+import { writeFileAtomic } from "../../write/atomic.js";
 import type { Env } from "../../spec/check.js";
 import type { JoinSecrets } from "../../spec/kubernetes.js";
 import { joinSecretProblems, renderJoinConfig } from "../../render/kubeadm.js";
