@@ -18,6 +18,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -86,11 +87,34 @@ function alreadyWritten(path: string, artifact: Artifact): boolean {
   const bytes = artifactBytes(artifact.contents);
   if (!info?.isFile() || info.size !== bytes.length || (info.mode & 0o7777) !== artifact.mode) return false;
   try {
-    return Buffer.from(bytes).equals(readFileSync(path));
+    return holds(path, bytes);
   } catch {
     // unreadable to us (render's and seed's modes let everyone read, so only an ACL can deny it):
     // replaced by rename, as every changed file is, rather than an error
     return false;
+  }
+}
+
+/**
+ * One buffer, grown as needed, that every comparison reads into (issue 13): a fresh buffer per
+ * file, as readFileSync makes, is fresh memory to fault in, and a seed run compares three ISOs.
+ */
+let scratch = Buffer.alloc(0);
+
+/** Whether the file at `path` holds exactly `bytes` (one byte more is read, to see a longer file). */
+function holds(path: string, bytes: Uint8Array): boolean {
+  if (scratch.length < bytes.length + 1) scratch = Buffer.allocUnsafe(Math.max(bytes.length + 1, 64 * 1024));
+  const fd = openSync(path, "r");
+  try {
+    let length = 0;
+    while (length <= bytes.length) {
+      const n = readSync(fd, scratch, length, bytes.length + 1 - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length === bytes.length && scratch.subarray(0, length).equals(bytes);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -124,23 +124,32 @@ describe("render", () => {
     expect((await readdir(out)).filter((e) => e.startsWith(".k8s-ha"))).toEqual([]);
   });
 
-  it("leaves a file that already holds its bytes and mode as it is; replaces one edited or chmod'ed", async () => {
+  it("leaves a file that already holds its bytes and mode as it is; replaces one edited (even to the same size) or chmod'ed", async () => {
     const out = join(dir, "out");
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     const files = {
       same: join(out, "nodes/master01/user-data"),
       edited: join(out, "nodes/master01/files/haproxy.cfg"),
       chmodded: join(out, "nodes/master02/files/check_apiserver.sh"),
+      sameSize: join(out, "nodes/master02/user-data"), // one byte changed: only the bytes tell
     };
     const rendered = await tree(out);
     await writeFile(files.edited, "edited by hand\n");
+    const userData = await readFile(files.sameSize);
+    userData[userData.length - 2] ^= 0x20;
+    await writeFile(files.sameSize, userData);
     await chmod(files.chmodded, 0o777);
     const inode = async (file: string) => (await stat(file)).ino;
-    const before = { same: await inode(files.same), edited: await inode(files.edited) };
+    const before = {
+      same: await inode(files.same),
+      edited: await inode(files.edited),
+      sameSize: await inode(files.sameSize),
+    };
     expect((await runCli(["render", spec, "-o", out])).code).toBe(0);
     expect(await tree(out)).toEqual(rendered); // the bytes the first render wrote
     expect(await inode(files.same)).toBe(before.same); // not rewritten
     expect(await inode(files.edited)).not.toBe(before.edited); // replaced, by rename, as every write is
+    expect(await inode(files.sameSize)).not.toBe(before.sameSize);
     expect((await stat(files.chmodded)).mode & 0o777).toBe(0o755);
   });
 
