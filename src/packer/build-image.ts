@@ -22,14 +22,7 @@ import { ovaIdeController } from "./ova.js";
 import { watchInterrupts, which, type InterruptScope } from "../tools/run.js";
 import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
-import {
-  IMAGES_DIR,
-  imageRecordPath,
-  imageStem,
-  isUpToDate,
-  readImageRecord,
-  type ImageRecord,
-} from "./record.js";
+import { IMAGES_DIR, imageRecordPath, imageStem, isUpToDate, readImageRecord, type ImageRecord } from "./record.js";
 import { writeFileAtomic } from "../write/atomic.js";
 import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
 import { packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
