@@ -86,6 +86,31 @@ describe("plain output (not a terminal)", () => {
   });
 });
 
+describe("the rate", () => {
+  it("is exact under a dense stream of updates (one per 64 KiB socket read, as a download gives)", () => {
+    let now = T0;
+    const stream = new Capture();
+    const total = 2000 * MiB;
+    const progress = createTransferProgress({
+      stream,
+      verb: "downloading",
+      label: "x.ova",
+      total,
+      tty: false,
+      now: () => now,
+    });
+    // 100 MiB/s for 12 s: 19,200 updates, 0.625 ms apart
+    for (let bytes = 64 * 1024; bytes <= 1200 * MiB; bytes += 64 * 1024) {
+      now += 0.625;
+      progress.update(bytes);
+    }
+    progress.close();
+    const lines = stream.text.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/, 100\.0 MiB\/s, ETA /);
+  });
+});
+
 describe("live output (terminal)", () => {
   it("redraws one line in place and clears it before the summary", () => {
     let now = T0;
