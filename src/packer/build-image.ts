@@ -23,9 +23,9 @@ import { watchInterrupts, which, type InterruptScope } from "../tools/run.js";
 import { packerEnv, packerVersion, preflight, supportsPlugins } from "./preflight.js";
 import { createProgress, type Progress } from "./progress.js";
 import { IMAGES_DIR, imageRecordPath, imageStem, isUpToDate, readImageRecord, type ImageRecord } from "./record.js";
-import { writeFileAtomic } from "../write/atomic.js";
 import { PACKER_DIR, PACKER_MAIN_FILE, renderPacker, type PackerAssets } from "./render.js";
 import { packerCommands, runPacker, shellQuote, type PackerRunResult } from "./runner.js";
+import { writeFileAtomic } from "../write/atomic.js";
 
 export interface BuildImageOptions {
   /** The output folder of `render` (DIR of `-o DIR`). */
@@ -89,8 +89,8 @@ export async function buildImage(options: BuildImageOptions): Promise<ImageRecor
     const recordPath = imageRecordPath(outDir, options.image);
 
     if (!options.force) {
-      const existing = await readImageRecord(recordPath);
-      if (existing && (await isUpToDate(recordPath, existing, fingerprint))) {
+      const existing = readImageRecord(recordPath);
+      if (existing && isUpToDate(recordPath, existing, fingerprint)) {
         progress.info(
           `${stem} is up to date: ${relative(process.cwd(), recordPath) || recordPath} was baked from this template ` +
             `(fingerprint ${fingerprint.slice(0, 12)}); --force bakes it again`,

@@ -59,7 +59,7 @@ export function imageRecordPath(outDir: string, image: Pick<ImageSpec, "name" | 
 }
 
 /** The record, or undefined when there is none or it is not one we wrote. */
-export async function readImageRecord(path: string): Promise<ImageRecord | undefined> {
+export function readImageRecord(path: string): ImageRecord | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -84,7 +84,7 @@ export function parseImageRecord(text: string): ImageRecord | undefined {
  * still there with the recorded size. The OVA is not hashed again: that takes minutes for a
  * multi-GB file, and the skip must take well under a second.
  */
-export async function isUpToDate(recordPath: string, record: ImageRecord, fingerprint: string): Promise<boolean> {
+export function isUpToDate(recordPath: string, record: ImageRecord, fingerprint: string): boolean {
   if (record.templateFingerprint !== fingerprint) return false;
   try {
     const info = statSync(join(recordPath, "..", record.file));

@@ -40,7 +40,7 @@ export async function preflightPublish(options: PreflightOptions): Promise<strin
     if (!listed || options.force) return url;
     // The image recorded here is the one listed: build-image will skip the bake (or make the same
     // image), and publishing it again is a no-op. Anything else would be refused after the bake.
-    const record = await readImageRecord(imageRecordPath(options.outDir, image));
+    const record = readImageRecord(imageRecordPath(options.outDir, image));
     const listedImage = listed.files.find((f) => f.role === ROLES.image);
     if (record && listedImage?.sha256 === record.sha256) return url;
     throw new UsageError(

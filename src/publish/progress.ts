@@ -141,12 +141,12 @@ export function createTransferProgress(options: TransferProgressOptions): Transf
       // the newest sample always holds the latest count (a stall must show as 0); it becomes a
       // new one only SAMPLE_MS after the one before it
       const last = samples.length - 1;
-      if (last > 0 && at - samples[last - 1]!.at < SAMPLE_MS) Object.assign(samples[last]!, { at, bytes });
+      if (last > 0 && at - samples[last - 1]!.at < SAMPLE_MS) samples[last] = { at, bytes };
       else samples.push({ at, bytes });
       trim(at);
       if (tty) {
-        if (now() - lastDraw >= (options.redrawMs ?? 100)) draw();
-      } else if (now() - lastLine >= (options.intervalMs ?? 5000)) {
+        if (at - lastDraw >= (options.redrawMs ?? 100)) draw();
+      } else if (at - lastLine >= (options.intervalMs ?? 5000)) {
         line();
       }
     },

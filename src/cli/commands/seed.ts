@@ -53,7 +53,7 @@ export async function runSeed(spec: string | undefined, options: SeedCommandOpti
   const out = resolve(options.output);
   // The controller the baked OVA has, when build-image recorded it in this output folder.
   const recordPath = imageRecordPath(out, plan.image);
-  const recorded = (await readImageRecord(recordPath))?.storageController;
+  const recorded = readImageRecord(recordPath)?.storageController;
   const controller = recorded ?? VBOX_DEFAULT_CONTROLLER;
   const report = seeds.map((seed) => {
     const absolute = join(out, seed.path);
